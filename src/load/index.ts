@@ -1,0 +1,135 @@
+/**
+ * load: spec paths in, parsed AsyncAPI documents out, with every problem located.
+ * Nothing downstream reads files or knows the AsyncAPI parser.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
+import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { parseAsyncApi } from './asyncapi-parser.js';
+import { isObject, originOf, scanRefs, SourceSet } from './refs.js';
+import type { SourceFile } from './source-file.js';
+
+export { decodePointer, displayPath, encodePointer } from './source-file.js';
+export type { SourceFile } from './source-file.js';
+export { isObject } from './refs.js';
+
+export interface LoadedDocument {
+  entry: SourceFile;
+  /** The entry and every file it references. */
+  files: readonly SourceFile[];
+  asyncapiVersion: string;
+  document: AsyncAPIDocumentInterface;
+  /** Where a node of the dereferenced document was written (following `$ref`s through files). */
+  locate(path: readonly (string | number)[]): SourceLocation;
+}
+
+export interface LoadResult {
+  documents: LoadedDocument[];
+  /** Every file read (entries and referenced fragments), for caching and watching. */
+  files: SourceFile[];
+  diagnostics: Diagnostic[];
+}
+
+const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+
+export interface SpecDiscovery {
+  entries: string[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Expands the user's paths: a directory contributes every YAML/JSON file below it that
+ * is an AsyncAPI document (the others are fragments, read only when referenced); a file
+ * named explicitly must be one.
+ */
+export function discoverSpecs(paths: readonly string[], sources: SourceSet): SpecDiscovery {
+  const entries = new Set<string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const given of paths) {
+    const abs = path.resolve(given);
+    let stats;
+    try {
+      stats = statSync(abs);
+    } catch {
+      diagnostics.push({ code: 'SPEC_NOT_FOUND', severity: 'error', message: `no such file or directory: ${given}` });
+      continue;
+    }
+    if (stats.isDirectory()) {
+      for (const file of listSpecFiles(abs)) {
+        const source = sources.get(file);
+        if (source.value === undefined || isAsyncApiValue(source.value)) entries.add(file);
+      }
+    } else {
+      const source = sources.get(abs);
+      if (source.value !== undefined && !isAsyncApiValue(source.value)) {
+        diagnostics.push({
+          code: 'NOT_ASYNCAPI',
+          severity: 'error',
+          message: 'not an AsyncAPI document (no top-level "asyncapi" field)',
+          location: source.locate(''),
+        });
+      } else {
+        entries.add(abs);
+      }
+    }
+  }
+  return { entries: [...entries].sort(), diagnostics };
+}
+
+function listSpecFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listSpecFiles(full));
+    else if (entry.isFile() && SPEC_EXTENSIONS.has(path.extname(entry.name).toLowerCase())) out.push(full);
+  }
+  return out.sort();
+}
+
+function isAsyncApiValue(value: unknown): boolean {
+  return isObject(value) && typeof value.asyncapi === 'string';
+}
+
+/** Loads every AsyncAPI document under the given paths; all problems are collected, none thrown. */
+export async function loadWorkspace(paths: readonly string[], sources = new SourceSet()): Promise<LoadResult> {
+  const discovery = discoverSpecs(paths, sources);
+  const diagnostics: Diagnostic[] = [...discovery.diagnostics];
+  const documents: LoadedDocument[] = [];
+  for (const absPath of discovery.entries) {
+    const entry = sources.get(absPath);
+    if (entry.value === undefined) {
+      diagnostics.push(...entry.diagnostics);
+      continue;
+    }
+    const scan = scanRefs(sources, entry);
+    const brokenFiles = scan.files.filter((f) => f !== entry && f.value === undefined);
+    for (const f of brokenFiles) diagnostics.push(...f.diagnostics);
+    diagnostics.push(...scan.diagnostics);
+    // The parser would stumble on the same problems with worse locations (or try the network).
+    if (scan.diagnostics.length > 0 || brokenFiles.length > 0) continue;
+    const parsed = await parseAsyncApi(absPath, entry.text, sources);
+    diagnostics.push(...parsed.diagnostics);
+    if (!parsed.document) continue;
+    documents.push({
+      entry,
+      files: scan.files,
+      asyncapiVersion: parsed.document.version(),
+      document: parsed.document,
+      locate: (segments) => originOf(sources, entry, segments),
+    });
+  }
+  return { documents, files: sources.all(), diagnostics: dedupe(diagnostics) };
+}
+
+/** A fragment shared by several documents reports its problem once. */
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}|${d.location?.file}|${d.location?.line}|${d.location?.column}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,163 @@
+/**
+ * A spec file as text plus a position index: the AsyncAPI parser's dereferenced output
+ * forgets which file and line a node came from, so every location we report is
+ * recovered here, from our own parse of the raw YAML/JSON.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+
+export interface SourceFile {
+  /** Absolute path. */
+  readonly absPath: string;
+  /** Path shown to users: relative to the working directory when inside it. */
+  readonly displayPath: string;
+  readonly text: string;
+  /** The plain JS value of the file, or undefined when it failed to parse. */
+  readonly value: unknown;
+  /** Syntax problems, already located. */
+  readonly diagnostics: readonly Diagnostic[];
+  /** Location of the node at a JSON pointer (the key of a map entry, so editors land on `name:`). */
+  locate(pointer: string): SourceLocation;
+}
+
+export function displayPath(absPath: string, cwd = process.cwd()): string {
+  const rel = path.relative(cwd, absPath);
+  return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : absPath;
+}
+
+export function decodePointer(pointer: string): string[] {
+  if (pointer === '' || pointer === '#' || pointer === '/' || pointer === '#/') return [];
+  const body = pointer.startsWith('#') ? pointer.slice(1) : pointer;
+  return body
+    .split('/')
+    .slice(1)
+    .map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+export function encodePointer(segments: readonly (string | number)[]): string {
+  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+export function readSourceFile(absPath: string): SourceFile {
+  let text: string;
+  const shown = displayPath(absPath);
+  try {
+    text = readFileSync(absPath, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    return brokenFile(absPath, shown, '', {
+      code: 'FILE_UNREADABLE',
+      severity: 'error',
+      message: `cannot read ${shown}: ${reason}`,
+      location: { file: shown, line: 1, column: 1 },
+    });
+  }
+  return parseSourceText(absPath, text, shown);
+}
+
+export function parseSourceText(absPath: string, text: string, shown = displayPath(absPath)): SourceFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file: shown, line, column: col };
+  };
+  const diagnostics: Diagnostic[] = [];
+  for (const error of doc.errors) {
+    diagnostics.push({
+      code: 'SYNTAX',
+      severity: 'error',
+      message: firstLine(error.message),
+      location: at(error.pos[0]),
+    });
+  }
+  let value: unknown;
+  if (diagnostics.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      diagnostics.push({ code: 'SYNTAX', severity: 'error', message: (error as Error).message, location: at(0) });
+    }
+  }
+  if (value !== undefined) diagnostics.push(...forbiddenKeys(doc, at));
+  return {
+    absPath,
+    displayPath: shown,
+    text,
+    value: diagnostics.length === 0 ? value : undefined,
+    diagnostics,
+    locate: (pointer) => locateInDocument(doc, decodePointer(pointer), at, pointer),
+  };
+}
+
+function brokenFile(absPath: string, shown: string, text: string, diagnostic: Diagnostic): SourceFile {
+  return {
+    absPath,
+    displayPath: shown,
+    text,
+    value: undefined,
+    diagnostics: [diagnostic],
+    locate: (pointer) => ({ file: shown, line: 1, column: 1, pointer }),
+  };
+}
+
+function firstLine(message: string): string {
+  // yaml appends "at line L, column C:" and a code excerpt; the location is reported separately.
+  return message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/**
+ * Walks as deep as the pointer goes; when a segment is missing, the deepest node found
+ * is the best place to send the reader.
+ */
+function locateInDocument(
+  doc: Document,
+  segments: readonly string[],
+  at: (offset: number) => SourceLocation,
+  pointer: string,
+): SourceLocation {
+  let node: unknown = doc.contents;
+  let anchor: number = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const segment of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === segment);
+      if (!pair) break;
+      anchor = (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? anchor;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(segment)] as Node | undefined;
+      if (!item || !/^\d+$/.test(segment)) break;
+      anchor = item.range?.[0] ?? anchor;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  return { ...at(anchor), pointer };
+}
+
+/** `__proto__` as a key crashes the AsyncAPI parser (and is a prototype-pollution hazard). */
+function forbiddenKeys(doc: Document, at: (offset: number) => SourceLocation): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const visit = (node: unknown): void => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (isScalar(pair.key) && pair.key.value === '__proto__') {
+          found.push({
+            code: 'FORBIDDEN_KEY',
+            severity: 'error',
+            message: 'the key "__proto__" is not allowed in a contract',
+            location: at(pair.key.range?.[0] ?? 0),
+          });
+        }
+        visit(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) visit(item);
+    }
+  };
+  visit(doc.contents);
+  return found;
+}
