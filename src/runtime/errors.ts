@@ -1,0 +1,90 @@
+import type { DeadLetterReason, ValidationIssue } from './types.js';
+
+/** Base class so callers can catch everything the runtime throws on purpose. */
+export class EventContractsError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A payload failed its descriptor's validator; nothing was sent. */
+export class EventValidationError extends EventContractsError {
+  constructor(
+    readonly eventId: string,
+    readonly eventType: string,
+    readonly eventVersion: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(
+      `${eventType}@${eventVersion} (${eventId}) is invalid: ` +
+        issues.map((i) => `${i.path || '/'} ${i.message}`).join('; '),
+    );
+  }
+}
+
+/** The encoded event is larger than the broker accepts; nothing was sent. */
+export class EventTooLargeError extends EventContractsError {
+  constructor(
+    readonly eventId: string,
+    readonly sizeBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(`event ${eventId} is ${sizeBytes} bytes, the broker accepts at most ${limitBytes}`);
+  }
+}
+
+/** A channel parameter is missing or would change the subject's shape. */
+export class AddressParameterError extends EventContractsError {}
+
+export class RequestTimeoutError extends EventContractsError {
+  constructor(
+    readonly subject: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`no reply on ${subject} within ${timeoutMs} ms`);
+  }
+}
+
+export class NoResponderError extends EventContractsError {
+  constructor(readonly subject: string) {
+    super(`no responder is listening on ${subject}`);
+  }
+}
+
+/** The responder answered with an error instead of a reply event. */
+export class RemoteHandlerError extends EventContractsError {
+  constructor(
+    readonly subject: string,
+    readonly code: string,
+    detail: string,
+  ) {
+    super(`responder on ${subject} failed (${code}): ${detail}`);
+  }
+}
+
+/** An inbound message could not be turned into an envelope. */
+export class DecodeError extends EventContractsError {
+  constructor(
+    readonly reason: DeadLetterReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Some items of a batch were not stored; `receipts[i]` is set for the ones that were. */
+export class PublishBatchError extends EventContractsError {
+  constructor(
+    readonly receipts: ReadonlyArray<import('./types.js').PublishReceipt | undefined>,
+    readonly failures: ReadonlyArray<{ index: number; error: unknown }>,
+  ) {
+    super(`${failures.length} of ${receipts.length} batch publishes failed; republishing the batch is safe (ids are kept)`);
+  }
+}
+
+export class BusClosedError extends EventContractsError {
+  constructor() {
+    super('the event bus is closed');
+  }
+}

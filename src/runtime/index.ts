@@ -1,0 +1,27 @@
+/**
+ * event-contracts/runtime: what generated clients import. Never imports the generator or
+ * anything outside src/runtime.
+ */
+export type * from './types.js';
+export { createEventBus, backoffDelay, DEFAULT_BACKOFF } from './bus.js';
+export { CLOUDEVENTS_MAPPING, H as HEADERS, SPEC_VERSION, JSON_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, decodeMessage, recordHeaders } from './codec.js';
+export type { AttributeMapping, DecodedEnvelope } from './codec.js';
+export { compileAddress, subjectMatches } from './address.js';
+export type { CompiledAddress } from './address.js';
+export { parseSemver, VersionResolver } from './versions.js';
+export { MemoryDedupeStore, KvDedupeStore } from './dedupe.js';
+export type { KvDedupeOptions } from './dedupe.js';
+export { MemoryTransport, deadLetterHeaders } from './memory.js';
+export type { MemoryTransportOptions } from './memory.js';
+export {
+  EventContractsError,
+  EventValidationError,
+  EventTooLargeError,
+  AddressParameterError,
+  RequestTimeoutError,
+  NoResponderError,
+  RemoteHandlerError,
+  DecodeError,
+  PublishBatchError,
+  BusClosedError,
+} from './errors.js';
