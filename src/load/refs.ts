@@ -142,6 +142,8 @@ export function originOf(sources: SourceSet, entry: SourceFile, segments: readon
     pointerSegments = [...pointerSegments, segment];
     node = step.value;
   }
+  // A node that is itself a reference was written where the reference points.
+  follow();
   return file.locate(encodePointer(pointerSegments));
 }
 

@@ -1,0 +1,417 @@
+/**
+ * catalog: parsed documents in, one read-only model out. Every node keeps the file
+ * position it was written at, so any later finding can point at the source.
+ */
+import semver from 'semver';
+import type { AsyncAPIDocumentInterface, ChannelInterface, MessageInterface, OperationInterface } from '@asyncapi/parser';
+import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { decodePointer, type LoadedDocument } from '../load/index.js';
+import type {
+  Catalog, Channel, ChannelParameter, Deprecation, EventKey, EventType, EventVersion, JsonSchema,
+  MessageExample, Operation, Server, Service, StreamSettings,
+} from './model.js';
+import { kebabCase, pascalCase } from './names.js';
+import { schemaDialect, stableStringify, toPlainSchema } from './schema.js';
+
+export interface CatalogResult {
+  catalog: Catalog;
+  diagnostics: Diagnostic[];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Draft = Omit<Mutable<EventVersion>, 'codeName' | 'ownerServiceId' | 'channels'> & {
+  definedBy: string;
+  senders: Set<string>;
+  channels: Map<string, { serviceId: string; channelId: string; address?: string }>;
+  identity: string;
+};
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+export function buildCatalog(documents: readonly LoadedDocument[]): CatalogResult {
+  const diagnostics: Diagnostic[] = [];
+  const drafts = new Map<EventKey, Draft>();
+  const services: Service[] = [];
+  const serviceIds = new Map<string, SourceLocation>();
+
+  for (const loaded of documents) {
+    const doc = loaded.document;
+    const at = (pointer: string | undefined): SourceLocation => loaded.locate(decodePointer(pointer ?? ''));
+    const info = doc.info();
+    const infoJson = info.json() as Record<string, unknown>;
+    const serviceId = str(infoJson['x-service-id']) ?? kebabCase(info.title());
+    const location = at('/info');
+    const previous = serviceIds.get(serviceId);
+    if (previous) {
+      diagnostics.push({
+        code: 'DUPLICATE_SERVICE',
+        severity: 'error',
+        message: `service "${serviceId}" is defined by two documents; give one a different info.title or x-service-id`,
+        location,
+        related: previous,
+      });
+      continue;
+    }
+    serviceIds.set(serviceId, location);
+    const defaultContentType = doc.defaultContentType() ?? 'application/json';
+
+    const eventOf = (message: MessageInterface): EventKey => {
+      const draft = messageDraft(loaded, doc, message, serviceId, defaultContentType, diagnostics);
+      const existing = drafts.get(draft.key);
+      if (!existing) {
+        drafts.set(draft.key, draft);
+        return draft.key;
+      }
+      if (existing.identity !== draft.identity) {
+        // The same file position means the same definition seen through another path.
+        const samePlace = existing.location.file === draft.location.file && existing.location.line === draft.location.line;
+        if (!samePlace) {
+          diagnostics.push({
+            code: 'CONFLICTING_EVENT_DEFINITION',
+            severity: 'error',
+            message: `event ${draft.key} is defined differently in two places; reference one definition with $ref`,
+            location: draft.location,
+            related: existing.location,
+          });
+        }
+      }
+      return existing.key;
+    };
+
+    const channels: Channel[] = [];
+    const channelKeys = new Map<string, EventKey[]>();
+    for (const channel of doc.channels().all()) {
+      const keys = channel.messages().all().map(eventOf);
+      channelKeys.set(channel.id(), keys);
+      channels.push(channelModel(loaded, channel, serviceId, keys, diagnostics));
+      for (const key of keys) {
+        drafts.get(key)!.channels.set(`${serviceId}/${channel.id()}`, {
+          serviceId,
+          channelId: channel.id(),
+          ...(channelAddress(channel) !== undefined ? { address: channelAddress(channel)! } : {}),
+        });
+      }
+    }
+
+    const operations: Operation[] = [];
+    for (const operation of doc.operations().all()) {
+      const model = operationModel(loaded, operation, serviceId, eventOf, channelKeys);
+      operations.push(model);
+      if (model.action === 'send') for (const key of model.messages) drafts.get(key)?.senders.add(serviceId);
+    }
+
+    const servers: Server[] = doc.servers().all().map((server) => {
+      const json = server.json() as Record<string, unknown>;
+      return {
+        id: server.id(),
+        host: str(json.host) ?? server.url(),
+        protocol: server.protocol(),
+        ...(server.protocolVersion() ? { protocolVersion: server.protocolVersion()! } : {}),
+        ...(str(json.pathname) ? { pathname: str(json.pathname)! } : {}),
+        ...(server.description() ? { description: server.description()! } : {}),
+        security: securityNames(json.security),
+        location: at(server.meta().pointer),
+      };
+    });
+
+    services.push({
+      id: serviceId,
+      title: info.title(),
+      version: info.version(),
+      ...(info.description() ? { description: info.description()! } : {}),
+      asyncapiVersion: loaded.asyncapiVersion,
+      file: loaded.entry.displayPath,
+      location,
+      servers: servers.sort(byKey((s) => s.id)),
+      channels: channels.sort(byKey((c) => c.id)),
+      operations: operations.sort(byKey((o) => o.id)),
+      security: [...new Set(servers.flatMap((s) => s.security))].sort(),
+    });
+  }
+
+  // The document that writes a message down owns it; a document that only references it does not.
+  const serviceByFile = new Map(services.map((s) => [s.file, s.id]));
+  const events = finishEvents(drafts, serviceByFile, diagnostics);
+  return { catalog: { services: services.sort(byKey((s) => s.id)), events }, diagnostics };
+}
+
+function messageDraft(
+  loaded: LoadedDocument,
+  doc: AsyncAPIDocumentInterface,
+  message: MessageInterface,
+  serviceId: string,
+  defaultContentType: string,
+  diagnostics: Diagnostic[],
+): Draft {
+  const json = message.json() as Record<string, unknown>;
+  const pointer = message.meta().pointer as string | undefined;
+  const segments = decodePointer(pointer ?? '');
+  const location = loaded.locate(segments);
+  const type = str(json.name) ?? str(json.messageId) ?? message.id();
+  const declared = str(json['x-version']);
+  let version = declared ?? doc.info().version();
+  if (!semver.valid(version)) {
+    diagnostics.push({
+      code: 'INVALID_VERSION',
+      severity: 'error',
+      message: `event "${type}": version "${version}" is not semver (x.y.z)`,
+      location: declared ? loaded.locate([...segments, 'x-version']) : loaded.locate(['info', 'version']),
+    });
+    version = semver.coerce(version)?.version ?? '0.0.0';
+  }
+  const schemaFormat = message.schemaFormat() ?? '';
+  const payloadJson = message.payload()?.json();
+  const payload: JsonSchema = payloadJson === undefined ? true : toPlainSchema(payloadJson);
+  const headersJson = message.headers()?.json();
+  const headers = headersJson === undefined ? undefined : toPlainSchema(headersJson);
+  const dialect = schemaDialect(schemaFormat, payload);
+  if (dialect === 'unsupported') {
+    diagnostics.push({
+      code: 'UNSUPPORTED_SCHEMA_FORMAT',
+      severity: 'warning',
+      message: `event "${type}": schema format "${schemaFormat}" is not JSON Schema; its payload is typed as unknown and not validated`,
+      location: loaded.locate([...segments, 'payload']),
+    });
+  }
+  const examples: MessageExample[] = message.examples().all().map((example, i) => {
+    const e = example.json() as Record<string, unknown>;
+    return {
+      ...(str(e.name) ? { name: str(e.name)! } : {}),
+      ...(str(e.summary) ? { summary: str(e.summary)! } : {}),
+      ...(e.payload !== undefined ? { payload: e.payload } : {}),
+      ...(e.headers !== undefined ? { headers: e.headers } : {}),
+      location: loaded.locate([...segments, 'examples', i]),
+    };
+  });
+  const deprecated = deprecation(json['x-deprecated']);
+  const contentType = str(json.contentType) ?? defaultContentType;
+  const draft: Draft = {
+    key: `${type}@${version}`,
+    type,
+    version,
+    versionSource: declared ? 'x-version' : 'info.version',
+    messageId: message.id() ?? type,
+    ...(str(json.title) ? { title: str(json.title)! } : {}),
+    ...(str(json.summary) ? { summary: str(json.summary)! } : {}),
+    ...(str(json.description) ? { description: str(json.description)! } : {}),
+    contentType,
+    schemaFormat,
+    dialect,
+    payload,
+    ...(headers !== undefined ? { headers } : {}),
+    examples,
+    ...(deprecated ? { deprecated } : {}),
+    location,
+    payloadLocation: loaded.locate([...segments, 'payload']),
+    ...(headers !== undefined ? { headersLocation: loaded.locate([...segments, 'headers']) } : {}),
+    definedBy: serviceId,
+    senders: new Set(),
+    channels: new Map(),
+    identity: '',
+  };
+  draft.identity = stableStringify({
+    payload,
+    headers: headers ?? null,
+    contentType,
+    title: draft.title ?? null,
+    summary: draft.summary ?? null,
+    description: draft.description ?? null,
+    deprecated: deprecated ?? null,
+  });
+  return draft;
+}
+
+function deprecation(value: unknown): Deprecation | undefined {
+  if (value === true) return {};
+  if (typeof value === 'string') return { reason: value };
+  if (!isRecord(value)) return undefined;
+  return {
+    ...(str(value.since) ? { since: str(value.since)! } : {}),
+    ...(str(value.reason) ? { reason: str(value.reason)! } : {}),
+    ...(str(value.replacedBy) ? { replacedBy: str(value.replacedBy)! } : {}),
+  };
+}
+
+/** AsyncAPI 3 allows `address: null` for dynamic addresses (a reply inbox); 2.x channel names are addresses. */
+function channelAddress(channel: ChannelInterface): string | undefined {
+  const address = channel.address();
+  if (address === null && (channel.json() as Record<string, unknown>).address === null) return undefined;
+  return address ?? channel.id();
+}
+
+function channelModel(
+  loaded: LoadedDocument,
+  channel: ChannelInterface,
+  serviceId: string,
+  messages: EventKey[],
+  diagnostics: Diagnostic[],
+): Channel {
+  const pointer = channel.meta().pointer as string | undefined;
+  const segments = decodePointer(pointer ?? '');
+  const json = channel.json() as Record<string, unknown>;
+  const parameters: ChannelParameter[] = channel.parameters().all().map((parameter) => {
+    const p = parameter.json() as Record<string, unknown>;
+    const schema = isRecord(p.schema) ? p.schema : {};
+    const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
+    const values = list(p.enum) ?? list(schema.enum);
+    const examples = list(p.examples) ?? list(schema.examples);
+    const fallback = p.default ?? schema.default;
+    return {
+      name: parameter.id(),
+      ...(str(p.description) ?? str(schema.description) ? { description: (str(p.description) ?? str(schema.description))! } : {}),
+      ...(values ? { enum: values } : {}),
+      ...(fallback !== undefined ? { default: String(fallback) } : {}),
+      ...(examples ? { examples } : {}),
+      location: loaded.locate([...segments, 'parameters', parameter.id()]),
+    };
+  });
+  const address = channelAddress(channel);
+  const placeholders = [...(address ?? '').matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+  for (const name of placeholders) {
+    if (!parameters.some((p) => p.name === name)) {
+      diagnostics.push({
+        code: 'UNDECLARED_PARAMETER',
+        severity: 'warning',
+        message: `channel "${channel.id()}": address parameter {${name}} is not declared under parameters`,
+        location: loaded.locate([...segments, 'address']),
+      });
+      parameters.push({ name, location: loaded.locate([...segments, 'address']) });
+    }
+  }
+  const stream = streamSettings(json['x-stream']);
+  return {
+    id: channel.id(),
+    serviceId,
+    ...(address !== undefined ? { address } : {}),
+    ...(channel.description() ? { description: channel.description()! } : {}),
+    parameters: parameters.sort((a, b) => placeholders.indexOf(a.name) - placeholders.indexOf(b.name)),
+    messages: [...new Set(messages)].sort(),
+    bindings: bindingsOf(json.bindings),
+    ...(stream ? { stream } : {}),
+    location: loaded.locate(segments),
+  };
+}
+
+function streamSettings(value: unknown): StreamSettings | undefined {
+  if (!isRecord(value) || !str(value.name)) return undefined;
+  const retention = value.retention;
+  return {
+    name: str(value.name)!,
+    ...(retention === 'limits' || retention === 'interest' || retention === 'workqueue' ? { retention } : {}),
+    ...(typeof value.replicas === 'number' ? { replicas: value.replicas } : {}),
+    ...(str(value.maxAge) ? { maxAge: str(value.maxAge)! } : {}),
+    ...(typeof value.maxMsgSize === 'number' ? { maxMsgSize: value.maxMsgSize } : {}),
+  };
+}
+
+function bindingsOf(value: unknown): Record<string, unknown> {
+  if (!isRecord(value)) return {};
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) if (!key.startsWith('x-parser-')) out[key] = toPlainSchema(value[key]);
+  return out;
+}
+
+function securityNames(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  const names = value.flatMap((entry) => {
+    if (!isRecord(entry)) return [];
+    // AsyncAPI 3 security entries are (dereferenced) scheme objects; 2.x ones are { name: scopes }.
+    if (typeof entry.type === 'string') return [str(entry['x-parser-unique-object-id']) ?? str(entry.name) ?? entry.type];
+    return Object.keys(entry);
+  });
+  return [...new Set(names)].sort();
+}
+
+function operationModel(
+  loaded: LoadedDocument,
+  operation: OperationInterface,
+  serviceId: string,
+  eventOf: (m: MessageInterface) => EventKey,
+  channelKeys: Map<string, EventKey[]>,
+): Operation {
+  const pointer = operation.meta().pointer as string | undefined;
+  const json = operation.json() as Record<string, unknown>;
+  const channel = operation.channels().all()[0];
+  const channelId = channel?.id() ?? '';
+  const ownMessages = operation.messages().all().map(eventOf);
+  const messages = ownMessages.length > 0 ? ownMessages : (channelKeys.get(channelId) ?? []);
+  const reply = operation.reply();
+  let replyModel: Operation['reply'];
+  if (reply) {
+    const replyChannel = reply.channel();
+    const replyAddress = reply.address()?.location() ?? (replyChannel ? channelAddress(replyChannel) : undefined);
+    replyModel = {
+      ...(replyChannel ? { channelId: replyChannel.id() } : {}),
+      ...(replyAddress ? { address: replyAddress } : {}),
+      messages: [...new Set(reply.messages().all().map(eventOf))].sort(),
+    };
+  }
+  const group = str(json['x-consumer-group']);
+  return {
+    id: operation.id() ?? '',
+    serviceId,
+    action: operation.isSend() ? 'send' : 'receive',
+    channelId,
+    ...(operation.summary() ? { summary: operation.summary()! } : {}),
+    ...(operation.description() ? { description: operation.description()! } : {}),
+    messages: [...new Set(messages)].sort(),
+    ...(replyModel ? { reply: replyModel } : {}),
+    ...(group ? { consumerGroup: group } : {}),
+    bindings: bindingsOf(json.bindings),
+    security: securityNames(json.security),
+    location: loaded.locate(decodePointer(pointer ?? '')),
+  };
+}
+
+function finishEvents(
+  drafts: Map<EventKey, Draft>,
+  serviceByFile: ReadonlyMap<string, string>,
+  diagnostics: Diagnostic[],
+): EventType[] {
+  const byType = new Map<string, Draft[]>();
+  for (const draft of drafts.values()) {
+    const list = byType.get(draft.type) ?? [];
+    list.push(draft);
+    byType.set(draft.type, list);
+  }
+  const types = [...byType.keys()].sort();
+  const usedNames = new Map<string, string>();
+  const events: EventType[] = [];
+  for (const type of types) {
+    const versions = byType.get(type)!.sort((a, b) => semver.compare(a.version, b.version));
+    const perMajor = new Map<number, number>();
+    for (const v of versions) perMajor.set(semver.major(v.version), (perMajor.get(semver.major(v.version)) ?? 0) + 1);
+    events.push({
+      type,
+      versions: versions.map((draft) => {
+        const parsed = semver.parse(draft.version)!;
+        let codeName = `${pascalCase(type)}V${parsed.major}`;
+        if ((perMajor.get(parsed.major) ?? 0) > 1) codeName += `_${parsed.minor}_${parsed.patch}`;
+        const clash = usedNames.get(codeName);
+        if (clash) {
+          let n = 2;
+          while (usedNames.has(`${codeName}_${n}`)) n++;
+          diagnostics.push({
+            code: 'NAME_CLASH',
+            severity: 'warning',
+            message: `${draft.key} and ${clash} both map to the code name ${codeName}; using ${codeName}_${n}`,
+            location: draft.location,
+          });
+          codeName = `${codeName}_${n}`;
+        }
+        usedNames.set(codeName, draft.key);
+        const { definedBy, senders, channels, identity: _identity, ...rest } = draft;
+        const owner = serviceByFile.get(rest.location.file) ?? [...senders].sort()[0] ?? definedBy;
+        return {
+          ...rest,
+          codeName,
+          ownerServiceId: owner,
+          channels: [...channels.values()].sort(byKey((c) => `${c.serviceId}/${c.channelId}`)),
+        };
+      }),
+    });
+  }
+  return events;
+}

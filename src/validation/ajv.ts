@@ -1,0 +1,75 @@
+/**
+ * One place that configures ajv for contract schemas: draft-07 (AsyncAPI Schema) and
+ * 2020-12, ajv-formats, strict about schema keywords but tolerant of what real specs
+ * contain (a `required` name without a `properties` entry, unknown custom formats).
+ */
+import { createRequire } from 'node:module';
+import type { AnySchema, ValidateFunction } from 'ajv';
+import type { JsonSchema, SchemaDialect } from '../catalog/model.js';
+
+const require = createRequire(import.meta.url);
+const Ajv = require('ajv').default as typeof import('ajv').default;
+const Ajv2020 = require('ajv/dist/2020').default as typeof import('ajv/dist/2020.js').default;
+const addFormats = require('ajv-formats').default as typeof import('ajv-formats').default;
+type AjvCore = InstanceType<typeof Ajv>;
+const { fullFormats } = require('ajv-formats/dist/formats') as { fullFormats: Record<string, unknown> };
+
+export interface CompiledSchema {
+  validate: ValidateFunction;
+  /** Formats and keywords the schema uses that ajv does not check. */
+  unchecked: string[];
+}
+
+export interface SchemaCompiler {
+  compile(schema: JsonSchema, dialect: SchemaDialect): CompiledSchema;
+  /** The ajv instance a dialect compiles with (for standalone code). */
+  instance(dialect: SchemaDialect): AjvCore;
+}
+
+export function createSchemaCompiler(options: { source?: boolean } = {}): SchemaCompiler {
+  const make = (draft2020: boolean): AjvCore => {
+    const settings = {
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      strictTypes: false,
+      strictTuples: false,
+      allowUnionTypes: true,
+      // `unicodeRegExp` keeps `pattern` semantics of JSON Schema (ECMA-262 with the u flag).
+      unicodeRegExp: true,
+      code: options.source ? { source: true, esm: true, lines: true } : {},
+    } as const;
+    const ajv = (draft2020 ? new Ajv2020(settings) : new Ajv(settings)) as unknown as AjvCore;
+    addFormats(ajv as never);
+    return ajv;
+  };
+  const instances = { draft07: make(false), draft2020: make(true) };
+  const instance = (dialect: SchemaDialect) => (dialect === '2020-12' ? instances.draft2020 : instances.draft07);
+  return {
+    instance,
+    compile(schema, dialect) {
+      const ajv = instance(dialect);
+      const unchecked: string[] = [];
+      for (let attempt = 0; attempt < 50; attempt++) {
+        try {
+          return { validate: ajv.compile(schema as AnySchema), unchecked };
+        } catch (error) {
+          const message = (error as Error).message;
+          const format = /unknown format "([^"]+)"/.exec(message)?.[1];
+          const keyword = /unknown keyword: "([^"]+)"/.exec(message)?.[1];
+          if (format && !(format in fullFormats)) {
+            // Specs use formats such as int32 or decimal: documented, not checked.
+            ajv.addFormat(format, true);
+            unchecked.push(`format "${format}"`);
+          } else if (keyword) {
+            ajv.addKeyword(keyword);
+            unchecked.push(`keyword "${keyword}"`);
+          } else {
+            throw error;
+          }
+        }
+      }
+      throw new Error('schema uses too many unknown formats or keywords');
+    },
+  };
+}
