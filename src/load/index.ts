@@ -74,6 +74,13 @@ export function discoverSpecs(paths: readonly string[], sources: SourceSet): Spe
       }
     }
   }
+  if (entries.size === 0 && diagnostics.length === 0) {
+    diagnostics.push({
+      code: 'NO_SPECS',
+      severity: 'error',
+      message: `no AsyncAPI document found in ${paths.join(', ')} (a document has a top-level "asyncapi" field)`,
+    });
+  }
   return { entries: [...entries].sort(), diagnostics };
 }
 

@@ -1,0 +1,123 @@
+/**
+ * Command bodies: each returns an exit code and prints through `io`. The heavy pipeline
+ * modules are imported inside the command that needs them, so `--help` and an
+ * up-to-date `generate` stay fast.
+ */
+import { watch as watchFiles } from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { hasErrors } from '../diagnostics.js';
+import { OutputDirError } from '../generate/output.js';
+import { EXIT, reportDiagnostics, summary, type Io, type OutputFormat } from './report.js';
+
+const openWorkspace = async (specs: string[]) => (await import('../workspace.js')).openWorkspace(specs);
+
+export async function validateCommand(specs: string[], format: OutputFormat, io: Io): Promise<number> {
+  const workspace = await openWorkspace(specs);
+  const events = workspace.catalog.events.reduce((n, t) => n + t.versions.length, 0);
+  reportDiagnostics(io, format, workspace.diagnostics, { services: workspace.catalog.services.length, eventVersions: events });
+  if (format === 'human') {
+    const n = workspace.catalog.services.length;
+    io.err(`${n} document${n === 1 ? '' : 's'}, ${events} event version${events === 1 ? '' : 's'}: ${summary(workspace.diagnostics)}`);
+  }
+  return workspace.ok ? EXIT.ok : EXIT.problems;
+}
+
+export async function catalogCommand(specs: string[], format: OutputFormat, io: Io): Promise<number> {
+  const workspace = await openWorkspace(specs);
+  if (format === 'json') {
+    io.out(JSON.stringify(workspace.catalog, null, 2));
+    reportDiagnostics(io, 'human', workspace.diagnostics);
+  } else {
+    reportDiagnostics(io, 'human', workspace.diagnostics);
+    for (const service of workspace.catalog.services) {
+      io.out(`${service.id} (${service.title} ${service.version}, AsyncAPI ${service.asyncapiVersion}) ${service.file}`);
+      for (const op of service.operations) {
+        const reply = op.reply ? ` → reply ${op.reply.messages.join(', ')}` : '';
+        io.out(`  ${op.action.padEnd(7)} ${op.id}: ${op.messages.join(', ')}${reply}`);
+      }
+    }
+    for (const type of workspace.catalog.events) {
+      io.out(`${type.type}: ${type.versions.map((v) => v.version + (v.deprecated ? ' (deprecated)' : '')).join(', ')}`);
+    }
+  }
+  return workspace.ok ? EXIT.ok : EXIT.problems;
+}
+
+export interface GenerateArgs {
+  specs: string[];
+  out: string;
+  check: boolean;
+  watch: boolean;
+  force: boolean;
+  format: OutputFormat;
+  config: Config;
+}
+
+export async function generateCommand(args: GenerateArgs, io: Io): Promise<number> {
+  const once = async (force: boolean): Promise<number> => {
+    const started = performance.now();
+    const { generate } = await import('../generate/index.js');
+    let result;
+    try {
+      result = await generate({
+        specs: args.specs,
+        out: args.out,
+        check: args.check,
+        force,
+        packageName: args.config.package.name,
+        packageVersion: args.config.package.version,
+      });
+    } catch (error) {
+      if (error instanceof OutputDirError) {
+        io.err(`event-contracts: ${error.message}`);
+        return EXIT.usage;
+      }
+      throw error;
+    }
+    const ms = Math.round(performance.now() - started);
+    const { diff } = result;
+    if (args.format === 'json') {
+      reportDiagnostics(io, 'json', result.diagnostics, { out: args.out, check: args.check, upToDate: result.upToDate, diff: diff ?? null, ms });
+    } else {
+      reportDiagnostics(io, 'human', result.diagnostics);
+      if (!diff) io.err(`generate: ${summary(result.diagnostics)}; nothing written`);
+      else if (args.check) {
+        const stale = [...diff.added.map((f) => `missing  ${f}`), ...diff.changed.map((f) => `differs  ${f}`), ...diff.removed.map((f) => `extra    ${f}`)];
+        if (stale.length === 0) io.err(`${args.out} is up to date (${ms} ms)`);
+        else io.err(`${args.out} is stale; run \`npm run generate\`:\n${stale.map((s) => '  ' + s).join('\n')}`);
+      } else {
+        const changes = diff.added.length + diff.changed.length + diff.removed.length;
+        io.err(changes === 0 ? `${args.out} is up to date (${ms} ms)` : `wrote ${args.out}: ${diff.added.length} added, ${diff.changed.length} changed, ${diff.removed.length} removed (${ms} ms)`);
+      }
+    }
+    if (!diff || hasErrors(result.diagnostics)) return EXIT.problems;
+    if (args.check && diff.added.length + diff.changed.length + diff.removed.length > 0) return EXIT.problems;
+    return EXIT.ok;
+  };
+  const first = await once(args.force);
+  if (!args.watch) return first;
+  return watchLoop(args.specs, io, () => once(false));
+}
+
+/** Regenerates on change until interrupted; rapid bursts of edits coalesce into one run. */
+async function watchLoop(specs: string[], io: Io, run: () => Promise<number>): Promise<number> {
+  io.err(`watching ${specs.join(', ')} (Ctrl-C to stop)`);
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve(0);
+  const watchers = specs.map((spec) =>
+    watchFiles(path.resolve(spec), { recursive: true }, () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        running = running.then(run, run);
+      }, 100);
+    }),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  for (const w of watchers) w.close();
+  await running;
+  return EXIT.ok;
+}

@@ -1,0 +1,112 @@
+/**
+ * The command line. Parses arguments with yargs, runs one command, prints, and returns
+ * the exit code: 0 ok, 1 problems found, 2 usage or internal error. No stack traces for
+ * user errors.
+ */
+import { createRequire } from 'node:module';
+import yargs, { type Argv } from 'yargs';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { EXIT, processIo, type Io, type OutputFormat } from './report.js';
+import { catalogCommand, generateCommand, validateCommand } from './commands.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** Errors we expect from users' input: printed as one line, exit 2. */
+export class UsageError extends Error {}
+
+export interface CommonArgs {
+  spec?: string[];
+  paths?: string[];
+  format: OutputFormat;
+}
+
+/** `--spec` (repeatable) and positional paths both name specs; the config (default `asyncapi/`) fills in. */
+export function specPaths(args: CommonArgs, config: Config): string[] {
+  const given = [...(args.spec ?? []), ...(args.paths ?? [])].map(String);
+  return given.length > 0 ? given : config.specs;
+}
+
+const specOptions = <T>(y: Argv<T>) =>
+  y
+    .positional('paths', { type: 'string', array: true, describe: 'spec files or folders (shorthand for --spec)' })
+    .option('spec', { type: 'string', array: true, describe: 'an AsyncAPI file or a folder of them (repeatable); default from config, else asyncapi/' })
+    .option('format', { choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' });
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const run = (fn: (config: Config) => Promise<number>) => async () => {
+    const config = await loadConfig();
+    code = await fn(config);
+  };
+  const parser = yargs(argv)
+    .scriptName('event-contracts')
+    .usage('$0 <command> [options]\n\nAsyncAPI contracts in; typed SDKs, validators, docs and compatibility gates out.')
+    .version(version)
+    .help()
+    .alias('h', 'help')
+    .strict()
+    .demandCommand(1, 'Name a command: see --help.')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .command(
+      'validate [paths..]',
+      'Load the specs and report every problem (file:line:col), examples included',
+      (y) => specOptions(y),
+      (args) => run((config) => validateCommand(specPaths(args, config), args.format, io))(),
+    )
+    .command(
+      'catalog [paths..]',
+      'Print the event catalog built from the specs',
+      (y) => specOptions(y).option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+      (args) => run((config) => catalogCommand(specPaths(args, config), args.format, io))(),
+    )
+    .command(
+      'generate [paths..]',
+      'Generate types, validators, clients, registry and docs',
+      (y) =>
+        specOptions(y)
+          .option('out', { type: 'string', describe: 'output folder (default from config, else generated/)' })
+          .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 listing files that differ' })
+          .option('watch', { type: 'boolean', default: false, describe: 'regenerate whenever a spec changes' })
+          .option('force', { type: 'boolean', default: false, describe: 'ignore the up-to-date record and regenerate' }),
+      (args) =>
+        run((config) =>
+          generateCommand(
+            {
+              specs: specPaths(args, config),
+              out: args.out ?? config.out,
+              check: args.check,
+              watch: args.watch,
+              force: args.force,
+              format: args.format,
+              config,
+            },
+            io,
+          ),
+        )(),
+    );
+  try {
+    await parser.parseAsync();
+    return code;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || isYargsError(error)) {
+      io.err(`event-contracts: ${(error as Error).message}`);
+      return EXIT.usage;
+    }
+    if (error instanceof Error && (error as { userFacing?: boolean }).userFacing) {
+      io.err(`event-contracts: ${error.message}`);
+      return EXIT.usage;
+    }
+    io.err(`event-contracts: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.usage;
+  }
+}
+
+function isYargsError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'YError';
+}

@@ -1,0 +1,109 @@
+/**
+ * `generate`: the workspace's contracts in, the generated package out — types,
+ * validators, event descriptors, clients, registry and docs — written only where they
+ * differ, or compared without writing under `--check`.
+ */
+import { createRequire } from 'node:module';
+import type { Catalog, EventVersion } from '../catalog/model.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
+import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
+import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
+import { buildRegistry, emitRegistry } from '../emit/registry.js';
+import { emitTypes, type TypeRequest } from '../emit/types/index.js';
+import { emitValidators } from '../emit/validators.js';
+import { openWorkspace } from '../workspace.js';
+import { isUpToDate, recordRun } from './cache.js';
+import { assertOwnedOutput, diffOutput, isEmptyDiff, writeOutput, type OutputDiff } from './output.js';
+
+const require = createRequire(import.meta.url);
+
+export interface GenerateSettings {
+  specs: readonly string[];
+  out: string;
+  check: boolean;
+  /** Ignore the up-to-date record and regenerate everything. */
+  force: boolean;
+  packageName: string;
+  packageVersion: string;
+  /** Released versions, from registry.lock.json. */
+  isReleased?: (type: string, version: string) => boolean;
+}
+
+export interface GenerateResult {
+  diagnostics: Diagnostic[];
+  /** Undefined when the workspace had errors and nothing was generated. */
+  diff?: OutputDiff;
+  upToDate: boolean;
+  fileCount: number;
+}
+
+export const RUNTIME_MODULE = 'event-contracts/runtime';
+
+export function packageSettings(name: string, version: string): PackageSettings {
+  const own = require('../../package.json') as { version: string };
+  return {
+    name,
+    version,
+    runtimeVersion: own.version,
+    ajvVersion: (require('ajv/package.json') as { version: string }).version,
+    ajvFormatsVersion: (require('ajv-formats/package.json') as { version: string }).version,
+  };
+}
+
+export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
+  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion]);
+  if (!settings.force && isUpToDate(settings.out, settings.specs, settingsKey)) {
+    return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
+  }
+  const workspace = await openWorkspace(settings.specs);
+  if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };
+
+  const { files, diagnostics } = await emitAll(workspace.catalog, {
+    ...packageSettings(settings.packageName, settings.packageVersion),
+    isReleased: settings.isReleased ?? (() => false),
+  });
+  const all = [...workspace.diagnostics, ...diagnostics];
+  if (all.some((d) => d.severity === 'error')) return { diagnostics: all, upToDate: false, fileCount: files.length };
+
+  if (!settings.check) assertOwnedOutput(settings.out);
+  const diff = diffOutput(settings.out, files);
+  if (!settings.check) {
+    writeOutput(settings.out, files, diff);
+    recordRun(settings.out, settings.specs, settingsKey, workspace.files.map((f) => f.absPath), files);
+  } else if (isEmptyDiff(diff)) {
+    recordRun(settings.out, settings.specs, settingsKey, workspace.files.map((f) => f.absPath), files);
+  }
+  return { diagnostics: all, diff, upToDate: isEmptyDiff(diff), fileCount: files.length };
+}
+
+export async function emitAll(
+  catalog: Catalog,
+  settings: PackageSettings & { isReleased: (type: string, version: string) => boolean },
+): Promise<{ files: GeneratedFile[]; diagnostics: Diagnostic[] }> {
+  const versions = catalog.events.flatMap((t) => t.versions);
+  const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
+  const types = await emitTypes(requests);
+  const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
+  const files: GeneratedFile[] = [
+    { path: 'types.ts', content: banner('//') + (types.source.trim() === '' ? 'export {};\n' : '\n' + types.source.trimEnd() + '\n') },
+    ...validators.files,
+    emitEvents(catalog, RUNTIME_MODULE),
+    emitRegistry(buildRegistry(catalog, settings.isReleased)),
+    emitIndex(catalog, []),
+    emitTsconfig(),
+    emitPackageJson(settings),
+    emitReadme(catalog, settings),
+  ];
+  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics] };
+}
+
+function typeRequests(event: EventVersion): TypeRequest[] {
+  const payload: TypeRequest = {
+    name: payloadTypeName(event),
+    schema: event.dialect === 'unsupported' ? {} : event.payload,
+    ...(event.description ?? event.summary ? { description: `\`${event.key}\`: ${event.summary ?? event.description}` } : {}),
+  };
+  if (event.headers === undefined) return [payload];
+  return [payload, { name: headersTypeName(event), schema: event.headers, description: `Headers of \`${event.key}\`.` }];
+}
