@@ -153,12 +153,13 @@ class BusImpl implements EventBus {
     event: EventDescriptor<T>,
     data: T,
     options: PublishOptions | RequestOptions | undefined,
-    extra?: { causationId?: string; correlationId?: string },
+    extra?: { causationId?: string; correlationId?: string; subject?: string },
   ): Promise<{ id: string; subject: string; encoded: EncodedEvent; value: T; time: string }> {
     const id = options?.id ?? this.newId();
     const result = event.validate(data);
     if (!result.ok) throw new EventValidationError(id, event.type, event.version, result.errors);
-    const subject = addressOf(event).fill(options?.params);
+    // Replies travel to the requester's inbox, so their channel address is not filled in.
+    const subject = extra?.subject ?? addressOf(event).fill(options?.params);
     const time = ((options as PublishOptions | undefined)?.timestamp ?? new Date()).toISOString();
     const po = options as PublishOptions | undefined;
     const encoded = encodeFields(
@@ -347,7 +348,7 @@ class BusImpl implements EventBus {
         return errorReply('handler-failed', errorText(err));
       }
       try {
-        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id });
+        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '' });
         return { headers: p.encoded.headers, body: p.encoded.body };
       } catch (err) {
         return errorReply('invalid-reply', errorText(err));

@@ -25,3 +25,15 @@ export {
   PublishBatchError,
   BusClosedError,
 } from './errors.js';
+export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
+export type { Metrics, MetricsSnapshot } from './metrics.js';
+export { NatsTransport, connectNats, provisionNats, durableName } from './nats.js';
+export type {
+  NatsTransportOptions,
+  NatsTransportStats,
+  NatsStreamSpec,
+  NatsConsumerSpec,
+  NatsProvisionPlan,
+  NatsProvisionResult,
+  ProvisionAction,
+} from './nats.js';

@@ -25,6 +25,8 @@ import type {
 } from './types.js';
 
 export interface MemoryTransportOptions {
+  /** Share the broker of another MemoryTransport (another "connection" to it). */
+  sharedWith?: MemoryTransport;
   /** Largest message (headers + body). Default 1 MiB, like nats-server. */
   maxMessageBytes?: number;
   /** Publish dedupe window. Default 2 minutes, like JetStream. */
@@ -86,22 +88,60 @@ class Group {
   }
 }
 
+/** The broker: shared by every MemoryTransport connected to it. */
+class Broker {
+  readonly log: Stored[] = [];
+  readonly ids = new Map<string, { seq: number; at: number }>();
+  readonly groups = new Map<string, Group>();
+  readonly responders = new Map<string, Array<{ subject: string; handler: RequestHandler; active: boolean }>>();
+  readonly timers = new Set<NodeJS.Timeout>();
+  constructor(
+    readonly maxBytes: number,
+    readonly windowMs: number,
+    readonly ackWaitMs: number,
+  ) {}
+}
+
 export class MemoryTransport implements Transport {
   readonly name = 'memory';
-  private readonly log: Stored[] = [];
-  private readonly ids = new Map<string, { seq: number; at: number }>();
-  private readonly groups = new Map<string, Group>();
-  private readonly responders = new Map<string, Array<{ subject: string; handler: RequestHandler; active: boolean }>>();
-  private readonly maxBytes: number;
-  private readonly windowMs: number;
-  private readonly ackWaitMs: number;
+  private readonly b: Broker;
   private closed = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly stops = new Set<() => Promise<void>>();
 
   constructor(options: MemoryTransportOptions = {}) {
-    this.maxBytes = options.maxMessageBytes ?? 1024 * 1024;
-    this.windowMs = options.duplicateWindowMs ?? 120_000;
-    this.ackWaitMs = options.ackWaitMs ?? 30_000;
+    this.b = options.sharedWith
+      ? options.sharedWith.b
+      : new Broker(options.maxMessageBytes ?? 1024 * 1024, options.duplicateWindowMs ?? 120_000, options.ackWaitMs ?? 30_000);
+  }
+
+  /** A second connection to the same broker (e.g. another service instance in a test). */
+  connection(): MemoryTransport {
+    return new MemoryTransport({ sharedWith: this });
+  }
+
+  private get log() {
+    return this.b.log;
+  }
+  private get ids() {
+    return this.b.ids;
+  }
+  private get groups() {
+    return this.b.groups;
+  }
+  private get responders() {
+    return this.b.responders;
+  }
+  private get timers() {
+    return this.b.timers;
+  }
+  private get maxBytes() {
+    return this.b.maxBytes;
+  }
+  private get windowMs() {
+    return this.b.windowMs;
+  }
+  private get ackWaitMs() {
+    return this.b.ackWaitMs;
   }
 
   maxMessageBytes(): number {
@@ -164,18 +204,20 @@ export class MemoryTransport implements Transport {
     g.instances.push(inst);
     this.schedule(g);
     const group = g;
-    return {
-      stop: async () => {
-        inst.active = false;
-        const i = group.instances.indexOf(inst);
-        if (i >= 0) group.instances.splice(i, 1);
-      },
+    const stop = async () => {
+      this.stops.delete(stop);
+      inst.active = false;
+      const i = group.instances.indexOf(inst);
+      if (i >= 0) group.instances.splice(i, 1);
+      this.schedule(group); // its share goes to the other instances
     };
+    this.stops.add(stop);
+    return { stop };
   }
 
   /** Deliveries happen on a later tick, never inside publish or settle. */
   private schedule(g: Group): void {
-    if (g.scheduled || this.closed) return;
+    if (g.scheduled) return;
     g.scheduled = true;
     setImmediate(() => {
       g.scheduled = false;
@@ -184,7 +226,6 @@ export class MemoryTransport implements Transport {
   }
 
   private dispatch(g: Group): void {
-    if (this.closed) return;
     for (;;) {
       const inst = g.pickInstance();
       if (!inst) return;
@@ -311,19 +352,27 @@ export class MemoryTransport implements Transport {
     const entry = { subject: spec.subject, handler, active: true };
     list.push(entry);
     this.responders.set(key, list);
-    return {
-      stop: async () => {
-        entry.active = false;
-        const i = list.indexOf(entry);
-        if (i >= 0) list.splice(i, 1);
-      },
+    const stop = async () => {
+      this.stops.delete(stop);
+      entry.active = false;
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
     };
+    this.stops.add(stop);
+    return { stop };
   }
 
+  /** Closes this connection; the broker and its retained messages live on for others. */
   async close(): Promise<void> {
     this.closed = true;
+    await Promise.all([...this.stops].map((s) => s()));
+  }
+
+  /** Clears every timer of the broker (end of a test). */
+  destroy(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const g of this.groups.values()) for (const p of g.pending.values()) if (p.timer) clearTimeout(p.timer);
   }
 }
 

@@ -1,0 +1,573 @@
+/**
+ * NATS transport: core NATS for transient publishes, ephemeral queue subscriptions and
+ * request/reply; JetStream for durable publishes (awaiting the ack, `Nats-Msg-Id` = event
+ * id, retried with the same id across connection loss) and durable pull consumers with
+ * explicit acks, nak-with-delay retries and dead-letter republishing.
+ *
+ * Written for nats-server 2.9: one filter subject per consumer (no multi-filter), so a
+ * group reading several subjects gets one durable consumer per subject (see durableName).
+ */
+import { createHash } from 'node:crypto';
+import { connect, headers as natsHeaders, nanos, errors, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSub } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type ConsumerConfig,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { NoResponderError, RequestTimeoutError } from './errors.js';
+import { deadLetterHeaders } from './memory.js';
+import type {
+  ConsumeSpec,
+  DeadLetterInfo,
+  Delivery,
+  DeliveryHandler,
+  HeaderReader,
+  HeaderRecord,
+  InboundMessage,
+  OutboundMessage,
+  RequestHandler,
+  ServeSpec,
+  Transport,
+  TransportReceipt,
+  TransportSubscription,
+} from './types.js';
+
+export interface NatsTransportOptions {
+  /** An open connection to reuse; the transport then does not close it. */
+  connection?: NatsConnection;
+  /** Otherwise connect with these options (reconnects forever by default). */
+  connect?: NodeConnectionOptions;
+  /** Per-attempt JetStream publish ack timeout. Default 5000 ms. */
+  publishTimeoutMs?: number;
+  /** Give up retrying a durable publish after this long. Default 60 000 ms. */
+  publishDeadlineMs?: number;
+  /** Create missing durable consumers on consume(). Default true. */
+  createConsumers?: boolean;
+  /** max_ack_pending of consumers this transport creates. Default 20 000. */
+  maxAckPending?: number;
+  /** Pull request expiry; bounds how long a lost pull goes unnoticed. Default 2000 ms. */
+  pullExpiresMs?: number;
+}
+
+export interface NatsTransportStats {
+  /** Durable publishes that needed more than one attempt. */
+  publishRetries: number;
+  /** Pull loop errors recovered from (connection loss, server restart). */
+  consumeErrors: number;
+}
+
+/**
+ * Durable consumer name for `subject` of a group filtering `subjects`. A group with one
+ * subject uses the group name as is, so a provisioned consumer is simply named after it.
+ */
+export function durableName(group: string, subjects: readonly string[], subject: string): string {
+  if (subjects.length <= 1) return group;
+  return `${group}-${createHash('sha256').update(subject).digest('hex').slice(0, 10)}`;
+}
+
+class NatsHeaders implements HeaderReader {
+  constructor(private readonly h: MsgHdrs | undefined) {}
+  get(name: string): string | undefined {
+    const h = this.h;
+    if (!h) return undefined;
+    const v = h.get(name);
+    if (v !== '') return v;
+    return h.has(name) ? '' : undefined;
+  }
+  keys(): Iterable<string> {
+    return this.h ? this.h.keys() : [];
+  }
+}
+
+function toNatsHeaders(r: HeaderRecord): MsgHdrs {
+  const h = natsHeaders();
+  for (const k in r) h.set(k, r[k] as string);
+  return h;
+}
+
+function toRecord(h: MsgHdrs | undefined): HeaderRecord {
+  const out: HeaderRecord = {};
+  if (h) for (const k of h.keys()) out[k] = h.get(k);
+  return out;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Errors worth retrying with the same msg id: the broker may or may not have stored it. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return false; // the server answered: not a connectivity issue
+  if (err instanceof errors.TimeoutError) return true;
+  if (err instanceof errors.RequestError) return true;
+  if (err instanceof errors.ConnectionError) return true;
+  if ((err as Error)?.name === 'JetStreamNotEnabled') return true; // JetStream still recovering after a restart
+  return false;
+}
+
+export class NatsTransport implements Transport {
+  readonly name = 'nats';
+  readonly stats: NatsTransportStats = { publishRetries: 0, consumeErrors: 0 };
+  readonly js: JetStreamClient;
+  private jsmP: Promise<JetStreamManager> | undefined;
+  private readonly subs = new Set<TransportSubscription>();
+  private closed = false;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    private readonly o: NatsTransportOptions,
+  ) {
+    this.js = jetstream(nc, { timeout: o.publishTimeoutMs ?? 5000 });
+  }
+
+  static async connect(options: NatsTransportOptions = {}): Promise<NatsTransport> {
+    if (options.connection) return new NatsTransport(options.connection, false, options);
+    const nc = await connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, ...options.connect });
+    return new NatsTransport(nc, true, options);
+  }
+
+  jsm(): Promise<JetStreamManager> {
+    return (this.jsmP ??= jetstreamManager(this.nc));
+  }
+
+  maxMessageBytes(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
+  async publish(m: OutboundMessage): Promise<TransportReceipt> {
+    return this.publishDurable(m.subject, toNatsHeaders(m.headers), m.body, m.id, this.o.publishDeadlineMs ?? 60_000);
+  }
+
+  private async publishDurable(subject: string, h: MsgHdrs, body: Uint8Array, id: string, deadlineMs: number): Promise<TransportReceipt> {
+    const opts = { msgID: id, headers: h, timeout: this.o.publishTimeoutMs ?? 5000 };
+    const until = Date.now() + deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await this.js.publish(subject, body, opts);
+        return { stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
+      } catch (err) {
+        if (this.closed || this.nc.isClosed() || !isTransient(err) || Date.now() >= until) throw err;
+        this.stats.publishRetries++;
+        // Same msg id on every attempt: if the first one was stored, the stream drops the copy.
+        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  async publishTransient(m: OutboundMessage): Promise<void> {
+    this.nc.publish(m.subject, m.body, { headers: toNatsHeaders(m.headers) });
+  }
+
+  async consume(spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
+    const sub = spec.ephemeral ? this.consumeCore(spec, onDelivery) : await this.consumeDurable(spec, onDelivery);
+    this.subs.add(sub);
+    return {
+      stop: async () => {
+        this.subs.delete(sub);
+        await sub.stop();
+      },
+    };
+  }
+
+  private consumeCore(spec: ConsumeSpec, onDelivery: DeliveryHandler): TransportSubscription {
+    const subs: NatsSub[] = spec.subjects.map((subject) =>
+      this.nc.subscribe(subject, {
+        queue: spec.group,
+        callback: (err, msg) => {
+          if (err) return;
+          let settled = false;
+          const d: Delivery = {
+            subject: msg.subject,
+            headers: new NatsHeaders(msg.headers),
+            body: msg.data,
+            deliveryCount: 1,
+            ack: async () => void (settled = true),
+            // Core NATS keeps nothing: a failed message can only be dead-lettered.
+            retry: async () => void (settled = true),
+            deadLetter: async (info) => {
+              if (settled) return;
+              settled = true;
+              await this.publishDeadLetter(info, msg.subject, toRecord(msg.headers), msg.data, 1, `dl:core:${spec.group}:${msg.headers?.get('ce-id') ?? Math.random()}`);
+            },
+          };
+          onDelivery(d);
+        },
+      }),
+    );
+    return {
+      stop: async () => {
+        for (const s of subs) s.unsubscribe();
+      },
+    };
+  }
+
+  private async publishDeadLetter(info: DeadLetterInfo, subject: string, original: HeaderRecord, body: Uint8Array, deliveryCount: number, id: string): Promise<void> {
+    const h = toNatsHeaders(deadLetterHeaders(original, subject, info, deliveryCount));
+    // Short deadline: if no stream stores the dead-letter subject we would rather nak and retry.
+    await this.publishDurable(info.subject, h, body, id, 5000);
+  }
+
+  private async consumeDurable(spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
+    const jsm = await this.jsm();
+    const loops: PullLoop[] = [];
+    // The in-flight budget is split between the group's consumers (one per subject).
+    const share = Math.max(1, Math.floor(spec.maxInFlight / spec.subjects.length));
+    for (const subject of spec.subjects) {
+      const stream = await jsm.streams.find(subject).catch((err: unknown) => {
+        throw new Error(`no JetStream stream stores '${subject}' (provision it first): ${(err as Error).message}`);
+      });
+      const name = durableName(spec.group, spec.subjects, subject);
+      await this.ensureConsumer(jsm, stream, name, subject, spec);
+      loops.push(new PullLoop(this, stream, name, share, onDelivery, spec.group, this.o.pullExpiresMs ?? 2000));
+    }
+    for (const l of loops) l.start();
+    return { stop: async () => void (await Promise.all(loops.map((l) => l.stop()))) };
+  }
+
+  private async ensureConsumer(jsm: JetStreamManager, stream: string, name: string, subject: string, spec: ConsumeSpec): Promise<void> {
+    try {
+      const info = await jsm.consumers.info(stream, name);
+      const filter = info.config.filter_subject ?? '';
+      if (filter !== subject) {
+        throw new Error(`durable consumer ${stream}/${name} filters '${filter}', but group ${spec.group} reads '${subject}'`);
+      }
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.code !== 10014 /* consumer not found */) throw err;
+    }
+    if (this.o.createConsumers === false) throw new Error(`durable consumer ${stream}/${name} does not exist (provision it first)`);
+    // Retries are counted by the bus: the server must never stop redelivering on its own,
+    // or a message whose dead-letter publish failed would be lost.
+    await jsm.consumers.add(stream, {
+      durable_name: name,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: subject,
+      max_deliver: -1,
+      ack_wait: nanos(spec.ackWaitMs ?? 30_000),
+      max_ack_pending: this.o.maxAckPending ?? 20_000,
+    });
+  }
+
+  async request(m: OutboundMessage, timeoutMs: number): Promise<InboundMessage> {
+    try {
+      const r = await this.nc.request(m.subject, m.body, { timeout: timeoutMs, headers: toNatsHeaders(m.headers) });
+      return { subject: r.subject, headers: new NatsHeaders(r.headers), body: r.data };
+    } catch (err) {
+      if (err instanceof errors.RequestError && err.isNoResponders()) throw new NoResponderError(m.subject);
+      if (err instanceof errors.TimeoutError) throw new RequestTimeoutError(m.subject, timeoutMs);
+      throw err;
+    }
+  }
+
+  async serve(spec: ServeSpec, handler: RequestHandler): Promise<TransportSubscription> {
+    const s = this.nc.subscribe(spec.subject, {
+      ...(spec.group ? { queue: spec.group } : {}),
+      callback: (err, msg) => {
+        if (err || !msg.reply) return;
+        handler({ subject: msg.subject, headers: new NatsHeaders(msg.headers), body: msg.data }).then(
+          (r) => msg.respond(r.body, { headers: toNatsHeaders(r.headers) }),
+          (e: unknown) => msg.respond(new Uint8Array(0), { headers: toNatsHeaders({ 'ec-reply-error': 'handler-failed', 'ec-reply-error-detail': String(e).slice(0, 512) }) }),
+        );
+      },
+    });
+    const sub: TransportSubscription = {
+      stop: async () => {
+        this.subs.delete(sub);
+        // Drain: requests already received still get their reply.
+        await s.drain().catch(() => undefined);
+      },
+    };
+    this.subs.add(sub);
+    return sub;
+  }
+
+  /** Stops consumers, waits for outstanding publishes to flush, then closes if we own it. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.subs].map((s) => s.stop()));
+    this.closed = true;
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  /** Used by PullLoop. */
+  deadLetterFor(m: JsMsg, info: DeadLetterInfo, stream: string, durable: string): Promise<void> {
+    return this.publishDeadLetter(info, m.subject, toRecord(m.headers), m.data, m.info.deliveryCount, `dl:${stream}:${durable}:${m.seq}`);
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.nc.isClosed();
+  }
+}
+
+/**
+ * One pull loop per durable consumer: fetches only as many messages as the in-flight
+ * budget allows, so a slow handler never makes the client hoard messages whose ack wait
+ * runs out in a local buffer.
+ */
+class PullLoop {
+  private held = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private done: Promise<void> | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly t: NatsTransport,
+    private readonly stream: string,
+    private readonly durable: string,
+    private readonly budget: number,
+    private readonly onDelivery: DeliveryHandler,
+    private readonly group: string,
+    private readonly expiresMs: number,
+  ) {}
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  private released = (): void => {
+    this.held--;
+    const w = this.wake;
+    if (w && this.held < this.budget) {
+      this.wake = undefined;
+      w();
+    }
+  };
+
+  private async run(): Promise<void> {
+    let errorsInARow = 0;
+    while (!this.stopped && !this.t.isClosed) {
+      if (this.held >= this.budget) {
+        await new Promise<void>((r) => (this.wake = r));
+        continue;
+      }
+      try {
+        const c = await this.t.js.consumers.get(this.stream, this.durable);
+        const iter = await c.fetch({ max_messages: this.budget - this.held, expires: this.expiresMs });
+        for await (const m of iter) {
+          if (this.stopped) {
+            // Fetched after stop: hand it back, delayed until our pull request has expired
+            // (otherwise the server redelivers it straight into this same pull).
+            m.nak(this.expiresMs + 100);
+            continue;
+          }
+          this.held++;
+          this.onDelivery(this.wrap(m));
+        }
+        errorsInARow = 0;
+      } catch {
+        if (this.stopped || this.t.isClosed) break;
+        this.t.stats.consumeErrors++;
+        errorsInARow++;
+        await sleep(Math.min(2000, 100 * errorsInARow));
+      }
+    }
+    this.finished = true;
+  }
+
+  private wrap(m: JsMsg): Delivery {
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      this.released();
+      return true;
+    };
+    return {
+      subject: m.subject,
+      headers: new NatsHeaders(m.headers),
+      body: m.data,
+      deliveryCount: m.info.deliveryCount,
+      ack: async () => {
+        if (settle()) m.ack();
+      },
+      retry: async (delayMs: number) => {
+        // While our pull request may still be open on the server, an immediate nak would
+        // come straight back to this stopping instance; delay it past the pull's expiry.
+        const d = this.stopped && !this.finished ? Math.max(delayMs, this.expiresMs + 100) : delayMs;
+        if (settle()) m.nak(d > 0 ? d : undefined);
+      },
+      deadLetter: async (info: DeadLetterInfo) => {
+        if (settled) return;
+        await this.t.deadLetterFor(m, info, this.stream, this.durable);
+        if (settle()) m.term(`${info.reason}: ${info.detail}`.slice(0, 256));
+      },
+      working: () => {
+        if (!settled) m.working();
+      },
+    };
+  }
+
+  /**
+   * Stops pulling. The open pull request is left to expire (at most pullExpiresMs) rather
+   * than abandoned: NATS 2.9 cannot cancel it, and messages the server pushed into an
+   * abandoned pull would sit unacknowledged until their ack wait ran out.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+    await this.done;
+  }
+
+  toString(): string {
+    return `${this.stream}/${this.durable} (${this.group})`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Provisioning: streams and durable consumers from a plain description, idempotently.
+// ---------------------------------------------------------------------------------------
+
+export interface NatsStreamSpec {
+  name: string;
+  subjects: string[];
+  retention?: 'limits' | 'interest' | 'workqueue';
+  storage?: 'file' | 'memory';
+  replicas?: number;
+  maxAgeMs?: number;
+  maxBytes?: number;
+  maxMsgs?: number;
+  maxMsgSize?: number;
+  /** Nats-Msg-Id dedupe window. Default 2 minutes. */
+  duplicateWindowMs?: number;
+  discard?: 'old' | 'new';
+  description?: string;
+}
+
+export interface NatsConsumerSpec {
+  stream: string;
+  /** Durable name; for a group use durableName(group, subjects, subject). */
+  name: string;
+  filterSubject: string;
+  ackWaitMs?: number;
+  maxAckPending?: number;
+  deliverPolicy?: 'all' | 'new' | 'last';
+  description?: string;
+}
+
+export interface NatsProvisionPlan {
+  streams?: NatsStreamSpec[];
+  consumers?: NatsConsumerSpec[];
+}
+
+export type ProvisionAction = 'created' | 'updated' | 'unchanged';
+
+export interface NatsProvisionResult {
+  streams: Array<{ name: string; action: ProvisionAction }>;
+  consumers: Array<{ stream: string; name: string; action: ProvisionAction }>;
+}
+
+function streamConfig(s: NatsStreamSpec): Partial<StreamConfig> & { name: string } {
+  const c: Partial<StreamConfig> & { name: string } = {
+    name: s.name,
+    subjects: [...s.subjects],
+    retention: s.retention === 'interest' ? RetentionPolicy.Interest : s.retention === 'workqueue' ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
+    storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: s.replicas ?? 1,
+    max_age: nanos(s.maxAgeMs ?? 0),
+    max_bytes: s.maxBytes ?? -1,
+    max_msgs: s.maxMsgs ?? -1,
+    max_msg_size: s.maxMsgSize ?? -1,
+    duplicate_window: nanos(s.duplicateWindowMs ?? 120_000),
+    discard: s.discard === 'new' ? DiscardPolicy.New : DiscardPolicy.Old,
+  };
+  if (s.description !== undefined) c.description = s.description;
+  return c;
+}
+
+function consumerConfig(c: NatsConsumerSpec): Partial<ConsumerConfig> & { durable_name: string } {
+  const out: Partial<ConsumerConfig> & { durable_name: string } = {
+    durable_name: c.name,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: c.deliverPolicy === 'new' ? DeliverPolicy.New : c.deliverPolicy === 'last' ? DeliverPolicy.Last : DeliverPolicy.All,
+    filter_subject: c.filterSubject,
+    max_deliver: -1,
+    ack_wait: nanos(c.ackWaitMs ?? 30_000),
+    max_ack_pending: c.maxAckPending ?? 20_000,
+  };
+  if (c.description !== undefined) out.description = c.description;
+  return out;
+}
+
+/** The keys we set differ from what the server holds. */
+function differs(want: Record<string, unknown>, have: Record<string, unknown>): boolean {
+  for (const [k, v] of Object.entries(want)) {
+    const h = have[k];
+    if (Array.isArray(v)) {
+      if (!Array.isArray(h) || [...v].sort().join('\u0000') !== [...h].sort().join('\u0000')) return true;
+    } else if ((h ?? undefined) !== v && !(v === '' && h === undefined)) return true;
+  }
+  return false;
+}
+
+/**
+ * Create or update streams, then durable consumers. Safe to run at every start-up: things
+ * already as described are left alone ('unchanged').
+ */
+export async function provisionNats(target: NatsConnection | NatsTransport | { servers: string | string[] }, plan: NatsProvisionPlan): Promise<NatsProvisionResult> {
+  let nc: NatsConnection;
+  let own = false;
+  if (target instanceof NatsTransport) nc = target.nc;
+  else if ('servers' in target && !('publish' in target)) {
+    nc = await connect({ servers: target.servers });
+    own = true;
+  } else nc = target as NatsConnection;
+  try {
+    const jsm = await jetstreamManager(nc);
+    const result: NatsProvisionResult = { streams: [], consumers: [] };
+    for (const s of plan.streams ?? []) {
+      const want = streamConfig(s);
+      let action: ProvisionAction;
+      try {
+        const info = await jsm.streams.info(s.name);
+        if (differs(want as Record<string, unknown>, info.config as unknown as Record<string, unknown>)) {
+          await jsm.streams.update(s.name, { ...info.config, ...want });
+          action = 'updated';
+        } else action = 'unchanged';
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError) || err.code !== 10059 /* stream not found */) throw err;
+        await jsm.streams.add(want);
+        action = 'created';
+      }
+      result.streams.push({ name: s.name, action });
+    }
+    for (const c of plan.consumers ?? []) {
+      const want = consumerConfig(c);
+      let action: ProvisionAction;
+      try {
+        const info = await jsm.consumers.info(c.stream, c.name);
+        if (differs(want as Record<string, unknown>, info.config as unknown as Record<string, unknown>)) {
+          await jsm.consumers.update(c.stream, c.name, want);
+          action = 'updated';
+        } else action = 'unchanged';
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError) || err.code !== 10014 /* consumer not found */) throw err;
+        await jsm.consumers.add(c.stream, want);
+        action = 'created';
+      }
+      result.consumers.push({ stream: c.stream, name: c.name, action });
+    }
+    return result;
+  } finally {
+    if (own) await nc.close();
+  }
+}
+
+/** Connects and returns a transport; shorthand for NatsTransport.connect. */
+export function connectNats(options: NatsTransportOptions = {}): Promise<NatsTransport> {
+  return NatsTransport.connect(options);
+}
