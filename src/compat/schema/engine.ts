@@ -1,0 +1,333 @@
+/**
+ * The comparison walker. One run compares an old and a new schema in one direction
+ * (`backward`: is every old value accepted by the new schema; `forward`: the reverse) and
+ * collects findings: every detected change, each marked breaking or not for that
+ * direction. Keyword families live in `keywords/`, one handler per family, each comparing
+ * the previous and the current node.
+ *
+ * Termination: every (old node, new node, direction) pair is memoised; meeting a pair that
+ * is still being compared assumes it compatible (coinduction), which is what makes
+ * recursive `$ref`s and circular object graphs (as the AsyncAPI parser hands them over)
+ * finish. Synthetic nodes are cached by source identity, so they recur as the same objects.
+ */
+import { breaksIn, RULES, type MessageParams, type RuleDefinition, type RuleId } from './rules.js';
+import {
+  admits, childPtr, declaredTypes, deref, enumValues, isObject, isTrivial, subschema, valueType,
+  type Loc, type Registry, type TypeSet,
+} from './node.js';
+import { conjunctsOf, mergeAllOf, unionBranches } from './merge.js';
+import { accepts } from './validate.js';
+import { compareAnnotations } from './keywords/annotations.js';
+import { compareValues } from './keywords/values.js';
+import { compareNumbers } from './keywords/numeric.js';
+import { compareStrings } from './keywords/string.js';
+import { compareArrays } from './keywords/array.js';
+import { compareObjects } from './keywords/object.js';
+import type { Direction, OpenContentPolicy } from './types.js';
+
+/** A finding before its message and kind are settled. */
+export interface RawFinding {
+  rule: RuleId;
+  oldPath: string | undefined;
+  newPath: string | undefined;
+  breaking: boolean;
+  params: MessageParams;
+}
+
+export interface EngineOptions {
+  policy: OpenContentPolicy;
+  readersApplyDefaults: boolean;
+  /** Report annotation changes (one run of a two-direction check does). */
+  annotations: boolean;
+}
+
+export class Engine {
+  private findings: RawFinding[] = [];
+  private readonly memo = new Map<string, RawFinding[] | 'active'>();
+
+  constructor(
+    readonly dir: Direction,
+    readonly regs: { old: Registry; new: Registry },
+    readonly opts: EngineOptions,
+  ) {}
+
+  get policy(): OpenContentPolicy {
+    return this.opts.policy;
+  }
+
+  /** Runs a full comparison and returns its findings. */
+  run(o: Loc, n: Loc): RawFinding[] {
+    this.findings = [];
+    this.pair(o, n);
+    return this.findings;
+  }
+
+  /**
+   * Records a finding. For rules with a declared direction the engine decides whether it
+   * breaks; handlers decide only for `depends` rules.
+   */
+  emit(rule: RuleId, paths: { o?: string | undefined; n?: string | undefined }, params: MessageParams = {}, breaking?: boolean): void {
+    const declared = breaksIn(rule, this.dir, this.policy);
+    const def: RuleDefinition = RULES[rule];
+    const b = declared ?? breaking ?? false;
+    if (declared === undefined && breaking === undefined) throw new Error(`rule ${rule} (${def.breaks}) needs an explicit verdict`);
+    this.findings.push({ rule, oldPath: paths.o, newPath: paths.n, breaking: b, params });
+  }
+
+  /** Runs `fn` collecting its findings separately; the caller decides whether to keep them. */
+  trial(fn: () => void): RawFinding[] {
+    const saved = this.findings;
+    this.findings = [];
+    try {
+      fn();
+      return this.findings;
+    } finally {
+      this.findings = saved;
+    }
+  }
+
+  keep(found: readonly RawFinding[]): void {
+    for (const f of found) this.findings.push(f);
+  }
+
+  /** The side whose values must be accepted in this run. */
+  writer(o: Loc, n: Loc): Loc {
+    return this.dir === 'backward' ? o : n;
+  }
+
+  reader(o: Loc, n: Loc): Loc {
+    return this.dir === 'backward' ? n : o;
+  }
+
+  /** True when `loc` is the writer side in this run. */
+  isWriter(side: 'old' | 'new'): boolean {
+    return (this.dir === 'backward') === (side === 'old');
+  }
+
+  regOf(loc: Loc): Registry {
+    return loc.side === 'old' ? this.regs.old : this.regs.new;
+  }
+
+  /** Accepts-everything location standing in for an absent subschema. */
+  trueAt(parent: Loc, ...tokens: Array<string | number>): Loc {
+    return { node: true, doc: parent.doc, ptr: childPtr(parent.ptr, ...tokens), side: parent.side };
+  }
+
+  /** A child location of `parent` (resolving where children of synthetic nodes live). */
+  child(parent: Loc, keyword: string, ...rest: Array<string | number>): Loc | undefined {
+    const n = parent.node;
+    if (!isObject(n)) return undefined;
+    let v: unknown = n[keyword];
+    for (const t of rest) v = isObject(v) || Array.isArray(v) ? (v as Record<string, unknown>)[t as string] : undefined;
+    if (v === undefined) return undefined;
+    return this.regOf(parent).child(parent, v as boolean, keyword, ...rest);
+  }
+
+  /** Types a node admits, narrowed by its enumerated values. */
+  typesOf(loc: Loc): TypeSet {
+    const declared = declaredTypes(loc);
+    const values = enumValues(loc);
+    if (!values) return declared;
+    const out = new Set<(typeof declared extends ReadonlySet<infer T> ? T : never)>();
+    for (const v of values) {
+      const t = valueType(v);
+      if (admits(declared, t)) out.add(t);
+    }
+    return out;
+  }
+
+  accepts(loc: Loc, value: unknown): boolean {
+    return accepts(this.regOf(loc), loc, value);
+  }
+
+  /** Compares an old and a new node; the heart of the engine. */
+  pair(oIn: Loc, nIn: Loc): void {
+    const o = deref(this.regs.old, oIn);
+    const n = deref(this.regs.new, nIn);
+    const key = `${this.dir}|${this.regs.old.id(o.node)}|${this.regs.new.id(n.node)}`;
+    const seen = this.memo.get(key);
+    if (seen === 'active') return; // coinduction: assume compatible while in progress
+    if (seen) {
+      // The same pair reached again (a shared definition): replay what it found.
+      this.keep(seen);
+      return;
+    }
+    this.memo.set(key, 'active');
+    const start = this.findings.length;
+    try {
+      this.compare(o, n);
+    } catch (e) {
+      this.memo.delete(key);
+      throw e;
+    }
+    this.memo.set(key, this.findings.slice(start));
+  }
+
+  private compare(o: Loc, n: Loc): void {
+    compareAnnotations(this, o, n);
+    const w = this.writer(o, n);
+    const r = this.reader(o, n);
+    if (w.node === false || isTrivial(r.node)) return;
+
+    const om = mergeAllOf(this.regs.old, o);
+    const nm = mergeAllOf(this.regs.new, n);
+    if (!om || !nm) {
+      this.compareConjunctions(om ?? o, nm ?? n, !om, !nm);
+      return;
+    }
+    if (hasUnion(om) || hasUnion(nm)) {
+      this.compareUnions(om, nm);
+      return;
+    }
+    this.compareNot(om, nm);
+    this.compareBase(om, nm);
+  }
+
+  /**
+   * `allOf` that could not be merged exactly. A value meets the reader's conjunction iff
+   * it meets every conjunct, so each reader conjunct is compared with the whole writer;
+   * a writer conjunction is at least as narrow as any of its conjuncts, so one conjunct
+   * that the reader accepts is enough (sound, not complete).
+   */
+  private compareConjunctions(o: Loc, n: Loc, oSplit: boolean, nSplit: boolean): void {
+    const wSide = this.dir === 'backward' ? 'old' : 'new';
+    const readerSplit = wSide === 'old' ? nSplit : oSplit;
+    if (readerSplit) {
+      const r = this.reader(o, n);
+      for (const c of conjunctsOf(this.regOf(r), r)) {
+        if (wSide === 'old') this.pair(o, c);
+        else this.pair(c, n);
+      }
+      return;
+    }
+    const w = this.writer(o, n);
+    const trials = conjunctsOf(this.regOf(w), w).map((c) => this.trial(() => (wSide === 'old' ? this.pair(c, n) : this.pair(o, c))));
+    this.keep(pickBest(trials));
+  }
+
+  /**
+   * Unions are paired by meaning: each writer branch must be accepted by some reader
+   * branch. A writer branch no reader branch fully accepts is explained by its closest
+   * candidate (fewest breaking findings among branches of overlapping type), or reported
+   * as a lost branch when no reader branch overlaps it at all. `oneOf` is treated like
+   * `anyOf`: exclusivity between reader branches is not checked (as in Confluent).
+   */
+  private compareUnions(o: Loc, n: Loc): void {
+    const ou = unionBranches(this.regs.old, o);
+    const nu = unionBranches(this.regs.new, n);
+    const backward = this.dir === 'backward';
+    const [wu, ru] = backward ? [ou, nu] : [nu, ou];
+    const used = new Set<number>();
+    wu.branches.forEach((wb, i) => {
+      const trials = ru.branches.map((rb) => this.trial(() => (backward ? this.pair(wb, rb) : this.pair(rb, wb))));
+      const clean = trials.map((t, j) => (t.some((f) => f.breaking) ? -1 : j)).filter((j) => j >= 0);
+      const j = clean.includes(i) ? i : clean[0];
+      if (j !== undefined) {
+        used.add(j);
+        this.keep(trials[j] ?? []);
+        return;
+      }
+      const wt = this.typesOf(deref(this.regOf(wb), wb));
+      let best: number | undefined;
+      let bestScore = Infinity;
+      ru.branches.forEach((rb, k) => {
+        const rt = this.typesOf(deref(this.regOf(rb), rb));
+        if (![...wt].some((t) => admits(rt, t))) return;
+        const score = (trials[k] ?? []).filter((f) => f.breaking).length * 2 + (k === i ? 0 : 1);
+        if (score < bestScore) {
+          bestScore = score;
+          best = k;
+        }
+      });
+      if (best !== undefined) {
+        used.add(best);
+        this.keep(trials[best] ?? []);
+        return;
+      }
+      const label = wu.keyword ? wb.ptr : (backward ? o : n).ptr;
+      if (backward) this.emit('COMBINED_BRANCH_REMOVED', { o: wb.ptr }, { branch: label }, true);
+      else this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: wb.ptr }, { branch: label }, true);
+    });
+    if (!ru.keyword) return;
+    ru.branches.forEach((rb, j) => {
+      if (used.has(j)) return;
+      if (backward) this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: rb.ptr }, { branch: rb.ptr }, false);
+      else this.emit('COMBINED_BRANCH_REMOVED', { o: rb.ptr }, { branch: rb.ptr }, false);
+    });
+  }
+
+  /**
+   * `not`: with both sides negated, `not A ⊆ not B` iff `B ⊆ A`, so the inner schemas are
+   * compared in the opposite direction. An added (removed) `not` only matters to the
+   * reader when it can exclude a writer value: provably disjoint types or enumerated
+   * values make it harmless.
+   */
+  private compareNot(o: Loc, n: Loc): void {
+    const on = this.child(o, 'not');
+    const nn = this.child(n, 'not');
+    if (!on && !nn) return;
+    if (on && nn) {
+      const flipped = new Engine(this.dir === 'backward' ? 'forward' : 'backward', this.regs, this.opts);
+      this.keep(flipped.run(on, nn));
+      return;
+    }
+    if (nn) {
+      // A `not` in the new schema excludes values: harmful when the writer is old.
+      const breaking = this.dir === 'backward' && !this.disjoint(o, nn);
+      this.emit('NOT_ADDED', { o: o.ptr, n: nn.ptr }, {}, breaking);
+    } else if (on) {
+      const breaking = this.dir === 'forward' && !this.disjoint(n, on);
+      this.emit('NOT_REMOVED', { o: on.ptr, n: n.ptr }, {}, breaking);
+    }
+  }
+
+  /** Can no value be valid under both `a` and `x`? (Decided only for easy cases.) */
+  disjoint(a: Loc, x: Loc): boolean {
+    const ad = deref(this.regOf(a), a);
+    const xd = deref(this.regOf(x), x);
+    if (xd.node === false) return true;
+    const at = this.typesOf(ad);
+    const xt = this.typesOf(xd);
+    if (![...at].some((t) => admits(xt, t)) && ![...xt].some((t) => admits(at, t))) return true;
+    const xv = enumValues(xd);
+    if (xv && xv.every((v) => !this.accepts(ad, v))) return true;
+    const av = enumValues(ad);
+    if (av && av.every((v) => !this.accepts(xd, v))) return true;
+    return false;
+  }
+
+  /** Everything but combinators: enumerations, types, then each type family present on both sides. */
+  private compareBase(o: Loc, n: Loc): void {
+    if (!compareValues(this, o, n)) return;
+    const to = declaredTypes(o);
+    const tn = declaredTypes(n);
+    const numeric = (ts: TypeSet) => ts.has('integer') || ts.has('number');
+    if (numeric(to) && numeric(tn)) compareNumbers(this, o, n);
+    if (to.has('string') && tn.has('string')) compareStrings(this, o, n);
+    if (to.has('array') && tn.has('array')) compareArrays(this, o, n);
+    if (to.has('object') && tn.has('object')) compareObjects(this, o, n);
+  }
+
+  /** `subschema` of a location as a location, or `true` when absent. */
+  sub(loc: Loc, keyword: string): Loc {
+    return subschema(loc, keyword) === undefined ? this.trueAt(loc, keyword) : (this.child(loc, keyword) as Loc);
+  }
+}
+
+function hasUnion(loc: Loc): boolean {
+  return isObject(loc.node) && (loc.node.anyOf !== undefined || loc.node.oneOf !== undefined);
+}
+
+/** The trial with no breaking findings, else the one with fewest. */
+export function pickBest(trials: RawFinding[][]): RawFinding[] {
+  let best: RawFinding[] = [];
+  let score = Infinity;
+  for (const t of trials) {
+    const s = t.filter((f) => f.breaking).length;
+    if (s < score) {
+      score = s;
+      best = t;
+    }
+  }
+  return best;
+}
