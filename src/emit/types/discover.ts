@@ -1,0 +1,118 @@
+/**
+ * Model discovery through @asyncapi/modelina's TypeScriptGenerator.
+ *
+ * Modelina decides *which* schemas become declarations of their own (its meta-model split:
+ * objects and enums get a model, everything else is inlined); the build step decided the
+ * names and hands each one over as the schema's `title`, with an identity `modelName`
+ * constraint so modelina keeps it. Modelina does not render our output: its 5.10 renderers
+ * lose information we must keep (see `print.ts`): raw-quoted keys (`'it's'`), unescaped
+ * enum strings and JSDoc, `null`/`{}` as `any`, open tuples as arrays of unions, consts,
+ * `nullable`, a fake `additionalProperties` member, and same-titled shapes collapsed into
+ * one. So its renderers are replaced by presets that render nothing, and `print.ts` renders
+ * each discovered model from our own tree.
+ *
+ * All requests go to modelina in ONE combined document (a root object with one property per
+ * request): one dereference and one interpretation instead of a thousand.
+ */
+import type { Diagnostic } from '../../diagnostics.js';
+import type { TypeNode } from './build.js';
+import { isObject } from './build.js';
+
+type Json = { [key: string]: unknown };
+
+const COMBINED_ROOT = '$combined';
+
+/**
+ * The structure-only copy of a node that modelina sees. Property keys become `p0, p1…` and
+ * enum values placeholders: modelina never prints them, so nothing from the spec can trip
+ * its processors (a `$ref` key inside a `const`, a `/` in a key, an `$id` moving the base URI).
+ */
+function toModelina(node: TypeNode): Json {
+  if (node.ref) {
+    return node.backEdge ? { $ref: `#${node.ref.combined}` } : toModelina(node.ref);
+  }
+  const out: Json = { title: node.stamp };
+  const s = node.schema;
+  if (!isObject(s)) return out;
+  const type = s['type'];
+  const valid = new Set(['string', 'number', 'integer', 'boolean', 'null', 'array', 'object']);
+  if (typeof type === 'string' && valid.has(type)) out['type'] = type;
+  else if (Array.isArray(type)) out['type'] = type.filter((t) => typeof t === 'string' && valid.has(t));
+  if (Array.isArray(s['enum'])) {
+    out['type'] = 'string';
+    out['enum'] = s['enum'].map((_, i) => `e${i}`);
+  }
+  if (node.properties.length > 0) {
+    out['properties'] = Object.fromEntries(node.properties.map((p, i) => [`p${i}`, toModelina(p.node)]));
+  }
+  if (node.tuple) {
+    out['items'] = node.tuple.map(toModelina);
+    out['additionalItems'] = typeof node.rest === 'object' ? toModelina(node.rest) : node.rest !== false;
+  } else if (node.items) out['items'] = toModelina(node.items);
+  if (node.additional !== undefined) {
+    out['additionalProperties'] = typeof node.additional === 'object' ? toModelina(node.additional) : node.additional;
+  }
+  if (node.patterns.length > 0) {
+    out['patternProperties'] = Object.fromEntries(node.patterns.map((p, i) => [`p${i}`, toModelina(p)]));
+  }
+  for (const keyword of ['oneOf', 'anyOf', 'allOf'] as const) {
+    if (node[keyword].length > 0) out[keyword] = node[keyword].map(toModelina);
+  }
+  return out;
+}
+
+export function combinedDocument(roots: readonly TypeNode[]): Json {
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: COMBINED_ROOT,
+    type: 'object',
+    properties: Object.fromEntries(roots.map((r, i) => [`r${i}`, toModelina(r)])),
+  };
+}
+
+export interface Discovery {
+  /** Stamps of the models modelina split out. */
+  models: Set<string>;
+  diagnostics: Diagnostic[];
+}
+
+let generatorPromise: Promise<{ generate(input: unknown): Promise<{ modelName: string }[]> }> | undefined;
+
+/** Modelina costs ~1.5 s to import: loaded on first use only, and the generator reused. */
+async function generator(): Promise<{ generate(input: unknown): Promise<{ modelName: string }[]> }> {
+  generatorPromise ??= import('@asyncapi/modelina').then(({ TypeScriptGenerator }) => {
+    const nothing = (): string => '';
+    return new TypeScriptGenerator({
+      modelType: 'interface',
+      enumType: 'union',
+      mapType: 'record',
+      rawPropertyNames: true,
+      // Names were made unique, safe identifiers by the build step: keep them as they are.
+      constraints: { modelName: ({ modelName }: { modelName: string }) => modelName },
+      presets: [{ interface: { self: nothing }, type: { self: nothing }, enum: { self: nothing } }],
+    });
+  });
+  return generatorPromise;
+}
+
+export async function discoverModels(roots: readonly TypeNode[]): Promise<Discovery> {
+  const models = new Set<string>();
+  if (roots.length === 0) return { models, diagnostics: [] };
+  try {
+    const gen = await generator();
+    const output = await gen.generate(combinedDocument(roots));
+    for (const m of output) if (m.modelName !== COMBINED_ROOT) models.add(m.modelName);
+    return { models, diagnostics: [] };
+  } catch (error) {
+    return {
+      models,
+      diagnostics: [
+        {
+          code: 'TYPES_MODELINA_FAILED',
+          severity: 'warning',
+          message: `Model discovery with modelina failed (${error instanceof Error ? error.message : String(error)}); every object and enum schema is declared on its own.`,
+        },
+      ],
+    };
+  }
+}
