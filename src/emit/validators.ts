@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import type { Catalog, EventVersion, JsonSchema } from '../catalog/model.js';
 import { canonicalSchema } from '../catalog/schema.js';
 import type { Diagnostic } from '../diagnostics.js';
-import { createSchemaCompiler, type SchemaCompiler } from '../validation/ajv.js';
-import { banner, oneLine, type GeneratedFile } from './files.js';
+import { createSchemaCompiler } from '../validation/ajv.js';
+import { banner, docComment, oneLine, type GeneratedFile } from './files.js';
 
 const require = createRequire(import.meta.url);
 const standaloneCode = require('ajv/dist/standalone').default as (ajv: unknown, refs: Record<string, string>) => string;
@@ -49,26 +49,42 @@ export function requireToImport(code: string): string {
   return `${imports.join('\n')}${imports.length ? '\n' : ''}${body.replace(/^"use strict";\n?/, '')}`;
 }
 
-const ISSUES_JS = `${banner('//')}
-/** ajv errors as the SDK reports them: a JSON pointer to the value and a message. */
-export function toIssues(errors) {
-  return (errors ?? []).map((error) => {
-    let path = error.instancePath;
-    if (error.keyword === 'required') path += '/' + String(error.params.missingProperty).replace(/~/g, '~0').replace(/\\//g, '~1');
-    if (error.keyword === 'additionalProperties') path += '/' + String(error.params.additionalProperty).replace(/~/g, '~0').replace(/\\//g, '~1');
-    return { path: path === '' ? '/' : path, message: error.message ?? error.keyword };
-  });
-}
-`;
-
-const ISSUES_DTS = `${banner('//')}
+const ISSUES_TS = `${banner('//')}
 export interface ValidationIssue {
-  /** JSON pointer of the offending value (\`/\` for the whole document). */
+  /** JSON pointer of the offending value (\`/\` for the whole value). */
   readonly path: string;
   readonly message: string;
 }
-export type ValidationResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: ValidationIssue[] };
-export declare function toIssues(errors: readonly unknown[] | null | undefined): ValidationIssue[];
+
+export type ValidationResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly errors: ValidationIssue[] };
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** A compiled ajv function as the standalone modules export it. */
+export type CompiledValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+
+const escape = (name: unknown) => String(name).replace(/~/g, '~0').replace(/\\//g, '~1');
+
+/** ajv errors as the SDK reports them: a JSON pointer to the value and a message. */
+export function toIssues(errors: readonly AjvError[] | null | undefined): ValidationIssue[] {
+  return (errors ?? []).map((error) => {
+    let path = error.instancePath;
+    if (error.keyword === 'required') path += '/' + escape(error.params.missingProperty);
+    if (error.keyword === 'additionalProperties') path += '/' + escape(error.params.additionalProperty);
+    return { path: path === '' ? '/' : path, message: error.message ?? error.keyword };
+  });
+}
+
+export function check<T>(validate: CompiledValidator, data: unknown): ValidationResult<T> {
+  return validate(data) ? { ok: true, value: data as T } : { ok: false, errors: toIssues(validate.errors) };
+}
 `;
 
 export interface ValidatorOutput {
@@ -80,11 +96,9 @@ export interface ValidatorOutput {
 export function emitValidators(
   catalog: Catalog,
   typeNameOf: (event: EventVersion, part: 'payload' | 'headers') => string,
-  compiler: SchemaCompiler = createSchemaCompiler({ source: true }),
 ): ValidatorOutput {
   const files: GeneratedFile[] = [
-    { path: `${ISSUES_MODULE}.js`, content: ISSUES_JS },
-    { path: `${ISSUES_MODULE}.d.ts`, content: ISSUES_DTS },
+    { path: `${ISSUES_MODULE}.ts`, content: ISSUES_TS },
   ];
   const diagnostics: Diagnostic[] = [];
   for (const type of catalog.events) {
@@ -94,6 +108,9 @@ export function emitValidators(
         { part: 'payload', schema: event.dialect === 'unsupported' ? true : event.payload, fn: names.payload },
       ];
       if (event.headers !== undefined && names.headers) parts.push({ part: 'headers', schema: event.headers, fn: names.headers });
+      // A fresh instance per module: ajv numbers its identifiers per instance, so a shared
+      // one would make each module's text depend on every event compiled before it.
+      const compiler = createSchemaCompiler({ source: true, lightweight: true });
       const ajv = compiler.instance(event.dialect);
       const refs: Record<string, string> = {};
       let failed = false;
@@ -115,25 +132,28 @@ export function emitValidators(
       }
       if (failed) continue;
       const code = requireToImport(standaloneCode(ajv, refs));
-      for (const key of Object.values(refs)) ajv.removeSchema(key);
       const header = banner('//', [event.location.file]) + `// ${oneLine(event.key)}\n`;
+      // ajv's code is plain JavaScript: it lives in its own module, exempt from type-checking,
+      // behind a typed wrapper that is checked.
+      files.push({
+        path: `validators/ajv/${event.codeName}.ts`,
+        content: `${header}// @ts-nocheck -- machine-generated by ajv standalone\n${code}`,
+      });
+      const typeImports = parts.map(({ part }) => typeNameOf(event, part)).join(', ');
+      const schemaImports = parts.map(({ part }) => `${part}Schema`).join(', ');
       const wrappers = parts
         .map(
           ({ part, fn }) =>
-            `\nexport function ${fn}(data) {\n  return ${part}Schema(data) ? { ok: true, value: data } : { ok: false, errors: toIssues(${part}Schema.errors) };\n}\n`,
+            `\n${docComment(`Validates ${part === 'payload' ? 'the payload' : 'the headers'} of ${event.key}: the typed value, or every problem found.`)}` +
+            `export function ${fn}(data: unknown): ValidationResult<${typeNameOf(event, part)}> {\n  return check(${part}Schema as CompiledValidator, data);\n}\n`,
         )
         .join('');
       files.push({
-        path: `${names.module}.js`,
-        content: `${header}import { toIssues } from './_issues.js';\n${code}\n${wrappers}`,
-      });
-      const typeImports = parts.map(({ part }) => typeNameOf(event, part)).join(', ');
-      const declarations = parts
-        .map(({ part, fn }) => `export declare function ${fn}(data: unknown): ValidationResult<${typeNameOf(event, part)}>;\n`)
-        .join('');
-      files.push({
-        path: `${names.module}.d.ts`,
-        content: `${header}import type { ValidationResult } from './_issues.js';\nimport type { ${typeImports} } from '../types.js';\n\n${declarations}`,
+        path: `${names.module}.ts`,
+        content:
+          `${header}import { check, type CompiledValidator, type ValidationResult } from './_issues.js';\n` +
+          `import { ${schemaImports} } from './ajv/${event.codeName}.js';\n` +
+          `import type { ${typeImports} } from '../types.js';\n${wrappers}`,
       });
     }
   }

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
@@ -90,7 +91,8 @@ export async function emitAll(
     ...validators.files,
     emitEvents(catalog, RUNTIME_MODULE),
     emitRegistry(buildRegistry(catalog, settings.isReleased)),
-    emitIndex(catalog, []),
+    ...emitClients(catalog, RUNTIME_MODULE),
+    emitIndex(catalog, [...catalog.services.map(clientModule), 'clients/catalog']),
     emitTsconfig(),
     emitPackageJson(settings),
     emitReadme(catalog, settings),
