@@ -3,12 +3,12 @@
  *
  * Modelina decides *which* schemas become declarations of their own (its meta-model split:
  * objects and enums get a model, everything else is inlined); the build step decided the
- * names and hands each one over as the schema's `title`, with an identity `modelName`
- * constraint so modelina keeps it. Modelina does not render our output: its 5.10 renderers
+ * names and hands each one over as the schema's `title`, which modelina adopts as the model
+ * name (a title wins over its inferred `AnonymousSchema_N`/`…OneOf_1` names). Modelina does not render our output: its 5.10 renderers
  * lose information we must keep (see `print.ts`): raw-quoted keys (`'it's'`), unescaped
  * enum strings and JSDoc, `null`/`{}` as `any`, open tuples as arrays of unions, consts,
  * `nullable`, a fake `additionalProperties` member, and same-titled shapes collapsed into
- * one. So its renderers are replaced by presets that render nothing, and `print.ts` renders
+ * one. So we stop after the generator's split step (`processInput`) and `print.ts` renders
  * each discovered model from our own tree.
  *
  * All requests go to modelina in ONE combined document (a root object with one property per
@@ -76,22 +76,15 @@ export interface Discovery {
   diagnostics: Diagnostic[];
 }
 
-let generatorPromise: Promise<{ generate(input: unknown): Promise<{ modelName: string }[]> }> | undefined;
+type Splitter = InstanceType<(typeof import('@asyncapi/modelina'))['TypeScriptGenerator']>;
+
+let generatorPromise: Promise<Splitter> | undefined;
 
 /** Modelina costs ~1.5 s to import: loaded on first use only, and the generator reused. */
-async function generator(): Promise<{ generate(input: unknown): Promise<{ modelName: string }[]> }> {
-  generatorPromise ??= import('@asyncapi/modelina').then(({ TypeScriptGenerator }) => {
-    const nothing = (): string => '';
-    return new TypeScriptGenerator({
-      modelType: 'interface',
-      enumType: 'union',
-      mapType: 'record',
-      rawPropertyNames: true,
-      // Names were made unique, safe identifiers by the build step: keep them as they are.
-      constraints: { modelName: ({ modelName }: { modelName: string }) => modelName },
-      presets: [{ interface: { self: nothing }, type: { self: nothing }, enum: { self: nothing } }],
-    });
-  });
+async function generator(): Promise<Splitter> {
+  generatorPromise ??= import('@asyncapi/modelina').then(
+    ({ TypeScriptGenerator }) => new TypeScriptGenerator({ modelType: 'interface', enumType: 'union', mapType: 'record' }),
+  );
   return generatorPromise;
 }
 
@@ -100,8 +93,11 @@ export async function discoverModels(roots: readonly TypeNode[]): Promise<Discov
   if (roots.length === 0) return { models, diagnostics: [] };
   try {
     const gen = await generator();
-    const output = await gen.generate(combinedDocument(roots));
-    for (const m of output) if (m.modelName !== COMBINED_ROOT) models.add(m.modelName);
+    // `processInput` is the generator's own process-and-split step (objects and enums become
+    // models). Constraining and rendering are skipped: they are 80 % of `generate`'s time and
+    // their output is what we cannot use. Model names are our stamps, already final.
+    const input = await gen.processInput(combinedDocument(roots));
+    for (const m of Object.values(input.models)) if (m.name !== COMBINED_ROOT) models.add(m.name);
     return { models, diagnostics: [] };
   } catch (error) {
     return {
