@@ -17,6 +17,7 @@
 import type { Diagnostic } from '../../diagnostics.js';
 import type { TypeNode } from './build.js';
 import { isObject } from './build.js';
+import type { InputMetaModel } from '@asyncapi/modelina';
 
 type Json = { [key: string]: unknown };
 
@@ -76,15 +77,23 @@ export interface Discovery {
   diagnostics: Diagnostic[];
 }
 
-type Splitter = InstanceType<(typeof import('@asyncapi/modelina'))['TypeScriptGenerator']>;
+interface Splitter {
+  split(input: Json): Promise<{ models: Record<string, { name: string }> }>;
+}
 
 let generatorPromise: Promise<Splitter> | undefined;
 
 /** Modelina costs ~1.5 s to import: loaded on first use only, and the generator reused. */
 async function generator(): Promise<Splitter> {
-  generatorPromise ??= import('@asyncapi/modelina').then(
-    ({ TypeScriptGenerator }) => new TypeScriptGenerator({ modelType: 'interface', enumType: 'union', mapType: 'record' }),
-  );
+  generatorPromise ??= import('@asyncapi/modelina').then(({ TypeScriptGenerator }) => {
+    // `processInput` (process + split) is protected: a subclass exposes it.
+    class Discoverer extends TypeScriptGenerator {
+      split(input: Json): Promise<InputMetaModel> {
+        return this.processInput(input);
+      }
+    }
+    return new Discoverer({ modelType: 'interface', enumType: 'union', mapType: 'record' });
+  });
   return generatorPromise;
 }
 
@@ -96,7 +105,7 @@ export async function discoverModels(roots: readonly TypeNode[]): Promise<Discov
     // `processInput` is the generator's own process-and-split step (objects and enums become
     // models). Constraining and rendering are skipped: they are 80 % of `generate`'s time and
     // their output is what we cannot use. Model names are our stamps, already final.
-    const input = await gen.processInput(combinedDocument(roots));
+    const input = await gen.split(combinedDocument(roots));
     for (const m of Object.values(input.models)) if (m.name !== COMBINED_ROOT) models.add(m.name);
     return { models, diagnostics: [] };
   } catch (error) {
