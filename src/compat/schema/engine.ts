@@ -216,7 +216,11 @@ export class Engine {
     const ou = unionBranches(this.regs.old, o);
     const nu = unionBranches(this.regs.new, n);
     const backward = this.dir === 'backward';
-    const [wu, ru] = backward ? [ou, nu] : [nu, ou];
+    let [wu, ru] = backward ? [ou, nu] : [nu, ou];
+    if (!wu.keyword && ru.keyword) wu = this.splitByType(wu.branches[0] as Loc);
+    // Same number of branches: a branch was modified in place, and its closest counterpart
+    // explains what changed. Otherwise unmatched branches were added or removed.
+    const inPlace = wu.branches.length === ru.branches.length;
     const used = new Set<number>();
     wu.branches.forEach((wb, i) => {
       const trials = ru.branches.map((rb) => this.trial(() => (backward ? this.pair(wb, rb) : this.pair(rb, wb))));
@@ -231,6 +235,7 @@ export class Engine {
       let best: number | undefined;
       let bestScore = Infinity;
       ru.branches.forEach((rb, k) => {
+        if (!inPlace) return;
         const rt = this.typesOf(deref(this.regOf(rb), rb));
         if (![...wt].some((t) => admits(rt, t))) return;
         const score = (trials[k] ?? []).filter((f) => f.breaking).length * 2 + (k === i ? 0 : 1);
@@ -244,16 +249,36 @@ export class Engine {
         this.keep(trials[best] ?? []);
         return;
       }
-      const label = wu.keyword ? wb.ptr : (backward ? o : n).ptr;
+      const label = '#' + (wu.keyword ? wb.ptr : (backward ? o : n).ptr);
       if (backward) this.emit('COMBINED_BRANCH_REMOVED', { o: wb.ptr }, { branch: label }, true);
       else this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: wb.ptr }, { branch: label }, true);
     });
     if (!ru.keyword) return;
     ru.branches.forEach((rb, j) => {
       if (used.has(j)) return;
-      if (backward) this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: rb.ptr }, { branch: rb.ptr }, false);
-      else this.emit('COMBINED_BRANCH_REMOVED', { o: rb.ptr }, { branch: rb.ptr }, false);
+      if (backward) this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: rb.ptr }, { branch: '#' + rb.ptr }, false);
+      else this.emit('COMBINED_BRANCH_REMOVED', { o: rb.ptr }, { branch: '#' + rb.ptr }, false);
     });
+  }
+
+  /**
+   * A writer of several types read by a union: each type is a branch of its own, so that
+   * `type: [string, integer]` is read by `anyOf: [{type: string}, {type: integer}]`.
+   */
+  private splitByType(w: Loc): { keyword: 'anyOf' | 'oneOf' | undefined; branches: Loc[] } {
+    const types = declaredTypes(w);
+    const n = w.node;
+    if (!isObject(n) || n.type === undefined || types.size < 2) return { keyword: undefined, branches: [w] };
+    const reg = this.regOf(w);
+    reg.rememberChildren(w);
+    const branches = [...types].map((t) =>
+      reg.synth(`type:${reg.id(n)}:${t}`, () => {
+        const copy: Record<string, unknown> = { ...n, type: t };
+        delete copy.nullable;
+        return copy;
+      }, w),
+    );
+    return { keyword: undefined, branches };
   }
 
   /**

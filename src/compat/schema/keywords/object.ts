@@ -12,7 +12,7 @@
  * array `dependencies`), `dependentSchemas` (and schema `dependencies`), `propertyNames`.
  */
 import type { Engine, RawFinding } from '../engine.js';
-import { effectiveProperty } from '../merge.js';
+import { effectiveProperty, mergeAllOf } from '../merge.js';
 import { childPtr, isObject, isTrivial, schemaEqual, schemaMap, show, strArray, type Loc } from '../node.js';
 import { RULES, type RuleDefinition, type RuleId } from '../rules.js';
 import { dependencyArrays } from '../validate.js';
@@ -45,7 +45,8 @@ export function compareObjects(e: Engine, o: Loc, n: Loc): void {
     const declared = (inNew ? nEff : oEff) as Loc; // declared on that side, so defined unless `true`
     const declaredLoc = declared ?? (inNew ? e.trueAt(n, 'properties', name) : e.trueAt(o, 'properties', name));
     const otherEff = inNew ? oEff : nEff;
-    if (declaredLoc.node === false) continue; // a property that may never appear changes nothing
+    // A property that may never appear (`false`, or a conjunction that means `false`) changes nothing.
+    if (declaredLoc.node === false || mergeAllOf(e.regOf(declaredLoc), declaredLoc)?.node === false) continue;
     const model = modelFor(otherEff);
     const other = otherEff ?? (inNew ? e.trueAt(o) : e.trueAt(n));
     const [a, b] = inNew ? [other, declaredLoc] : [declaredLoc, other];

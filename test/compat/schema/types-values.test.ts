@@ -1,0 +1,53 @@
+import { runTable, type Case } from './table.js';
+
+const str = { type: 'string' };
+const cases: Case[] = [
+  { name: 'identical schemas', old: str, new: { type: 'string' }, rules: [], ok: 'both' },
+  { name: 'null added to type array', old: str, new: { type: ['string', 'null'] }, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'null removed from type array', old: { type: ['string', 'null'] }, new: str, rules: ['TYPE_NARROWED'], ok: 'forward' },
+  { name: 'integer widened to number', old: { type: 'integer' }, new: { type: 'number' }, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'number narrowed to integer', old: { type: 'number' }, new: { type: 'integer' }, rules: ['TYPE_NARROWED'], ok: 'forward' },
+  { name: 'string changed to integer', old: str, new: { type: 'integer' }, rules: ['TYPE_CHANGED'], ok: 'none' },
+  { name: 'object changed to array', old: { type: 'object' }, new: { type: 'array' }, rules: ['TYPE_CHANGED'], ok: 'none' },
+  { name: 'untyped schema gains a type', old: {}, new: str, rules: ['TYPE_NARROWED'], ok: 'forward' },
+  { name: 'type dropped (accepts anything)', old: str, new: {}, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'OpenAPI nullable added', old: str, new: { type: 'string', nullable: true }, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'OpenAPI nullable removed', old: { type: 'string', nullable: true }, new: str, rules: ['TYPE_NARROWED'], ok: 'forward' },
+  { name: 'nullable:true equals an explicit null type', old: { type: 'string', nullable: true }, new: { type: ['null', 'string'] }, rules: [], ok: 'both' },
+  { name: 'nullable without type constrains nothing', old: { nullable: true }, new: {}, rules: [], ok: 'both' },
+  { name: 'true schema becomes false', old: true, new: false, rules: ['TYPE_NARROWED'], ok: 'forward' },
+  { name: 'false schema becomes a string schema', old: false, new: str, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'true and {} are the same', old: true, new: {}, rules: [], ok: 'both' },
+  { name: 'object type widened to object or array', old: { type: 'object' }, new: { type: ['object', 'array'] }, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'integer in a type array widened to number', old: { type: ['string', 'integer'] }, new: { type: ['string', 'number'] }, rules: ['TYPE_WIDENED'], ok: 'backward' },
+  { name: 'type array reordered', old: { type: ['string', 'null'] }, new: { type: ['null', 'string'] }, rules: [], ok: 'both' },
+  { name: 'one type swapped for another in an array', old: { type: ['string', 'boolean'] }, new: { type: ['string', 'integer'] }, rules: ['TYPE_NARROWED', 'TYPE_WIDENED'], ok: 'none' },
+  // enum / const
+  { name: 'enum value added', old: { enum: ['a', 'b'] }, new: { enum: ['a', 'b', 'c'] }, rules: ['ENUM_VALUE_ADDED'], ok: 'backward' },
+  { name: 'enum value removed', old: { enum: ['a', 'b', 'c'] }, new: { enum: ['a', 'b'] }, rules: ['ENUM_VALUE_REMOVED'], ok: 'forward' },
+  { name: 'enum value replaced', old: { enum: ['a', 'b'] }, new: { enum: ['a', 'c'] }, rules: ['ENUM_VALUE_ADDED', 'ENUM_VALUE_REMOVED'], ok: 'none' },
+  { name: 'enum reordered', old: { enum: ['a', 'b'] }, new: { enum: ['b', 'a'] }, rules: [], ok: 'both' },
+  { name: 'const changed', old: { const: 'a' }, new: { const: 'b' }, rules: ['ENUM_VALUE_ADDED', 'ENUM_VALUE_REMOVED'], ok: 'none' },
+  { name: 'const widened to an enum', old: { const: 'a' }, new: { enum: ['a', 'b'] }, rules: ['ENUM_VALUE_ADDED'], ok: 'backward' },
+  { name: 'enum narrowed to a const', old: { enum: ['a', 'b'] }, new: { const: 'a' }, rules: ['ENUM_VALUE_REMOVED'], ok: 'forward' },
+  { name: 'enum restriction added to a string', old: str, new: { type: 'string', enum: ['a'] }, rules: ['ENUM_ADDED'], ok: 'forward' },
+  { name: 'enum restriction removed', old: { enum: ['a'] }, new: str, rules: ['ENUM_REMOVED'], ok: 'backward' },
+  { name: 'enum value rejected by a new maxLength', old: { enum: ['abc', 'de'] }, new: { enum: ['abc', 'de'], maxLength: 2 }, rules: ['ENUM_VALUE_REJECTED'], ok: 'forward' },
+  { name: 'enum values all within a new maxLength', old: { enum: ['ab', 'de'] }, new: { enum: ['ab', 'de'], maxLength: 2 }, rules: [], ok: 'both' },
+  { name: 'boolean type becomes the full boolean enum', old: { type: 'boolean' }, new: { enum: [true, false] }, rules: ['ENUM_ADDED'], ok: 'both' },
+  { name: 'boolean type becomes enum [true]', old: { type: 'boolean' }, new: { enum: [true] }, rules: ['ENUM_ADDED'], ok: 'forward' },
+  { name: 'integer enum replaced by an equivalent range', old: { enum: [1, 2] }, new: { type: 'integer', minimum: 1 }, rules: ['ENUM_REMOVED'], ok: 'backward' },
+  { name: 'enum with a fraction replaced by integer type', old: { enum: [1, 2.5] }, new: { type: 'integer' }, rules: ['ENUM_REMOVED', 'ENUM_VALUE_REJECTED'], ok: 'none' },
+  { name: 'nullable enum rewritten with an explicit null', old: { enum: [null, 'a'] }, new: { type: 'string', nullable: true, enum: ['a', null] }, rules: [], ok: 'both' },
+  { name: 'object const unchanged', old: { const: { a: 1, b: [1, 2] } }, new: { const: { b: [1, 2], a: 1 } }, rules: [], ok: 'both' },
+  { name: 'redundant type added to an enum', old: { enum: ['a'] }, new: { type: 'string', enum: ['a'] }, rules: [], ok: 'both' },
+  { name: 'integer enum retyped as number', old: { type: 'integer', enum: [1, 2] }, new: { type: 'number', enum: [1, 2] }, rules: [], ok: 'both' },
+  { name: 'null type becomes enum [null]', old: { type: 'null' }, new: { enum: [null] }, rules: ['ENUM_ADDED'], ok: 'both' },
+  { name: 'enum value rejected by a new pattern', old: { type: 'string', enum: ['ok', 'NO'] }, new: { type: 'string', enum: ['ok', 'NO'], pattern: '^[a-z]+$' }, rules: ['ENUM_VALUE_REJECTED'], ok: 'forward' },
+  { name: 'enum value removed and type widened', old: { type: 'string', enum: ['a', 'b'] }, new: { type: ['string', 'null'], enum: ['a', null] }, rules: ['ENUM_VALUE_ADDED', 'ENUM_VALUE_REMOVED'], ok: 'none' },
+  // keywords the engine does not analyse
+  { name: 'if/then added', old: { type: 'object' }, new: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, rules: ['UNSUPPORTED_KEYWORD_CHANGED'], ok: 'none' },
+  { name: 'unchanged if/then/else', old: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, new: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, rules: [], ok: 'both' },
+];
+
+runTable('types, enum and const', cases);
