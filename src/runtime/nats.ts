@@ -482,7 +482,8 @@ function streamConfig(s: NatsStreamSpec): Partial<StreamConfig> & { name: string
     max_bytes: s.maxBytes ?? -1,
     max_msgs: s.maxMsgs ?? -1,
     max_msg_size: s.maxMsgSize ?? -1,
-    duplicate_window: nanos(s.duplicateWindowMs ?? 120_000),
+    // The server refuses a dedupe window longer than max age.
+    duplicate_window: nanos(s.duplicateWindowMs ?? (s.maxAgeMs ? Math.min(120_000, s.maxAgeMs) : 120_000)),
     discard: s.discard === 'new' ? DiscardPolicy.New : DiscardPolicy.Old,
   };
   if (s.description !== undefined) c.description = s.description;
