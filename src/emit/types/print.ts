@@ -100,13 +100,15 @@ export function literalType(value: unknown, indent = ''): Expr {
   }
 }
 
-/** A JSDoc block, or '' when there is nothing to say. `*\/` and line breaks cannot escape it. */
+/** A JSDoc block, or '' when there is nothing to say. `*\/`, line breaks and line-leading `@` cannot escape it. */
 export function docComment(description: string | undefined, deprecated: boolean, indent: string): string {
   const lines: string[] = [];
   if (description !== undefined && description.trim() !== '') {
     const text = description
       .replace(/\r\n?|\u2028|\u2029/g, '\n')
       .replace(/\*\//g, '*\\/')
+      // A line starting with `@` would become a JSDoc tag (`@deprecated` in a description).
+      .replace(/^(\s*)@/gm, '$1\\@')
       .replace(/^\n+|\s+$/g, '');
     for (const line of text.split('\n')) lines.push(line.replace(/\s+$/, ''));
   }
