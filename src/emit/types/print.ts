@@ -27,6 +27,8 @@ import { isObject, schemaTypes } from './build.js';
 interface Expr {
   readonly code: string;
   readonly prec: 0 | 1 | 2;
+  /** The flattened members of a union, so that nested unions de-duplicate. */
+  readonly members?: readonly Expr[];
 }
 
 const atom = (code: string): Expr => ({ code, prec: 2 });
@@ -36,13 +38,13 @@ const NULL = atom('null');
 
 function union(parts: readonly Expr[]): Expr {
   const seen = new Map<string, Expr>();
-  for (const p of parts) if (!seen.has(p.code)) seen.set(p.code, p);
+  for (const p of parts.flatMap((x) => x.members ?? [x])) if (!seen.has(p.code)) seen.set(p.code, p);
   if (seen.has('unknown')) return UNKNOWN;
   if (seen.size > 1) seen.delete('never');
   const list = [...seen.values()];
   if (list.length === 0) return NEVER;
   if (list.length === 1) return list[0]!;
-  return { code: list.map((p) => p.code).join(' | '), prec: 0 };
+  return { code: list.map((p) => p.code).join(' | '), prec: 0, members: list };
 }
 
 function intersect(parts: readonly Expr[]): Expr {
@@ -177,8 +179,11 @@ export class Printer {
     this.expanding.add(node);
     try {
       if (isPlainObject(node) || (!isNullable(node) && this.mergeableAllOf(node))) {
-        const members = this.collectMembers(node);
-        return `${doc}export interface ${node.stamp} ${this.objectBody(node, members, '').code}\n`;
+        const body = this.objectBody(node, this.collectMembers(node), '').code;
+        // A pure dictionary prints as `Record<string, T>`: an alias, not an interface body.
+        return body.startsWith('{')
+          ? `${doc}export interface ${node.stamp} ${body}\n`
+          : `${doc}export type ${node.stamp} = ${body};\n`;
       }
       return `${doc}export type ${node.stamp} = ${this.body(node, '').code};\n`;
     } finally {
