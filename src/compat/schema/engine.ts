@@ -218,6 +218,7 @@ export class Engine {
     const backward = this.dir === 'backward';
     let [wu, ru] = backward ? [ou, nu] : [nu, ou];
     if (!wu.keyword && ru.keyword) wu = this.splitByType(wu.branches[0] as Loc);
+    else if (wu.keyword && !ru.keyword) ru = this.splitByType(ru.branches[0] as Loc);
     // Same number of branches: a branch was modified in place, and its closest counterpart
     // explains what changed. Otherwise unmatched branches were added or removed.
     const inPlace = wu.branches.length === ru.branches.length;
