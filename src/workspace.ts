@@ -1,7 +1,7 @@
 /** load → catalog → example checks: what `validate`, `catalog`, `generate` and `check` all start from. */
 import { buildCatalog } from './catalog/build.js';
 import type { Catalog } from './catalog/model.js';
-import { hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { loadWorkspace, type SourceFile } from './load/index.js';
 import { checkExamples } from './validation/examples.js';
 
@@ -18,6 +18,13 @@ export async function openWorkspace(specs: readonly string[]): Promise<Workspace
   const { catalog, diagnostics: catalogDiagnostics } = buildCatalog(loaded.documents);
   const byShownPath = new Map(loaded.files.map((f) => [f.displayPath, f]));
   const locate = (file: string, pointer: string) => byShownPath.get(file)?.locate(pointer);
-  const diagnostics = sortDiagnostics([...loaded.diagnostics, ...catalogDiagnostics, ...checkExamples(catalog, locate)]);
+  const all = [...loaded.diagnostics, ...catalogDiagnostics, ...checkExamples(catalog, locate)];
+  // The same problem reached through two paths (a oneOf's branches, a shared fragment) is reported once.
+  const seen = new Set<string>();
+  const unique = all.filter((d) => {
+    const key = formatDiagnostic(d);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const diagnostics = sortDiagnostics(unique);
   return { catalog, files: loaded.files, diagnostics, ok: !hasErrors(diagnostics) };
 }

@@ -40,6 +40,9 @@ export function createSchemaCompiler(options: { source?: boolean; lightweight?: 
       strictTypes: false,
       strictTuples: false,
       allowUnionTypes: true,
+      // A property named `constructor` or `toString` must be looked up on the value itself,
+      // not inherited from Object.prototype (found by the escaping test).
+      ownProperties: true,
       // `unicodeRegExp` keeps `pattern` semantics of JSON Schema (ECMA-262 with the u flag).
       unicodeRegExp: true,
       code: options.source ? { source: true, esm: true, lines: true } : {},

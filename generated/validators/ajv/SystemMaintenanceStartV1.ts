@@ -6,7 +6,7 @@ import __runtime1 from "ajv-formats/dist/formats.js";
 export const payloadSchema = validate0;
 const schema0 = {"additionalProperties":false,"properties":{"affectedServices":{"items":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"maxItems":50,"minItems":1,"type":"array","uniqueItems":true},"eventId":{"format":"uuid","type":"string"},"expectedEndAt":{"format":"date-time","type":"string"},"impact":{"enum":["none","read_only","partial_outage","full_outage"],"type":"string"},"kind":{"enum":["planned","emergency"],"type":"string"},"maintenanceId":{"format":"uuid","type":"string"},"message":{"maxLength":500,"type":"string"},"metadata":{"properties":{"causationId":{"format":"uuid","type":"string"},"correlationId":{"format":"uuid","type":"string"},"source":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"tenant":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"traceparent":{"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$","type":"string"},"tracestate":{"maxLength":512,"type":"string"}},"required":["correlationId","source"],"type":"object"},"startedAt":{"format":"date-time","type":"string"},"ticket":{"pattern":"^[A-Z][A-Z0-9]+-[0-9]+$","type":"string"}},"required":["eventId","maintenanceId","kind","impact","affectedServices","startedAt","expectedEndAt"],"type":"object","$id":"event-contracts:system.maintenance.start@1.0.0#payload"};
 const func0 = Object.prototype.hasOwnProperty;
-const func1 = __runtime0.default;
+const func15 = __runtime0.default;
 const pattern0 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 const pattern3 = new RegExp("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "u");
 const pattern4 = new RegExp("^[A-Z][A-Z0-9]+-[0-9]+$", "u");
@@ -18,7 +18,7 @@ function validate0(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.eventId === undefined){
+if((data.eventId === undefined) || (!(func0.call(data, "eventId")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -28,7 +28,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.maintenanceId === undefined){
+if((data.maintenanceId === undefined) || (!(func0.call(data, "maintenanceId")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "maintenanceId"},message:"must have required property '"+"maintenanceId"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -38,7 +38,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.kind === undefined){
+if((data.kind === undefined) || (!(func0.call(data, "kind")))){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "kind"},message:"must have required property '"+"kind"+"'"};
 if(vErrors === null){
 vErrors = [err2];
@@ -48,7 +48,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.impact === undefined){
+if((data.impact === undefined) || (!(func0.call(data, "impact")))){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "impact"},message:"must have required property '"+"impact"+"'"};
 if(vErrors === null){
 vErrors = [err3];
@@ -58,7 +58,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.affectedServices === undefined){
+if((data.affectedServices === undefined) || (!(func0.call(data, "affectedServices")))){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "affectedServices"},message:"must have required property '"+"affectedServices"+"'"};
 if(vErrors === null){
 vErrors = [err4];
@@ -68,7 +68,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.startedAt === undefined){
+if((data.startedAt === undefined) || (!(func0.call(data, "startedAt")))){
 const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "startedAt"},message:"must have required property '"+"startedAt"+"'"};
 if(vErrors === null){
 vErrors = [err5];
@@ -78,7 +78,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.expectedEndAt === undefined){
+if((data.expectedEndAt === undefined) || (!(func0.call(data, "expectedEndAt")))){
 const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "expectedEndAt"},message:"must have required property '"+"expectedEndAt"+"'"};
 if(vErrors === null){
 vErrors = [err6];
@@ -88,7 +88,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-for(const key0 in data){
+for(const key0 of Object.keys(data)){
 if(!(func0.call(schema0.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -100,7 +100,7 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.affectedServices !== undefined){
+if(data.affectedServices !== undefined && func0.call(data, "affectedServices")){
 let data0 = data.affectedServices;
 if(Array.isArray(data0)){
 if(data0.length > 50){
@@ -185,7 +185,7 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.eventId !== undefined){
+if(data.eventId !== undefined && func0.call(data, "eventId")){
 let data2 = data.eventId;
 if(typeof data2 === "string"){
 if(!(formats0.test(data2))){
@@ -210,7 +210,7 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.expectedEndAt !== undefined){
+if(data.expectedEndAt !== undefined && func0.call(data, "expectedEndAt")){
 let data3 = data.expectedEndAt;
 if(typeof data3 === "string"){
 if(!(formats2.validate(data3))){
@@ -235,7 +235,7 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.impact !== undefined){
+if(data.impact !== undefined && func0.call(data, "impact")){
 let data4 = data.impact;
 if(typeof data4 !== "string"){
 const err18 = {instancePath:instancePath+"/impact",schemaPath:"#/properties/impact/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -258,7 +258,7 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.kind !== undefined){
+if(data.kind !== undefined && func0.call(data, "kind")){
 let data5 = data.kind;
 if(typeof data5 !== "string"){
 const err20 = {instancePath:instancePath+"/kind",schemaPath:"#/properties/kind/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -281,7 +281,7 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.maintenanceId !== undefined){
+if(data.maintenanceId !== undefined && func0.call(data, "maintenanceId")){
 let data6 = data.maintenanceId;
 if(typeof data6 === "string"){
 if(!(formats0.test(data6))){
@@ -306,10 +306,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.message !== undefined){
+if(data.message !== undefined && func0.call(data, "message")){
 let data7 = data.message;
 if(typeof data7 === "string"){
-if(func1(data7) > 500){
+if(func15(data7) > 500){
 const err24 = {instancePath:instancePath+"/message",schemaPath:"#/properties/message/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err24];
@@ -331,10 +331,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.metadata !== undefined){
+if(data.metadata !== undefined && func0.call(data, "metadata")){
 let data8 = data.metadata;
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.correlationId === undefined){
+if((data8.correlationId === undefined) || (!(func0.call(data8, "correlationId")))){
 const err26 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "correlationId"},message:"must have required property '"+"correlationId"+"'"};
 if(vErrors === null){
 vErrors = [err26];
@@ -344,7 +344,7 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data8.source === undefined){
+if((data8.source === undefined) || (!(func0.call(data8, "source")))){
 const err27 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err27];
@@ -354,7 +354,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(data8.causationId !== undefined){
+if(data8.causationId !== undefined && func0.call(data8, "causationId")){
 let data9 = data8.causationId;
 if(typeof data9 === "string"){
 if(!(formats0.test(data9))){
@@ -379,7 +379,7 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data8.correlationId !== undefined){
+if(data8.correlationId !== undefined && func0.call(data8, "correlationId")){
 let data10 = data8.correlationId;
 if(typeof data10 === "string"){
 if(!(formats0.test(data10))){
@@ -404,7 +404,7 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data8.source !== undefined){
+if(data8.source !== undefined && func0.call(data8, "source")){
 let data11 = data8.source;
 if(typeof data11 === "string"){
 if(!pattern0.test(data11)){
@@ -429,7 +429,7 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data8.tenant !== undefined){
+if(data8.tenant !== undefined && func0.call(data8, "tenant")){
 let data12 = data8.tenant;
 if(typeof data12 === "string"){
 if(!pattern0.test(data12)){
@@ -454,7 +454,7 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data8.traceparent !== undefined){
+if(data8.traceparent !== undefined && func0.call(data8, "traceparent")){
 let data13 = data8.traceparent;
 if(typeof data13 === "string"){
 if(!pattern3.test(data13)){
@@ -479,10 +479,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data8.tracestate !== undefined){
+if(data8.tracestate !== undefined && func0.call(data8, "tracestate")){
 let data14 = data8.tracestate;
 if(typeof data14 === "string"){
-if(func1(data14) > 512){
+if(func15(data14) > 512){
 const err38 = {instancePath:instancePath+"/metadata/tracestate",schemaPath:"#/properties/metadata/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err38];
@@ -516,7 +516,7 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.startedAt !== undefined){
+if(data.startedAt !== undefined && func0.call(data, "startedAt")){
 let data15 = data.startedAt;
 if(typeof data15 === "string"){
 if(!(formats2.validate(data15))){
@@ -541,7 +541,7 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data.ticket !== undefined){
+if(data.ticket !== undefined && func0.call(data, "ticket")){
 let data16 = data.ticket;
 if(typeof data16 === "string"){
 if(!pattern4.test(data16)){
@@ -589,7 +589,7 @@ function validate1(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data["x-correlation-id"] === undefined){
+if((data["x-correlation-id"] === undefined) || (!(func0.call(data, "x-correlation-id")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-correlation-id"},message:"must have required property '"+"x-correlation-id"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -599,7 +599,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data["x-tenant"] === undefined){
+if((data["x-tenant"] === undefined) || (!(func0.call(data, "x-tenant")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-tenant"},message:"must have required property '"+"x-tenant"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -609,7 +609,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data["Nats-Msg-Id"] !== undefined){
+if(data["Nats-Msg-Id"] !== undefined && func0.call(data, "Nats-Msg-Id")){
 let data0 = data["Nats-Msg-Id"];
 if(typeof data0 === "string"){
 if(!(formats0.test(data0))){
@@ -634,7 +634,7 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.traceparent !== undefined){
+if(data.traceparent !== undefined && func0.call(data, "traceparent")){
 let data1 = data.traceparent;
 if(typeof data1 === "string"){
 if(!pattern3.test(data1)){
@@ -659,7 +659,7 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data["x-causation-id"] !== undefined){
+if(data["x-causation-id"] !== undefined && func0.call(data, "x-causation-id")){
 let data2 = data["x-causation-id"];
 if(typeof data2 === "string"){
 if(!(formats0.test(data2))){
@@ -684,7 +684,7 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data["x-correlation-id"] !== undefined){
+if(data["x-correlation-id"] !== undefined && func0.call(data, "x-correlation-id")){
 let data3 = data["x-correlation-id"];
 if(typeof data3 === "string"){
 if(!(formats0.test(data3))){
@@ -709,7 +709,7 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data["x-tenant"] !== undefined){
+if(data["x-tenant"] !== undefined && func0.call(data, "x-tenant")){
 let data4 = data["x-tenant"];
 if(typeof data4 === "string"){
 if(!pattern0.test(data4)){

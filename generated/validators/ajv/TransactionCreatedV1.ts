@@ -6,7 +6,7 @@ import __runtime1 from "ajv-formats/dist/formats.js";
 export const payloadSchema = validate0;
 const schema0 = {"additionalProperties":false,"properties":{"accountId":{"pattern":"^acc_[0-9a-z]{20}$","type":"string"},"amount":{"additionalProperties":false,"properties":{"amount":{"pattern":"^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$","type":"string"},"currency":{"enum":["EUR","USD","GBP","CHF","SEK","NOK","DKK","PLN","CZK","JPY","CAD","AUD"],"type":"string"}},"required":["amount","currency"],"type":"object"},"counterparty":{"additionalProperties":false,"properties":{"accountId":{"pattern":"^acc_[0-9a-z]{20}$","type":"string"},"iban":{"pattern":"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$","type":"string"},"merchantCategoryCode":{"pattern":"^[0-9]{4}$","type":"string"},"name":{"maxLength":140,"minLength":1,"type":"string"}},"required":["name"],"type":"object"},"createdAt":{"format":"date-time","type":"string"},"direction":{"enum":["debit","credit"],"type":"string"},"eventId":{"format":"uuid","type":"string"},"lineItems":{"items":{"additionalProperties":false,"properties":{"description":{"maxLength":200,"type":"string"},"quantity":{"maximum":10000,"minimum":1,"type":"integer"},"sku":{"maxLength":64,"minLength":1,"type":"string"},"unitPrice":{"additionalProperties":false,"properties":{"amount":{"pattern":"^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$","type":"string"},"currency":{"enum":["EUR","USD","GBP","CHF","SEK","NOK","DKK","PLN","CZK","JPY","CAD","AUD"],"type":"string"}},"required":["amount","currency"],"type":"object"}},"required":["sku","quantity","unitPrice"],"type":"object"},"maxItems":100,"type":"array"},"metadata":{"properties":{"causationId":{"format":"uuid","type":"string"},"correlationId":{"format":"uuid","type":"string"},"source":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"tenant":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"traceparent":{"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$","type":"string"},"tracestate":{"maxLength":512,"type":"string"}},"required":["correlationId","source"],"type":"object"},"reference":{"maxLength":140,"type":"string"},"scheduledFor":{"format":"date","type":"string"},"transactionId":{"format":"uuid","type":"string"},"type":{"enum":["payment","refund","transfer","payout","chargeback"],"type":"string"},"userId":{"format":"uuid","type":"string"}},"required":["eventId","transactionId","accountId","userId","type","direction","amount","createdAt"],"type":"object","$id":"event-contracts:transaction.created@1.0.0#payload"};
 const func0 = Object.prototype.hasOwnProperty;
-const func1 = __runtime0.default;
+const func21 = __runtime0.default;
 const pattern0 = new RegExp("^acc_[0-9a-z]{20}$", "u");
 const pattern1 = new RegExp("^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$", "u");
 const pattern3 = new RegExp("^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", "u");
@@ -22,7 +22,7 @@ function validate0(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.eventId === undefined){
+if((data.eventId === undefined) || (!(func0.call(data, "eventId")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -32,7 +32,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.transactionId === undefined){
+if((data.transactionId === undefined) || (!(func0.call(data, "transactionId")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transactionId"},message:"must have required property '"+"transactionId"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -42,7 +42,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.accountId === undefined){
+if((data.accountId === undefined) || (!(func0.call(data, "accountId")))){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "accountId"},message:"must have required property '"+"accountId"+"'"};
 if(vErrors === null){
 vErrors = [err2];
@@ -52,7 +52,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.userId === undefined){
+if((data.userId === undefined) || (!(func0.call(data, "userId")))){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "userId"},message:"must have required property '"+"userId"+"'"};
 if(vErrors === null){
 vErrors = [err3];
@@ -62,7 +62,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.type === undefined){
+if((data.type === undefined) || (!(func0.call(data, "type")))){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err4];
@@ -72,7 +72,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.direction === undefined){
+if((data.direction === undefined) || (!(func0.call(data, "direction")))){
 const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "direction"},message:"must have required property '"+"direction"+"'"};
 if(vErrors === null){
 vErrors = [err5];
@@ -82,7 +82,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.amount === undefined){
+if((data.amount === undefined) || (!(func0.call(data, "amount")))){
 const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err6];
@@ -92,7 +92,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.createdAt === undefined){
+if((data.createdAt === undefined) || (!(func0.call(data, "createdAt")))){
 const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err7];
@@ -102,7 +102,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-for(const key0 in data){
+for(const key0 of Object.keys(data)){
 if(!(func0.call(schema0.properties, key0))){
 const err8 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -114,7 +114,7 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.accountId !== undefined){
+if(data.accountId !== undefined && func0.call(data, "accountId")){
 let data0 = data.accountId;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
@@ -139,10 +139,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.amount !== undefined){
+if(data.amount !== undefined && func0.call(data, "amount")){
 let data1 = data.amount;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.amount === undefined){
+if((data1.amount === undefined) || (!(func0.call(data1, "amount")))){
 const err11 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err11];
@@ -152,7 +152,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data1.currency === undefined){
+if((data1.currency === undefined) || (!(func0.call(data1, "currency")))){
 const err12 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/required",keyword:"required",params:{missingProperty: "currency"},message:"must have required property '"+"currency"+"'"};
 if(vErrors === null){
 vErrors = [err12];
@@ -162,7 +162,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-for(const key1 in data1){
+for(const key1 of Object.keys(data1)){
 if(!((key1 === "amount") || (key1 === "currency"))){
 const err13 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -174,7 +174,7 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data1.amount !== undefined){
+if(data1.amount !== undefined && func0.call(data1, "amount")){
 let data2 = data1.amount;
 if(typeof data2 === "string"){
 if(!pattern1.test(data2)){
@@ -199,7 +199,7 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data1.currency !== undefined){
+if(data1.currency !== undefined && func0.call(data1, "currency")){
 let data3 = data1.currency;
 if(typeof data3 !== "string"){
 const err16 = {instancePath:instancePath+"/amount/currency",schemaPath:"#/properties/amount/properties/currency/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -234,10 +234,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.counterparty !== undefined){
+if(data.counterparty !== undefined && func0.call(data, "counterparty")){
 let data4 = data.counterparty;
 if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if(data4.name === undefined){
+if((data4.name === undefined) || (!(func0.call(data4, "name")))){
 const err19 = {instancePath:instancePath+"/counterparty",schemaPath:"#/properties/counterparty/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err19];
@@ -247,7 +247,7 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key2 in data4){
+for(const key2 of Object.keys(data4)){
 if(!((((key2 === "accountId") || (key2 === "iban")) || (key2 === "merchantCategoryCode")) || (key2 === "name"))){
 const err20 = {instancePath:instancePath+"/counterparty",schemaPath:"#/properties/counterparty/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -259,7 +259,7 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data4.accountId !== undefined){
+if(data4.accountId !== undefined && func0.call(data4, "accountId")){
 let data5 = data4.accountId;
 if(typeof data5 === "string"){
 if(!pattern0.test(data5)){
@@ -284,7 +284,7 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data4.iban !== undefined){
+if(data4.iban !== undefined && func0.call(data4, "iban")){
 let data6 = data4.iban;
 if(typeof data6 === "string"){
 if(!pattern3.test(data6)){
@@ -309,7 +309,7 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data4.merchantCategoryCode !== undefined){
+if(data4.merchantCategoryCode !== undefined && func0.call(data4, "merchantCategoryCode")){
 let data7 = data4.merchantCategoryCode;
 if(typeof data7 === "string"){
 if(!pattern4.test(data7)){
@@ -334,10 +334,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data4.name !== undefined){
+if(data4.name !== undefined && func0.call(data4, "name")){
 let data8 = data4.name;
 if(typeof data8 === "string"){
-if(func1(data8) > 140){
+if(func21(data8) > 140){
 const err27 = {instancePath:instancePath+"/counterparty/name",schemaPath:"#/properties/counterparty/properties/name/maxLength",keyword:"maxLength",params:{limit: 140},message:"must NOT have more than 140 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -347,7 +347,7 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(func1(data8) < 1){
+if(func21(data8) < 1){
 const err28 = {instancePath:instancePath+"/counterparty/name",schemaPath:"#/properties/counterparty/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err28];
@@ -381,7 +381,7 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.createdAt !== undefined){
+if(data.createdAt !== undefined && func0.call(data, "createdAt")){
 let data9 = data.createdAt;
 if(typeof data9 === "string"){
 if(!(formats0.validate(data9))){
@@ -406,7 +406,7 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.direction !== undefined){
+if(data.direction !== undefined && func0.call(data, "direction")){
 let data10 = data.direction;
 if(typeof data10 !== "string"){
 const err33 = {instancePath:instancePath+"/direction",schemaPath:"#/properties/direction/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -429,7 +429,7 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.eventId !== undefined){
+if(data.eventId !== undefined && func0.call(data, "eventId")){
 let data11 = data.eventId;
 if(typeof data11 === "string"){
 if(!(formats2.test(data11))){
@@ -454,7 +454,7 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.lineItems !== undefined){
+if(data.lineItems !== undefined && func0.call(data, "lineItems")){
 let data12 = data.lineItems;
 if(Array.isArray(data12)){
 if(data12.length > 100){
@@ -471,7 +471,7 @@ const len0 = data12.length;
 for(let i0=0; i0<len0; i0++){
 let data13 = data12[i0];
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-if(data13.sku === undefined){
+if((data13.sku === undefined) || (!(func0.call(data13, "sku")))){
 const err38 = {instancePath:instancePath+"/lineItems/" + i0,schemaPath:"#/properties/lineItems/items/required",keyword:"required",params:{missingProperty: "sku"},message:"must have required property '"+"sku"+"'"};
 if(vErrors === null){
 vErrors = [err38];
@@ -481,7 +481,7 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data13.quantity === undefined){
+if((data13.quantity === undefined) || (!(func0.call(data13, "quantity")))){
 const err39 = {instancePath:instancePath+"/lineItems/" + i0,schemaPath:"#/properties/lineItems/items/required",keyword:"required",params:{missingProperty: "quantity"},message:"must have required property '"+"quantity"+"'"};
 if(vErrors === null){
 vErrors = [err39];
@@ -491,7 +491,7 @@ vErrors.push(err39);
 }
 errors++;
 }
-if(data13.unitPrice === undefined){
+if((data13.unitPrice === undefined) || (!(func0.call(data13, "unitPrice")))){
 const err40 = {instancePath:instancePath+"/lineItems/" + i0,schemaPath:"#/properties/lineItems/items/required",keyword:"required",params:{missingProperty: "unitPrice"},message:"must have required property '"+"unitPrice"+"'"};
 if(vErrors === null){
 vErrors = [err40];
@@ -501,7 +501,7 @@ vErrors.push(err40);
 }
 errors++;
 }
-for(const key3 in data13){
+for(const key3 of Object.keys(data13)){
 if(!((((key3 === "description") || (key3 === "quantity")) || (key3 === "sku")) || (key3 === "unitPrice"))){
 const err41 = {instancePath:instancePath+"/lineItems/" + i0,schemaPath:"#/properties/lineItems/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -513,10 +513,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data13.description !== undefined){
+if(data13.description !== undefined && func0.call(data13, "description")){
 let data14 = data13.description;
 if(typeof data14 === "string"){
-if(func1(data14) > 200){
+if(func21(data14) > 200){
 const err42 = {instancePath:instancePath+"/lineItems/" + i0+"/description",schemaPath:"#/properties/lineItems/items/properties/description/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err42];
@@ -538,7 +538,7 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data13.quantity !== undefined){
+if(data13.quantity !== undefined && func0.call(data13, "quantity")){
 let data15 = data13.quantity;
 if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
 const err44 = {instancePath:instancePath+"/lineItems/" + i0+"/quantity",schemaPath:"#/properties/lineItems/items/properties/quantity/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
@@ -573,10 +573,10 @@ errors++;
 }
 }
 }
-if(data13.sku !== undefined){
+if(data13.sku !== undefined && func0.call(data13, "sku")){
 let data16 = data13.sku;
 if(typeof data16 === "string"){
-if(func1(data16) > 64){
+if(func21(data16) > 64){
 const err47 = {instancePath:instancePath+"/lineItems/" + i0+"/sku",schemaPath:"#/properties/lineItems/items/properties/sku/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err47];
@@ -586,7 +586,7 @@ vErrors.push(err47);
 }
 errors++;
 }
-if(func1(data16) < 1){
+if(func21(data16) < 1){
 const err48 = {instancePath:instancePath+"/lineItems/" + i0+"/sku",schemaPath:"#/properties/lineItems/items/properties/sku/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err48];
@@ -608,10 +608,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data13.unitPrice !== undefined){
+if(data13.unitPrice !== undefined && func0.call(data13, "unitPrice")){
 let data17 = data13.unitPrice;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-if(data17.amount === undefined){
+if((data17.amount === undefined) || (!(func0.call(data17, "amount")))){
 const err50 = {instancePath:instancePath+"/lineItems/" + i0+"/unitPrice",schemaPath:"#/properties/lineItems/items/properties/unitPrice/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err50];
@@ -621,7 +621,7 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data17.currency === undefined){
+if((data17.currency === undefined) || (!(func0.call(data17, "currency")))){
 const err51 = {instancePath:instancePath+"/lineItems/" + i0+"/unitPrice",schemaPath:"#/properties/lineItems/items/properties/unitPrice/required",keyword:"required",params:{missingProperty: "currency"},message:"must have required property '"+"currency"+"'"};
 if(vErrors === null){
 vErrors = [err51];
@@ -631,7 +631,7 @@ vErrors.push(err51);
 }
 errors++;
 }
-for(const key4 in data17){
+for(const key4 of Object.keys(data17)){
 if(!((key4 === "amount") || (key4 === "currency"))){
 const err52 = {instancePath:instancePath+"/lineItems/" + i0+"/unitPrice",schemaPath:"#/properties/lineItems/items/properties/unitPrice/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -643,7 +643,7 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data17.amount !== undefined){
+if(data17.amount !== undefined && func0.call(data17, "amount")){
 let data18 = data17.amount;
 if(typeof data18 === "string"){
 if(!pattern1.test(data18)){
@@ -668,7 +668,7 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data17.currency !== undefined){
+if(data17.currency !== undefined && func0.call(data17, "currency")){
 let data19 = data17.currency;
 if(typeof data19 !== "string"){
 const err55 = {instancePath:instancePath+"/lineItems/" + i0+"/unitPrice/currency",schemaPath:"#/properties/lineItems/items/properties/unitPrice/properties/currency/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -727,10 +727,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data.metadata !== undefined){
+if(data.metadata !== undefined && func0.call(data, "metadata")){
 let data20 = data.metadata;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
-if(data20.correlationId === undefined){
+if((data20.correlationId === undefined) || (!(func0.call(data20, "correlationId")))){
 const err60 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "correlationId"},message:"must have required property '"+"correlationId"+"'"};
 if(vErrors === null){
 vErrors = [err60];
@@ -740,7 +740,7 @@ vErrors.push(err60);
 }
 errors++;
 }
-if(data20.source === undefined){
+if((data20.source === undefined) || (!(func0.call(data20, "source")))){
 const err61 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err61];
@@ -750,7 +750,7 @@ vErrors.push(err61);
 }
 errors++;
 }
-if(data20.causationId !== undefined){
+if(data20.causationId !== undefined && func0.call(data20, "causationId")){
 let data21 = data20.causationId;
 if(typeof data21 === "string"){
 if(!(formats2.test(data21))){
@@ -775,7 +775,7 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data20.correlationId !== undefined){
+if(data20.correlationId !== undefined && func0.call(data20, "correlationId")){
 let data22 = data20.correlationId;
 if(typeof data22 === "string"){
 if(!(formats2.test(data22))){
@@ -800,7 +800,7 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data20.source !== undefined){
+if(data20.source !== undefined && func0.call(data20, "source")){
 let data23 = data20.source;
 if(typeof data23 === "string"){
 if(!pattern6.test(data23)){
@@ -825,7 +825,7 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data20.tenant !== undefined){
+if(data20.tenant !== undefined && func0.call(data20, "tenant")){
 let data24 = data20.tenant;
 if(typeof data24 === "string"){
 if(!pattern6.test(data24)){
@@ -850,7 +850,7 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data20.traceparent !== undefined){
+if(data20.traceparent !== undefined && func0.call(data20, "traceparent")){
 let data25 = data20.traceparent;
 if(typeof data25 === "string"){
 if(!pattern8.test(data25)){
@@ -875,10 +875,10 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data20.tracestate !== undefined){
+if(data20.tracestate !== undefined && func0.call(data20, "tracestate")){
 let data26 = data20.tracestate;
 if(typeof data26 === "string"){
-if(func1(data26) > 512){
+if(func21(data26) > 512){
 const err72 = {instancePath:instancePath+"/metadata/tracestate",schemaPath:"#/properties/metadata/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err72];
@@ -912,10 +912,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data.reference !== undefined){
+if(data.reference !== undefined && func0.call(data, "reference")){
 let data27 = data.reference;
 if(typeof data27 === "string"){
-if(func1(data27) > 140){
+if(func21(data27) > 140){
 const err75 = {instancePath:instancePath+"/reference",schemaPath:"#/properties/reference/maxLength",keyword:"maxLength",params:{limit: 140},message:"must NOT have more than 140 characters"};
 if(vErrors === null){
 vErrors = [err75];
@@ -937,7 +937,7 @@ vErrors.push(err76);
 errors++;
 }
 }
-if(data.scheduledFor !== undefined){
+if(data.scheduledFor !== undefined && func0.call(data, "scheduledFor")){
 let data28 = data.scheduledFor;
 if(typeof data28 === "string"){
 if(!(formats8.validate(data28))){
@@ -962,7 +962,7 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data.transactionId !== undefined){
+if(data.transactionId !== undefined && func0.call(data, "transactionId")){
 let data29 = data.transactionId;
 if(typeof data29 === "string"){
 if(!(formats2.test(data29))){
@@ -987,7 +987,7 @@ vErrors.push(err80);
 errors++;
 }
 }
-if(data.type !== undefined){
+if(data.type !== undefined && func0.call(data, "type")){
 let data30 = data.type;
 if(typeof data30 !== "string"){
 const err81 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -1010,7 +1010,7 @@ vErrors.push(err82);
 errors++;
 }
 }
-if(data.userId !== undefined){
+if(data.userId !== undefined && func0.call(data, "userId")){
 let data31 = data.userId;
 if(typeof data31 === "string"){
 if(!(formats2.test(data31))){
@@ -1059,7 +1059,7 @@ function validate1(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data["x-correlation-id"] === undefined){
+if((data["x-correlation-id"] === undefined) || (!(func0.call(data, "x-correlation-id")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-correlation-id"},message:"must have required property '"+"x-correlation-id"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -1069,7 +1069,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data["x-tenant"] === undefined){
+if((data["x-tenant"] === undefined) || (!(func0.call(data, "x-tenant")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-tenant"},message:"must have required property '"+"x-tenant"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -1079,7 +1079,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.traceparent !== undefined){
+if(data.traceparent !== undefined && func0.call(data, "traceparent")){
 let data0 = data.traceparent;
 if(typeof data0 === "string"){
 if(!pattern8.test(data0)){
@@ -1104,7 +1104,7 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data["x-causation-id"] !== undefined){
+if(data["x-causation-id"] !== undefined && func0.call(data, "x-causation-id")){
 let data1 = data["x-causation-id"];
 if(typeof data1 === "string"){
 if(!(formats2.test(data1))){
@@ -1129,7 +1129,7 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data["x-correlation-id"] !== undefined){
+if(data["x-correlation-id"] !== undefined && func0.call(data, "x-correlation-id")){
 let data2 = data["x-correlation-id"];
 if(typeof data2 === "string"){
 if(!(formats2.test(data2))){
@@ -1154,10 +1154,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data["x-idempotency-key"] !== undefined){
+if(data["x-idempotency-key"] !== undefined && func0.call(data, "x-idempotency-key")){
 let data3 = data["x-idempotency-key"];
 if(typeof data3 === "string"){
-if(func1(data3) > 64){
+if(func21(data3) > 64){
 const err8 = {instancePath:instancePath+"/x-idempotency-key",schemaPath:"#/properties/x-idempotency-key/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err8];
@@ -1167,7 +1167,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func1(data3) < 8){
+if(func21(data3) < 8){
 const err9 = {instancePath:instancePath+"/x-idempotency-key",schemaPath:"#/properties/x-idempotency-key/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -1199,7 +1199,7 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data["x-tenant"] !== undefined){
+if(data["x-tenant"] !== undefined && func0.call(data, "x-tenant")){
 let data4 = data["x-tenant"];
 if(typeof data4 === "string"){
 if(!pattern6.test(data4)){

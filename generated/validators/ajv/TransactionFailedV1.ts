@@ -6,7 +6,7 @@ import __runtime1 from "ajv-formats/dist/formats.js";
 export const payloadSchema = validate0;
 const schema0 = {"additionalProperties":false,"properties":{"accountId":{"pattern":"^acc_[0-9a-z]{20}$","type":"string"},"amount":{"additionalProperties":false,"properties":{"amount":{"pattern":"^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$","type":"string"},"currency":{"enum":["EUR","USD","GBP","CHF","SEK","NOK","DKK","PLN","CZK","JPY","CAD","AUD"],"type":"string"}},"required":["amount","currency"],"type":"object"},"attempt":{"maximum":10,"minimum":1,"type":"integer"},"error":{"additionalProperties":false,"properties":{"code":{"enum":["insufficient_funds","card_declined","fraud_suspected","limit_exceeded","invalid_account","processor_unavailable","timeout"],"type":"string"},"message":{"maxLength":500,"type":"string"},"processorCode":{"maxLength":64,"type":"string"},"retryable":{"type":"boolean"}},"required":["code","message","retryable"],"type":"object"},"eventId":{"format":"uuid","type":"string"},"failedAt":{"format":"date-time","type":"string"},"metadata":{"properties":{"causationId":{"format":"uuid","type":"string"},"correlationId":{"format":"uuid","type":"string"},"source":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"tenant":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"traceparent":{"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$","type":"string"},"tracestate":{"maxLength":512,"type":"string"}},"required":["correlationId","source"],"type":"object"},"nextAttemptAt":{"format":"date-time","type":"string"},"transactionId":{"format":"uuid","type":"string"},"userId":{"format":"uuid","type":"string"}},"required":["eventId","transactionId","accountId","amount","attempt","error","failedAt"],"type":"object","$id":"event-contracts:transaction.failed@1.0.0#payload"};
 const func0 = Object.prototype.hasOwnProperty;
-const func1 = __runtime0.default;
+const func21 = __runtime0.default;
 const pattern0 = new RegExp("^acc_[0-9a-z]{20}$", "u");
 const pattern1 = new RegExp("^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
@@ -19,7 +19,7 @@ function validate0(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.eventId === undefined){
+if((data.eventId === undefined) || (!(func0.call(data, "eventId")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -29,7 +29,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.transactionId === undefined){
+if((data.transactionId === undefined) || (!(func0.call(data, "transactionId")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "transactionId"},message:"must have required property '"+"transactionId"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -39,7 +39,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.accountId === undefined){
+if((data.accountId === undefined) || (!(func0.call(data, "accountId")))){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "accountId"},message:"must have required property '"+"accountId"+"'"};
 if(vErrors === null){
 vErrors = [err2];
@@ -49,7 +49,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.amount === undefined){
+if((data.amount === undefined) || (!(func0.call(data, "amount")))){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err3];
@@ -59,7 +59,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.attempt === undefined){
+if((data.attempt === undefined) || (!(func0.call(data, "attempt")))){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "attempt"},message:"must have required property '"+"attempt"+"'"};
 if(vErrors === null){
 vErrors = [err4];
@@ -69,7 +69,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.error === undefined){
+if((data.error === undefined) || (!(func0.call(data, "error")))){
 const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "error"},message:"must have required property '"+"error"+"'"};
 if(vErrors === null){
 vErrors = [err5];
@@ -79,7 +79,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.failedAt === undefined){
+if((data.failedAt === undefined) || (!(func0.call(data, "failedAt")))){
 const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "failedAt"},message:"must have required property '"+"failedAt"+"'"};
 if(vErrors === null){
 vErrors = [err6];
@@ -89,7 +89,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-for(const key0 in data){
+for(const key0 of Object.keys(data)){
 if(!(func0.call(schema0.properties, key0))){
 const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -101,7 +101,7 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.accountId !== undefined){
+if(data.accountId !== undefined && func0.call(data, "accountId")){
 let data0 = data.accountId;
 if(typeof data0 === "string"){
 if(!pattern0.test(data0)){
@@ -126,10 +126,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.amount !== undefined){
+if(data.amount !== undefined && func0.call(data, "amount")){
 let data1 = data.amount;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
-if(data1.amount === undefined){
+if((data1.amount === undefined) || (!(func0.call(data1, "amount")))){
 const err10 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/required",keyword:"required",params:{missingProperty: "amount"},message:"must have required property '"+"amount"+"'"};
 if(vErrors === null){
 vErrors = [err10];
@@ -139,7 +139,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data1.currency === undefined){
+if((data1.currency === undefined) || (!(func0.call(data1, "currency")))){
 const err11 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/required",keyword:"required",params:{missingProperty: "currency"},message:"must have required property '"+"currency"+"'"};
 if(vErrors === null){
 vErrors = [err11];
@@ -149,7 +149,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-for(const key1 in data1){
+for(const key1 of Object.keys(data1)){
 if(!((key1 === "amount") || (key1 === "currency"))){
 const err12 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -161,7 +161,7 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data1.amount !== undefined){
+if(data1.amount !== undefined && func0.call(data1, "amount")){
 let data2 = data1.amount;
 if(typeof data2 === "string"){
 if(!pattern1.test(data2)){
@@ -186,7 +186,7 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data1.currency !== undefined){
+if(data1.currency !== undefined && func0.call(data1, "currency")){
 let data3 = data1.currency;
 if(typeof data3 !== "string"){
 const err15 = {instancePath:instancePath+"/amount/currency",schemaPath:"#/properties/amount/properties/currency/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -221,7 +221,7 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.attempt !== undefined){
+if(data.attempt !== undefined && func0.call(data, "attempt")){
 let data4 = data.attempt;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
 const err18 = {instancePath:instancePath+"/attempt",schemaPath:"#/properties/attempt/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
@@ -256,10 +256,10 @@ errors++;
 }
 }
 }
-if(data.error !== undefined){
+if(data.error !== undefined && func0.call(data, "error")){
 let data5 = data.error;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.code === undefined){
+if((data5.code === undefined) || (!(func0.call(data5, "code")))){
 const err21 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "code"},message:"must have required property '"+"code"+"'"};
 if(vErrors === null){
 vErrors = [err21];
@@ -269,7 +269,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data5.message === undefined){
+if((data5.message === undefined) || (!(func0.call(data5, "message")))){
 const err22 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "message"},message:"must have required property '"+"message"+"'"};
 if(vErrors === null){
 vErrors = [err22];
@@ -279,7 +279,7 @@ vErrors.push(err22);
 }
 errors++;
 }
-if(data5.retryable === undefined){
+if((data5.retryable === undefined) || (!(func0.call(data5, "retryable")))){
 const err23 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/required",keyword:"required",params:{missingProperty: "retryable"},message:"must have required property '"+"retryable"+"'"};
 if(vErrors === null){
 vErrors = [err23];
@@ -289,7 +289,7 @@ vErrors.push(err23);
 }
 errors++;
 }
-for(const key2 in data5){
+for(const key2 of Object.keys(data5)){
 if(!((((key2 === "code") || (key2 === "message")) || (key2 === "processorCode")) || (key2 === "retryable"))){
 const err24 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -301,7 +301,7 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data5.code !== undefined){
+if(data5.code !== undefined && func0.call(data5, "code")){
 let data6 = data5.code;
 if(typeof data6 !== "string"){
 const err25 = {instancePath:instancePath+"/error/code",schemaPath:"#/properties/error/properties/code/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -324,10 +324,10 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data5.message !== undefined){
+if(data5.message !== undefined && func0.call(data5, "message")){
 let data7 = data5.message;
 if(typeof data7 === "string"){
-if(func1(data7) > 500){
+if(func21(data7) > 500){
 const err27 = {instancePath:instancePath+"/error/message",schemaPath:"#/properties/error/properties/message/maxLength",keyword:"maxLength",params:{limit: 500},message:"must NOT have more than 500 characters"};
 if(vErrors === null){
 vErrors = [err27];
@@ -349,10 +349,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data5.processorCode !== undefined){
+if(data5.processorCode !== undefined && func0.call(data5, "processorCode")){
 let data8 = data5.processorCode;
 if(typeof data8 === "string"){
-if(func1(data8) > 64){
+if(func21(data8) > 64){
 const err29 = {instancePath:instancePath+"/error/processorCode",schemaPath:"#/properties/error/properties/processorCode/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err29];
@@ -374,7 +374,7 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data5.retryable !== undefined){
+if(data5.retryable !== undefined && func0.call(data5, "retryable")){
 if(typeof data5.retryable !== "boolean"){
 const err31 = {instancePath:instancePath+"/error/retryable",schemaPath:"#/properties/error/properties/retryable/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
@@ -398,7 +398,7 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.eventId !== undefined){
+if(data.eventId !== undefined && func0.call(data, "eventId")){
 let data10 = data.eventId;
 if(typeof data10 === "string"){
 if(!(formats0.test(data10))){
@@ -423,7 +423,7 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.failedAt !== undefined){
+if(data.failedAt !== undefined && func0.call(data, "failedAt")){
 let data11 = data.failedAt;
 if(typeof data11 === "string"){
 if(!(formats2.validate(data11))){
@@ -448,10 +448,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.metadata !== undefined){
+if(data.metadata !== undefined && func0.call(data, "metadata")){
 let data12 = data.metadata;
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
-if(data12.correlationId === undefined){
+if((data12.correlationId === undefined) || (!(func0.call(data12, "correlationId")))){
 const err37 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "correlationId"},message:"must have required property '"+"correlationId"+"'"};
 if(vErrors === null){
 vErrors = [err37];
@@ -461,7 +461,7 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(data12.source === undefined){
+if((data12.source === undefined) || (!(func0.call(data12, "source")))){
 const err38 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err38];
@@ -471,7 +471,7 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(data12.causationId !== undefined){
+if(data12.causationId !== undefined && func0.call(data12, "causationId")){
 let data13 = data12.causationId;
 if(typeof data13 === "string"){
 if(!(formats0.test(data13))){
@@ -496,7 +496,7 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data12.correlationId !== undefined){
+if(data12.correlationId !== undefined && func0.call(data12, "correlationId")){
 let data14 = data12.correlationId;
 if(typeof data14 === "string"){
 if(!(formats0.test(data14))){
@@ -521,7 +521,7 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data12.source !== undefined){
+if(data12.source !== undefined && func0.call(data12, "source")){
 let data15 = data12.source;
 if(typeof data15 === "string"){
 if(!pattern2.test(data15)){
@@ -546,7 +546,7 @@ vErrors.push(err44);
 errors++;
 }
 }
-if(data12.tenant !== undefined){
+if(data12.tenant !== undefined && func0.call(data12, "tenant")){
 let data16 = data12.tenant;
 if(typeof data16 === "string"){
 if(!pattern2.test(data16)){
@@ -571,7 +571,7 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data12.traceparent !== undefined){
+if(data12.traceparent !== undefined && func0.call(data12, "traceparent")){
 let data17 = data12.traceparent;
 if(typeof data17 === "string"){
 if(!pattern4.test(data17)){
@@ -596,10 +596,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data12.tracestate !== undefined){
+if(data12.tracestate !== undefined && func0.call(data12, "tracestate")){
 let data18 = data12.tracestate;
 if(typeof data18 === "string"){
-if(func1(data18) > 512){
+if(func21(data18) > 512){
 const err49 = {instancePath:instancePath+"/metadata/tracestate",schemaPath:"#/properties/metadata/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err49];
@@ -633,7 +633,7 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data.nextAttemptAt !== undefined){
+if(data.nextAttemptAt !== undefined && func0.call(data, "nextAttemptAt")){
 let data19 = data.nextAttemptAt;
 if(typeof data19 === "string"){
 if(!(formats2.validate(data19))){
@@ -658,7 +658,7 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data.transactionId !== undefined){
+if(data.transactionId !== undefined && func0.call(data, "transactionId")){
 let data20 = data.transactionId;
 if(typeof data20 === "string"){
 if(!(formats0.test(data20))){
@@ -683,7 +683,7 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data.userId !== undefined){
+if(data.userId !== undefined && func0.call(data, "userId")){
 let data21 = data.userId;
 if(typeof data21 === "string"){
 if(!(formats0.test(data21))){
@@ -732,7 +732,7 @@ function validate1(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data["x-correlation-id"] === undefined){
+if((data["x-correlation-id"] === undefined) || (!(func0.call(data, "x-correlation-id")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-correlation-id"},message:"must have required property '"+"x-correlation-id"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -742,7 +742,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data["x-tenant"] === undefined){
+if((data["x-tenant"] === undefined) || (!(func0.call(data, "x-tenant")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-tenant"},message:"must have required property '"+"x-tenant"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -752,7 +752,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.traceparent !== undefined){
+if(data.traceparent !== undefined && func0.call(data, "traceparent")){
 let data0 = data.traceparent;
 if(typeof data0 === "string"){
 if(!pattern4.test(data0)){
@@ -777,7 +777,7 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data["x-causation-id"] !== undefined){
+if(data["x-causation-id"] !== undefined && func0.call(data, "x-causation-id")){
 let data1 = data["x-causation-id"];
 if(typeof data1 === "string"){
 if(!(formats0.test(data1))){
@@ -802,7 +802,7 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data["x-correlation-id"] !== undefined){
+if(data["x-correlation-id"] !== undefined && func0.call(data, "x-correlation-id")){
 let data2 = data["x-correlation-id"];
 if(typeof data2 === "string"){
 if(!(formats0.test(data2))){
@@ -827,10 +827,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data["x-idempotency-key"] !== undefined){
+if(data["x-idempotency-key"] !== undefined && func0.call(data, "x-idempotency-key")){
 let data3 = data["x-idempotency-key"];
 if(typeof data3 === "string"){
-if(func1(data3) > 64){
+if(func21(data3) > 64){
 const err8 = {instancePath:instancePath+"/x-idempotency-key",schemaPath:"#/properties/x-idempotency-key/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters"};
 if(vErrors === null){
 vErrors = [err8];
@@ -840,7 +840,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func1(data3) < 8){
+if(func21(data3) < 8){
 const err9 = {instancePath:instancePath+"/x-idempotency-key",schemaPath:"#/properties/x-idempotency-key/minLength",keyword:"minLength",params:{limit: 8},message:"must NOT have fewer than 8 characters"};
 if(vErrors === null){
 vErrors = [err9];
@@ -872,7 +872,7 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data["x-tenant"] !== undefined){
+if(data["x-tenant"] !== undefined && func0.call(data, "x-tenant")){
 let data4 = data["x-tenant"];
 if(typeof data4 === "string"){
 if(!pattern2.test(data4)){

@@ -6,7 +6,7 @@ import __runtime1 from "ajv-formats/dist/formats.js";
 export const payloadSchema = validate0;
 const schema0 = {"additionalProperties":false,"properties":{"address":{"additionalProperties":false,"properties":{"city":{"maxLength":100,"minLength":1,"type":"string"},"country":{"pattern":"^[A-Z]{2}$","type":"string"},"line1":{"maxLength":200,"minLength":1,"type":"string"},"line2":{"maxLength":200,"type":"string"},"postalCode":{"maxLength":20,"type":"string"},"region":{"maxLength":100,"type":"string"}},"required":["line1","city","country"],"type":"object"},"avatarUrl":{"format":"uri","maxLength":2048,"type":"string"},"createdAt":{"format":"date-time","type":"string"},"email":{"format":"email","maxLength":254,"type":"string"},"emailVerified":{"type":"boolean"},"eventId":{"format":"uuid","type":"string"},"familyName":{"maxLength":100,"minLength":1,"type":"string"},"givenName":{"maxLength":100,"minLength":1,"type":"string"},"locale":{"pattern":"^[a-z]{2,3}(-[A-Z]{2})?$","type":"string"},"metadata":{"properties":{"causationId":{"format":"uuid","type":"string"},"correlationId":{"format":"uuid","type":"string"},"source":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"tenant":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"traceparent":{"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$","type":"string"},"tracestate":{"maxLength":512,"type":"string"}},"required":["correlationId","source"],"type":"object"},"roles":{"items":{"enum":["customer","merchant","support","admin"],"type":"string"},"maxItems":4,"minItems":1,"type":"array","uniqueItems":true},"signUpChannel":{"enum":["web","ios","android","invitation","sso"],"type":"string"},"userId":{"format":"uuid","type":"string"}},"required":["eventId","userId","email","emailVerified","givenName","familyName","locale","roles","createdAt"],"type":"object","$id":"event-contracts:user.created@2.0.0#payload"};
 const func0 = Object.prototype.hasOwnProperty;
-const func1 = __runtime0.default;
+const func15 = __runtime0.default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^[a-z]{2,3}(-[A-Z]{2})?$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
@@ -21,7 +21,7 @@ function validate0(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.eventId === undefined){
+if((data.eventId === undefined) || (!(func0.call(data, "eventId")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -31,7 +31,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.userId === undefined){
+if((data.userId === undefined) || (!(func0.call(data, "userId")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "userId"},message:"must have required property '"+"userId"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -41,7 +41,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.email === undefined){
+if((data.email === undefined) || (!(func0.call(data, "email")))){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "email"},message:"must have required property '"+"email"+"'"};
 if(vErrors === null){
 vErrors = [err2];
@@ -51,7 +51,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.emailVerified === undefined){
+if((data.emailVerified === undefined) || (!(func0.call(data, "emailVerified")))){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "emailVerified"},message:"must have required property '"+"emailVerified"+"'"};
 if(vErrors === null){
 vErrors = [err3];
@@ -61,7 +61,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.givenName === undefined){
+if((data.givenName === undefined) || (!(func0.call(data, "givenName")))){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "givenName"},message:"must have required property '"+"givenName"+"'"};
 if(vErrors === null){
 vErrors = [err4];
@@ -71,7 +71,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.familyName === undefined){
+if((data.familyName === undefined) || (!(func0.call(data, "familyName")))){
 const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "familyName"},message:"must have required property '"+"familyName"+"'"};
 if(vErrors === null){
 vErrors = [err5];
@@ -81,7 +81,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.locale === undefined){
+if((data.locale === undefined) || (!(func0.call(data, "locale")))){
 const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "locale"},message:"must have required property '"+"locale"+"'"};
 if(vErrors === null){
 vErrors = [err6];
@@ -91,7 +91,7 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.roles === undefined){
+if((data.roles === undefined) || (!(func0.call(data, "roles")))){
 const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "roles"},message:"must have required property '"+"roles"+"'"};
 if(vErrors === null){
 vErrors = [err7];
@@ -101,7 +101,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data.createdAt === undefined){
+if((data.createdAt === undefined) || (!(func0.call(data, "createdAt")))){
 const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "createdAt"},message:"must have required property '"+"createdAt"+"'"};
 if(vErrors === null){
 vErrors = [err8];
@@ -111,7 +111,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-for(const key0 in data){
+for(const key0 of Object.keys(data)){
 if(!(func0.call(schema0.properties, key0))){
 const err9 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -123,10 +123,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.address !== undefined){
+if(data.address !== undefined && func0.call(data, "address")){
 let data0 = data.address;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-if(data0.line1 === undefined){
+if((data0.line1 === undefined) || (!(func0.call(data0, "line1")))){
 const err10 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "line1"},message:"must have required property '"+"line1"+"'"};
 if(vErrors === null){
 vErrors = [err10];
@@ -136,7 +136,7 @@ vErrors.push(err10);
 }
 errors++;
 }
-if(data0.city === undefined){
+if((data0.city === undefined) || (!(func0.call(data0, "city")))){
 const err11 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
 if(vErrors === null){
 vErrors = [err11];
@@ -146,7 +146,7 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(data0.country === undefined){
+if((data0.country === undefined) || (!(func0.call(data0, "country")))){
 const err12 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/required",keyword:"required",params:{missingProperty: "country"},message:"must have required property '"+"country"+"'"};
 if(vErrors === null){
 vErrors = [err12];
@@ -156,7 +156,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-for(const key1 in data0){
+for(const key1 of Object.keys(data0)){
 if(!((((((key1 === "city") || (key1 === "country")) || (key1 === "line1")) || (key1 === "line2")) || (key1 === "postalCode")) || (key1 === "region"))){
 const err13 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -168,10 +168,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data0.city !== undefined){
+if(data0.city !== undefined && func0.call(data0, "city")){
 let data1 = data0.city;
 if(typeof data1 === "string"){
-if(func1(data1) > 100){
+if(func15(data1) > 100){
 const err14 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err14];
@@ -181,7 +181,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(func1(data1) < 1){
+if(func15(data1) < 1){
 const err15 = {instancePath:instancePath+"/address/city",schemaPath:"#/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err15];
@@ -203,7 +203,7 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data0.country !== undefined){
+if(data0.country !== undefined && func0.call(data0, "country")){
 let data2 = data0.country;
 if(typeof data2 === "string"){
 if(!pattern0.test(data2)){
@@ -228,10 +228,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data0.line1 !== undefined){
+if(data0.line1 !== undefined && func0.call(data0, "line1")){
 let data3 = data0.line1;
 if(typeof data3 === "string"){
-if(func1(data3) > 200){
+if(func15(data3) > 200){
 const err19 = {instancePath:instancePath+"/address/line1",schemaPath:"#/properties/address/properties/line1/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err19];
@@ -241,7 +241,7 @@ vErrors.push(err19);
 }
 errors++;
 }
-if(func1(data3) < 1){
+if(func15(data3) < 1){
 const err20 = {instancePath:instancePath+"/address/line1",schemaPath:"#/properties/address/properties/line1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err20];
@@ -263,10 +263,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data0.line2 !== undefined){
+if(data0.line2 !== undefined && func0.call(data0, "line2")){
 let data4 = data0.line2;
 if(typeof data4 === "string"){
-if(func1(data4) > 200){
+if(func15(data4) > 200){
 const err22 = {instancePath:instancePath+"/address/line2",schemaPath:"#/properties/address/properties/line2/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -288,10 +288,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data0.postalCode !== undefined){
+if(data0.postalCode !== undefined && func0.call(data0, "postalCode")){
 let data5 = data0.postalCode;
 if(typeof data5 === "string"){
-if(func1(data5) > 20){
+if(func15(data5) > 20){
 const err24 = {instancePath:instancePath+"/address/postalCode",schemaPath:"#/properties/address/properties/postalCode/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"};
 if(vErrors === null){
 vErrors = [err24];
@@ -313,10 +313,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data0.region !== undefined){
+if(data0.region !== undefined && func0.call(data0, "region")){
 let data6 = data0.region;
 if(typeof data6 === "string"){
-if(func1(data6) > 100){
+if(func15(data6) > 100){
 const err26 = {instancePath:instancePath+"/address/region",schemaPath:"#/properties/address/properties/region/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -350,10 +350,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.avatarUrl !== undefined){
+if(data.avatarUrl !== undefined && func0.call(data, "avatarUrl")){
 let data7 = data.avatarUrl;
 if(typeof data7 === "string"){
-if(func1(data7) > 2048){
+if(func15(data7) > 2048){
 const err29 = {instancePath:instancePath+"/avatarUrl",schemaPath:"#/properties/avatarUrl/maxLength",keyword:"maxLength",params:{limit: 2048},message:"must NOT have more than 2048 characters"};
 if(vErrors === null){
 vErrors = [err29];
@@ -385,7 +385,7 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.createdAt !== undefined){
+if(data.createdAt !== undefined && func0.call(data, "createdAt")){
 let data8 = data.createdAt;
 if(typeof data8 === "string"){
 if(!(formats2.validate(data8))){
@@ -410,10 +410,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data.email !== undefined){
+if(data.email !== undefined && func0.call(data, "email")){
 let data9 = data.email;
 if(typeof data9 === "string"){
-if(func1(data9) > 254){
+if(func15(data9) > 254){
 const err34 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err34];
@@ -445,7 +445,7 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.emailVerified !== undefined){
+if(data.emailVerified !== undefined && func0.call(data, "emailVerified")){
 if(typeof data.emailVerified !== "boolean"){
 const err37 = {instancePath:instancePath+"/emailVerified",schemaPath:"#/properties/emailVerified/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
@@ -457,7 +457,7 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.eventId !== undefined){
+if(data.eventId !== undefined && func0.call(data, "eventId")){
 let data11 = data.eventId;
 if(typeof data11 === "string"){
 if(!(formats6.test(data11))){
@@ -482,10 +482,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.familyName !== undefined){
+if(data.familyName !== undefined && func0.call(data, "familyName")){
 let data12 = data.familyName;
 if(typeof data12 === "string"){
-if(func1(data12) > 100){
+if(func15(data12) > 100){
 const err40 = {instancePath:instancePath+"/familyName",schemaPath:"#/properties/familyName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err40];
@@ -495,7 +495,7 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func1(data12) < 1){
+if(func15(data12) < 1){
 const err41 = {instancePath:instancePath+"/familyName",schemaPath:"#/properties/familyName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err41];
@@ -517,10 +517,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-if(data.givenName !== undefined){
+if(data.givenName !== undefined && func0.call(data, "givenName")){
 let data13 = data.givenName;
 if(typeof data13 === "string"){
-if(func1(data13) > 100){
+if(func15(data13) > 100){
 const err43 = {instancePath:instancePath+"/givenName",schemaPath:"#/properties/givenName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err43];
@@ -530,7 +530,7 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(func1(data13) < 1){
+if(func15(data13) < 1){
 const err44 = {instancePath:instancePath+"/givenName",schemaPath:"#/properties/givenName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err44];
@@ -552,7 +552,7 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data.locale !== undefined){
+if(data.locale !== undefined && func0.call(data, "locale")){
 let data14 = data.locale;
 if(typeof data14 === "string"){
 if(!pattern1.test(data14)){
@@ -577,10 +577,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data.metadata !== undefined){
+if(data.metadata !== undefined && func0.call(data, "metadata")){
 let data15 = data.metadata;
 if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if(data15.correlationId === undefined){
+if((data15.correlationId === undefined) || (!(func0.call(data15, "correlationId")))){
 const err48 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "correlationId"},message:"must have required property '"+"correlationId"+"'"};
 if(vErrors === null){
 vErrors = [err48];
@@ -590,7 +590,7 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(data15.source === undefined){
+if((data15.source === undefined) || (!(func0.call(data15, "source")))){
 const err49 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err49];
@@ -600,7 +600,7 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data15.causationId !== undefined){
+if(data15.causationId !== undefined && func0.call(data15, "causationId")){
 let data16 = data15.causationId;
 if(typeof data16 === "string"){
 if(!(formats6.test(data16))){
@@ -625,7 +625,7 @@ vErrors.push(err51);
 errors++;
 }
 }
-if(data15.correlationId !== undefined){
+if(data15.correlationId !== undefined && func0.call(data15, "correlationId")){
 let data17 = data15.correlationId;
 if(typeof data17 === "string"){
 if(!(formats6.test(data17))){
@@ -650,7 +650,7 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data15.source !== undefined){
+if(data15.source !== undefined && func0.call(data15, "source")){
 let data18 = data15.source;
 if(typeof data18 === "string"){
 if(!pattern2.test(data18)){
@@ -675,7 +675,7 @@ vErrors.push(err55);
 errors++;
 }
 }
-if(data15.tenant !== undefined){
+if(data15.tenant !== undefined && func0.call(data15, "tenant")){
 let data19 = data15.tenant;
 if(typeof data19 === "string"){
 if(!pattern2.test(data19)){
@@ -700,7 +700,7 @@ vErrors.push(err57);
 errors++;
 }
 }
-if(data15.traceparent !== undefined){
+if(data15.traceparent !== undefined && func0.call(data15, "traceparent")){
 let data20 = data15.traceparent;
 if(typeof data20 === "string"){
 if(!pattern4.test(data20)){
@@ -725,10 +725,10 @@ vErrors.push(err59);
 errors++;
 }
 }
-if(data15.tracestate !== undefined){
+if(data15.tracestate !== undefined && func0.call(data15, "tracestate")){
 let data21 = data15.tracestate;
 if(typeof data21 === "string"){
-if(func1(data21) > 512){
+if(func15(data21) > 512){
 const err60 = {instancePath:instancePath+"/metadata/tracestate",schemaPath:"#/properties/metadata/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err60];
@@ -762,7 +762,7 @@ vErrors.push(err62);
 errors++;
 }
 }
-if(data.roles !== undefined){
+if(data.roles !== undefined && func0.call(data, "roles")){
 let data22 = data.roles;
 if(Array.isArray(data22)){
 if(data22.length > 4){
@@ -845,7 +845,7 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data.signUpChannel !== undefined){
+if(data.signUpChannel !== undefined && func0.call(data, "signUpChannel")){
 let data24 = data.signUpChannel;
 if(typeof data24 !== "string"){
 const err69 = {instancePath:instancePath+"/signUpChannel",schemaPath:"#/properties/signUpChannel/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -868,7 +868,7 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data.userId !== undefined){
+if(data.userId !== undefined && func0.call(data, "userId")){
 let data25 = data.userId;
 if(typeof data25 === "string"){
 if(!(formats6.test(data25))){
@@ -916,7 +916,7 @@ function validate1(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data["x-correlation-id"] === undefined){
+if((data["x-correlation-id"] === undefined) || (!(func0.call(data, "x-correlation-id")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-correlation-id"},message:"must have required property '"+"x-correlation-id"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -926,7 +926,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data["x-tenant"] === undefined){
+if((data["x-tenant"] === undefined) || (!(func0.call(data, "x-tenant")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-tenant"},message:"must have required property '"+"x-tenant"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -936,7 +936,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data["Nats-Msg-Id"] !== undefined){
+if(data["Nats-Msg-Id"] !== undefined && func0.call(data, "Nats-Msg-Id")){
 let data0 = data["Nats-Msg-Id"];
 if(typeof data0 === "string"){
 if(!(formats6.test(data0))){
@@ -961,7 +961,7 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.traceparent !== undefined){
+if(data.traceparent !== undefined && func0.call(data, "traceparent")){
 let data1 = data.traceparent;
 if(typeof data1 === "string"){
 if(!pattern4.test(data1)){
@@ -986,7 +986,7 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data["x-causation-id"] !== undefined){
+if(data["x-causation-id"] !== undefined && func0.call(data, "x-causation-id")){
 let data2 = data["x-causation-id"];
 if(typeof data2 === "string"){
 if(!(formats6.test(data2))){
@@ -1011,7 +1011,7 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data["x-correlation-id"] !== undefined){
+if(data["x-correlation-id"] !== undefined && func0.call(data, "x-correlation-id")){
 let data3 = data["x-correlation-id"];
 if(typeof data3 === "string"){
 if(!(formats6.test(data3))){
@@ -1036,7 +1036,7 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data["x-tenant"] !== undefined){
+if(data["x-tenant"] !== undefined && func0.call(data, "x-tenant")){
 let data4 = data["x-tenant"];
 if(typeof data4 === "string"){
 if(!pattern2.test(data4)){

@@ -5,7 +5,8 @@ import __runtime0 from "ajv/dist/runtime/ucs2length.js";
 import __runtime1 from "ajv-formats/dist/formats.js";
 export const payloadSchema = validate0;
 const schema0 = {"properties":{"changedFields":{"items":{"enum":["email","givenName","familyName","locale","address","roles"],"type":"string"},"minItems":1,"type":"array","uniqueItems":true},"changes":{"additionalProperties":false,"properties":{"address":{"additionalProperties":false,"properties":{"city":{"maxLength":100,"minLength":1,"type":"string"},"country":{"pattern":"^[A-Z]{2}$","type":"string"},"line1":{"maxLength":200,"minLength":1,"type":"string"},"line2":{"maxLength":200,"type":"string"},"postalCode":{"maxLength":20,"type":"string"},"region":{"maxLength":100,"type":"string"}},"required":["line1","city","country"],"type":"object"},"email":{"format":"email","maxLength":254,"type":"string"},"familyName":{"maxLength":100,"minLength":1,"type":"string"},"givenName":{"maxLength":100,"minLength":1,"type":"string"},"locale":{"pattern":"^[a-z]{2,3}(-[A-Z]{2})?$","type":"string"},"roles":{"items":{"enum":["customer","merchant","support","admin"],"type":"string"},"type":"array","uniqueItems":true}},"type":"object"},"eventId":{"format":"uuid","type":"string"},"metadata":{"properties":{"causationId":{"format":"uuid","type":"string"},"correlationId":{"format":"uuid","type":"string"},"source":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"tenant":{"pattern":"^[a-z][a-z0-9-]{1,62}$","type":"string"},"traceparent":{"pattern":"^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$","type":"string"},"tracestate":{"maxLength":512,"type":"string"}},"required":["correlationId","source"],"type":"object"},"revision":{"minimum":1,"type":"integer"},"updatedAt":{"format":"date-time","type":"string"},"updatedBy":{"additionalProperties":false,"properties":{"id":{"maxLength":128,"type":"string"},"type":{"enum":["user","admin","system"],"type":"string"}},"required":["type"],"type":"object"},"userId":{"format":"uuid","type":"string"}},"required":["eventId","userId","revision","changedFields","changes","updatedAt"],"type":"object","$id":"event-contracts:user.updated@1.1.0#payload"};
-const func0 = __runtime0.default;
+const func0 = Object.prototype.hasOwnProperty;
+const func13 = __runtime0.default;
 const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^[a-z]{2,3}(-[A-Z]{2})?$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
@@ -19,7 +20,7 @@ function validate0(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.eventId === undefined){
+if((data.eventId === undefined) || (!(func0.call(data, "eventId")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "eventId"},message:"must have required property '"+"eventId"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -29,7 +30,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.userId === undefined){
+if((data.userId === undefined) || (!(func0.call(data, "userId")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "userId"},message:"must have required property '"+"userId"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -39,7 +40,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.revision === undefined){
+if((data.revision === undefined) || (!(func0.call(data, "revision")))){
 const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "revision"},message:"must have required property '"+"revision"+"'"};
 if(vErrors === null){
 vErrors = [err2];
@@ -49,7 +50,7 @@ vErrors.push(err2);
 }
 errors++;
 }
-if(data.changedFields === undefined){
+if((data.changedFields === undefined) || (!(func0.call(data, "changedFields")))){
 const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "changedFields"},message:"must have required property '"+"changedFields"+"'"};
 if(vErrors === null){
 vErrors = [err3];
@@ -59,7 +60,7 @@ vErrors.push(err3);
 }
 errors++;
 }
-if(data.changes === undefined){
+if((data.changes === undefined) || (!(func0.call(data, "changes")))){
 const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "changes"},message:"must have required property '"+"changes"+"'"};
 if(vErrors === null){
 vErrors = [err4];
@@ -69,7 +70,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(data.updatedAt === undefined){
+if((data.updatedAt === undefined) || (!(func0.call(data, "updatedAt")))){
 const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "updatedAt"},message:"must have required property '"+"updatedAt"+"'"};
 if(vErrors === null){
 vErrors = [err5];
@@ -79,7 +80,7 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data.changedFields !== undefined){
+if(data.changedFields !== undefined && func0.call(data, "changedFields")){
 let data0 = data.changedFields;
 if(Array.isArray(data0)){
 if(data0.length < 1){
@@ -152,10 +153,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.changes !== undefined){
+if(data.changes !== undefined && func0.call(data, "changes")){
 let data2 = data.changes;
 if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-for(const key0 in data2){
+for(const key0 of Object.keys(data2)){
 if(!((((((key0 === "address") || (key0 === "email")) || (key0 === "familyName")) || (key0 === "givenName")) || (key0 === "locale")) || (key0 === "roles"))){
 const err11 = {instancePath:instancePath+"/changes",schemaPath:"#/properties/changes/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -167,10 +168,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data2.address !== undefined){
+if(data2.address !== undefined && func0.call(data2, "address")){
 let data3 = data2.address;
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-if(data3.line1 === undefined){
+if((data3.line1 === undefined) || (!(func0.call(data3, "line1")))){
 const err12 = {instancePath:instancePath+"/changes/address",schemaPath:"#/properties/changes/properties/address/required",keyword:"required",params:{missingProperty: "line1"},message:"must have required property '"+"line1"+"'"};
 if(vErrors === null){
 vErrors = [err12];
@@ -180,7 +181,7 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(data3.city === undefined){
+if((data3.city === undefined) || (!(func0.call(data3, "city")))){
 const err13 = {instancePath:instancePath+"/changes/address",schemaPath:"#/properties/changes/properties/address/required",keyword:"required",params:{missingProperty: "city"},message:"must have required property '"+"city"+"'"};
 if(vErrors === null){
 vErrors = [err13];
@@ -190,7 +191,7 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data3.country === undefined){
+if((data3.country === undefined) || (!(func0.call(data3, "country")))){
 const err14 = {instancePath:instancePath+"/changes/address",schemaPath:"#/properties/changes/properties/address/required",keyword:"required",params:{missingProperty: "country"},message:"must have required property '"+"country"+"'"};
 if(vErrors === null){
 vErrors = [err14];
@@ -200,7 +201,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-for(const key1 in data3){
+for(const key1 of Object.keys(data3)){
 if(!((((((key1 === "city") || (key1 === "country")) || (key1 === "line1")) || (key1 === "line2")) || (key1 === "postalCode")) || (key1 === "region"))){
 const err15 = {instancePath:instancePath+"/changes/address",schemaPath:"#/properties/changes/properties/address/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -212,10 +213,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data3.city !== undefined){
+if(data3.city !== undefined && func0.call(data3, "city")){
 let data4 = data3.city;
 if(typeof data4 === "string"){
-if(func0(data4) > 100){
+if(func13(data4) > 100){
 const err16 = {instancePath:instancePath+"/changes/address/city",schemaPath:"#/properties/changes/properties/address/properties/city/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err16];
@@ -225,7 +226,7 @@ vErrors.push(err16);
 }
 errors++;
 }
-if(func0(data4) < 1){
+if(func13(data4) < 1){
 const err17 = {instancePath:instancePath+"/changes/address/city",schemaPath:"#/properties/changes/properties/address/properties/city/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err17];
@@ -247,7 +248,7 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data3.country !== undefined){
+if(data3.country !== undefined && func0.call(data3, "country")){
 let data5 = data3.country;
 if(typeof data5 === "string"){
 if(!pattern0.test(data5)){
@@ -272,10 +273,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data3.line1 !== undefined){
+if(data3.line1 !== undefined && func0.call(data3, "line1")){
 let data6 = data3.line1;
 if(typeof data6 === "string"){
-if(func0(data6) > 200){
+if(func13(data6) > 200){
 const err21 = {instancePath:instancePath+"/changes/address/line1",schemaPath:"#/properties/changes/properties/address/properties/line1/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err21];
@@ -285,7 +286,7 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(func0(data6) < 1){
+if(func13(data6) < 1){
 const err22 = {instancePath:instancePath+"/changes/address/line1",schemaPath:"#/properties/changes/properties/address/properties/line1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err22];
@@ -307,10 +308,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data3.line2 !== undefined){
+if(data3.line2 !== undefined && func0.call(data3, "line2")){
 let data7 = data3.line2;
 if(typeof data7 === "string"){
-if(func0(data7) > 200){
+if(func13(data7) > 200){
 const err24 = {instancePath:instancePath+"/changes/address/line2",schemaPath:"#/properties/changes/properties/address/properties/line2/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters"};
 if(vErrors === null){
 vErrors = [err24];
@@ -332,10 +333,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data3.postalCode !== undefined){
+if(data3.postalCode !== undefined && func0.call(data3, "postalCode")){
 let data8 = data3.postalCode;
 if(typeof data8 === "string"){
-if(func0(data8) > 20){
+if(func13(data8) > 20){
 const err26 = {instancePath:instancePath+"/changes/address/postalCode",schemaPath:"#/properties/changes/properties/address/properties/postalCode/maxLength",keyword:"maxLength",params:{limit: 20},message:"must NOT have more than 20 characters"};
 if(vErrors === null){
 vErrors = [err26];
@@ -357,10 +358,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data3.region !== undefined){
+if(data3.region !== undefined && func0.call(data3, "region")){
 let data9 = data3.region;
 if(typeof data9 === "string"){
-if(func0(data9) > 100){
+if(func13(data9) > 100){
 const err28 = {instancePath:instancePath+"/changes/address/region",schemaPath:"#/properties/changes/properties/address/properties/region/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err28];
@@ -394,10 +395,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data2.email !== undefined){
+if(data2.email !== undefined && func0.call(data2, "email")){
 let data10 = data2.email;
 if(typeof data10 === "string"){
-if(func0(data10) > 254){
+if(func13(data10) > 254){
 const err31 = {instancePath:instancePath+"/changes/email",schemaPath:"#/properties/changes/properties/email/maxLength",keyword:"maxLength",params:{limit: 254},message:"must NOT have more than 254 characters"};
 if(vErrors === null){
 vErrors = [err31];
@@ -429,10 +430,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data2.familyName !== undefined){
+if(data2.familyName !== undefined && func0.call(data2, "familyName")){
 let data11 = data2.familyName;
 if(typeof data11 === "string"){
-if(func0(data11) > 100){
+if(func13(data11) > 100){
 const err34 = {instancePath:instancePath+"/changes/familyName",schemaPath:"#/properties/changes/properties/familyName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err34];
@@ -442,7 +443,7 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(func0(data11) < 1){
+if(func13(data11) < 1){
 const err35 = {instancePath:instancePath+"/changes/familyName",schemaPath:"#/properties/changes/properties/familyName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err35];
@@ -464,10 +465,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data2.givenName !== undefined){
+if(data2.givenName !== undefined && func0.call(data2, "givenName")){
 let data12 = data2.givenName;
 if(typeof data12 === "string"){
-if(func0(data12) > 100){
+if(func13(data12) > 100){
 const err37 = {instancePath:instancePath+"/changes/givenName",schemaPath:"#/properties/changes/properties/givenName/maxLength",keyword:"maxLength",params:{limit: 100},message:"must NOT have more than 100 characters"};
 if(vErrors === null){
 vErrors = [err37];
@@ -477,7 +478,7 @@ vErrors.push(err37);
 }
 errors++;
 }
-if(func0(data12) < 1){
+if(func13(data12) < 1){
 const err38 = {instancePath:instancePath+"/changes/givenName",schemaPath:"#/properties/changes/properties/givenName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err38];
@@ -499,7 +500,7 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data2.locale !== undefined){
+if(data2.locale !== undefined && func0.call(data2, "locale")){
 let data13 = data2.locale;
 if(typeof data13 === "string"){
 if(!pattern1.test(data13)){
@@ -524,7 +525,7 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data2.roles !== undefined){
+if(data2.roles !== undefined && func0.call(data2, "roles")){
 let data14 = data2.roles;
 if(Array.isArray(data14)){
 const len1 = data14.length;
@@ -599,7 +600,7 @@ vErrors.push(err46);
 errors++;
 }
 }
-if(data.eventId !== undefined){
+if(data.eventId !== undefined && func0.call(data, "eventId")){
 let data16 = data.eventId;
 if(typeof data16 === "string"){
 if(!(formats2.test(data16))){
@@ -624,10 +625,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.metadata !== undefined){
+if(data.metadata !== undefined && func0.call(data, "metadata")){
 let data17 = data.metadata;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-if(data17.correlationId === undefined){
+if((data17.correlationId === undefined) || (!(func0.call(data17, "correlationId")))){
 const err49 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "correlationId"},message:"must have required property '"+"correlationId"+"'"};
 if(vErrors === null){
 vErrors = [err49];
@@ -637,7 +638,7 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data17.source === undefined){
+if((data17.source === undefined) || (!(func0.call(data17, "source")))){
 const err50 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "source"},message:"must have required property '"+"source"+"'"};
 if(vErrors === null){
 vErrors = [err50];
@@ -647,7 +648,7 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data17.causationId !== undefined){
+if(data17.causationId !== undefined && func0.call(data17, "causationId")){
 let data18 = data17.causationId;
 if(typeof data18 === "string"){
 if(!(formats2.test(data18))){
@@ -672,7 +673,7 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data17.correlationId !== undefined){
+if(data17.correlationId !== undefined && func0.call(data17, "correlationId")){
 let data19 = data17.correlationId;
 if(typeof data19 === "string"){
 if(!(formats2.test(data19))){
@@ -697,7 +698,7 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data17.source !== undefined){
+if(data17.source !== undefined && func0.call(data17, "source")){
 let data20 = data17.source;
 if(typeof data20 === "string"){
 if(!pattern2.test(data20)){
@@ -722,7 +723,7 @@ vErrors.push(err56);
 errors++;
 }
 }
-if(data17.tenant !== undefined){
+if(data17.tenant !== undefined && func0.call(data17, "tenant")){
 let data21 = data17.tenant;
 if(typeof data21 === "string"){
 if(!pattern2.test(data21)){
@@ -747,7 +748,7 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data17.traceparent !== undefined){
+if(data17.traceparent !== undefined && func0.call(data17, "traceparent")){
 let data22 = data17.traceparent;
 if(typeof data22 === "string"){
 if(!pattern4.test(data22)){
@@ -772,10 +773,10 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data17.tracestate !== undefined){
+if(data17.tracestate !== undefined && func0.call(data17, "tracestate")){
 let data23 = data17.tracestate;
 if(typeof data23 === "string"){
-if(func0(data23) > 512){
+if(func13(data23) > 512){
 const err61 = {instancePath:instancePath+"/metadata/tracestate",schemaPath:"#/properties/metadata/properties/tracestate/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err61];
@@ -809,7 +810,7 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.revision !== undefined){
+if(data.revision !== undefined && func0.call(data, "revision")){
 let data24 = data.revision;
 if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
 const err64 = {instancePath:instancePath+"/revision",schemaPath:"#/properties/revision/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
@@ -834,7 +835,7 @@ errors++;
 }
 }
 }
-if(data.updatedAt !== undefined){
+if(data.updatedAt !== undefined && func0.call(data, "updatedAt")){
 let data25 = data.updatedAt;
 if(typeof data25 === "string"){
 if(!(formats8.validate(data25))){
@@ -859,10 +860,10 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data.updatedBy !== undefined){
+if(data.updatedBy !== undefined && func0.call(data, "updatedBy")){
 let data26 = data.updatedBy;
 if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if(data26.type === undefined){
+if((data26.type === undefined) || (!(func0.call(data26, "type")))){
 const err68 = {instancePath:instancePath+"/updatedBy",schemaPath:"#/properties/updatedBy/required",keyword:"required",params:{missingProperty: "type"},message:"must have required property '"+"type"+"'"};
 if(vErrors === null){
 vErrors = [err68];
@@ -872,7 +873,7 @@ vErrors.push(err68);
 }
 errors++;
 }
-for(const key2 in data26){
+for(const key2 of Object.keys(data26)){
 if(!((key2 === "id") || (key2 === "type"))){
 const err69 = {instancePath:instancePath+"/updatedBy",schemaPath:"#/properties/updatedBy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
@@ -884,10 +885,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data26.id !== undefined){
+if(data26.id !== undefined && func0.call(data26, "id")){
 let data27 = data26.id;
 if(typeof data27 === "string"){
-if(func0(data27) > 128){
+if(func13(data27) > 128){
 const err70 = {instancePath:instancePath+"/updatedBy/id",schemaPath:"#/properties/updatedBy/properties/id/maxLength",keyword:"maxLength",params:{limit: 128},message:"must NOT have more than 128 characters"};
 if(vErrors === null){
 vErrors = [err70];
@@ -909,7 +910,7 @@ vErrors.push(err71);
 errors++;
 }
 }
-if(data26.type !== undefined){
+if(data26.type !== undefined && func0.call(data26, "type")){
 let data28 = data26.type;
 if(typeof data28 !== "string"){
 const err72 = {instancePath:instancePath+"/updatedBy/type",schemaPath:"#/properties/updatedBy/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
@@ -944,7 +945,7 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data.userId !== undefined){
+if(data.userId !== undefined && func0.call(data, "userId")){
 let data29 = data.userId;
 if(typeof data29 === "string"){
 if(!(formats2.test(data29))){
@@ -992,7 +993,7 @@ function validate1(data, {instancePath="", parentData, parentDataProperty, rootD
 let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data["x-correlation-id"] === undefined){
+if((data["x-correlation-id"] === undefined) || (!(func0.call(data, "x-correlation-id")))){
 const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-correlation-id"},message:"must have required property '"+"x-correlation-id"+"'"};
 if(vErrors === null){
 vErrors = [err0];
@@ -1002,7 +1003,7 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data["x-tenant"] === undefined){
+if((data["x-tenant"] === undefined) || (!(func0.call(data, "x-tenant")))){
 const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "x-tenant"},message:"must have required property '"+"x-tenant"+"'"};
 if(vErrors === null){
 vErrors = [err1];
@@ -1012,7 +1013,7 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data["Nats-Msg-Id"] !== undefined){
+if(data["Nats-Msg-Id"] !== undefined && func0.call(data, "Nats-Msg-Id")){
 let data0 = data["Nats-Msg-Id"];
 if(typeof data0 === "string"){
 if(!(formats2.test(data0))){
@@ -1037,7 +1038,7 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.traceparent !== undefined){
+if(data.traceparent !== undefined && func0.call(data, "traceparent")){
 let data1 = data.traceparent;
 if(typeof data1 === "string"){
 if(!pattern4.test(data1)){
@@ -1062,7 +1063,7 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data["x-causation-id"] !== undefined){
+if(data["x-causation-id"] !== undefined && func0.call(data, "x-causation-id")){
 let data2 = data["x-causation-id"];
 if(typeof data2 === "string"){
 if(!(formats2.test(data2))){
@@ -1087,7 +1088,7 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data["x-correlation-id"] !== undefined){
+if(data["x-correlation-id"] !== undefined && func0.call(data, "x-correlation-id")){
 let data3 = data["x-correlation-id"];
 if(typeof data3 === "string"){
 if(!(formats2.test(data3))){
@@ -1112,7 +1113,7 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data["x-tenant"] !== undefined){
+if(data["x-tenant"] !== undefined && func0.call(data, "x-tenant")){
 let data4 = data["x-tenant"];
 if(typeof data4 === "string"){
 if(!pattern2.test(data4)){
