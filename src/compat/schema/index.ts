@@ -13,7 +13,7 @@
  * Pure: no I/O. Cross-document `$ref`s are loaded through the `resolveRef` option.
  */
 import { Engine, type RawFinding } from './engine.js';
-import { Registry, type Loc } from './node.js';
+import { checkSchema, Registry, type Loc } from './node.js';
 import { consequence, RULES, type RuleDefinition, type RuleId } from './rules.js';
 import {
   SchemaError,
@@ -89,13 +89,17 @@ export function compareSchemas(old: SchemaInput, next: SchemaInput, directions: 
   const regs = { old: new Registry('old', opts.resolveRef), new: new Registry('new', opts.resolveRef) };
   const dirs: readonly Direction[] = directions.length > 0 ? directions : ['backward', 'forward'];
   const found: DirectedFinding[] = [];
+  const oldLoc = loc(old, 'old');
+  const newLoc = loc(next, 'new');
+  checkSchema(regs.old, oldLoc);
+  checkSchema(regs.new, newLoc);
   dirs.forEach((dir, i) => {
     const engine = new Engine(dir, regs, {
       policy: opts.policy ?? 'strict',
       readersApplyDefaults: opts.readersApplyDefaults ?? false,
       annotations: i === 0,
     });
-    for (const f of engine.run(loc(old, 'old'), loc(next, 'new'))) found.push({ ...f, dir });
+    for (const f of engine.run(oldLoc, newLoc)) found.push({ ...f, dir });
   });
   return finalize(found, directions.length > 0);
 }

@@ -308,7 +308,7 @@ export function deref(reg: Registry, loc: Loc): Loc {
   }
 }
 
-function resolveOne(reg: Registry, loc: Loc): Loc {
+export function resolveOne(reg: Registry, loc: Loc): Loc {
   const ref = str(loc, '$ref') as string;
   const hash = ref.indexOf('#');
   const resource = hash < 0 ? ref : ref.slice(0, hash);
@@ -446,6 +446,71 @@ export function regex(loc: Loc, source: string, keyword: string): RegExp {
       return new RegExp(source);
     } catch {
       fail(loc, `invalid regular expression ${JSON.stringify(source)}`, keyword);
+    }
+  }
+}
+
+// ── upfront structural check ───────────────────────────────────────────────
+
+const SCHEMA_MAPS = ['properties', 'patternProperties', 'dependentSchemas', 'definitions', '$defs'];
+const SCHEMA_ARRAYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SUBSCHEMAS = ['additionalProperties', 'additionalItems', 'contains', 'propertyNames', 'not', 'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems'];
+const NUMBERS = ['minimum', 'maximum', 'multipleOf'];
+const COUNTS = ['minLength', 'maxLength', 'minItems', 'maxItems', 'minProperties', 'maxProperties', 'minContains', 'maxContains'];
+
+/**
+ * Checks the shape of every keyword of every node reachable from `loc` (following
+ * `$ref`s, visiting each object once, so cycles are fine). Throws {@link SchemaError}
+ * with the pointer of the first malformed node, so that errors never depend on which
+ * parts a comparison happens to visit.
+ */
+export function checkSchema(reg: Registry, root: Loc): void {
+  const seen = new Set<object>();
+  const stack: Loc[] = [root];
+  while (stack.length > 0) {
+    const loc = stack.pop() as Loc;
+    assertSchema(loc);
+    const n = loc.node;
+    if (!isObject(n) || seen.has(n)) continue;
+    seen.add(n);
+    const push = (node: unknown, ...tokens: Array<string | number>) => stack.push({ node: node as JsonSchema, doc: loc.doc, ptr: childPtr(loc.ptr, ...tokens), side: loc.side });
+    if (n.type !== undefined) declaredTypes(loc);
+    enumValues(loc);
+    for (const k of NUMBERS) num(loc, k);
+    for (const k of COUNTS) nonNegInt(loc, k);
+    const m = num(loc, 'multipleOf');
+    if (m !== undefined && m <= 0) fail(loc, '"multipleOf" must be greater than 0', 'multipleOf');
+    for (const k of ['exclusiveMinimum', 'exclusiveMaximum']) {
+      if (n[k] !== undefined && typeof n[k] !== 'boolean') num(loc, k);
+    }
+    for (const k of ['uniqueItems', 'nullable']) bool(loc, k);
+    strArray(loc, 'required');
+    for (const k of ['pattern', 'format']) str(loc, k);
+    if (typeof n.pattern === 'string') regex(loc, n.pattern, 'pattern');
+    for (const k of SCHEMA_MAPS) {
+      const map = schemaMap(loc, k);
+      if (!map) continue;
+      for (const [name, s] of Object.entries(map)) {
+        if (k === 'patternProperties') regex(loc, name, k);
+        push(s, k, name);
+      }
+    }
+    for (const k of SCHEMA_ARRAYS) (schemaArray(loc, k) ?? []).forEach((s, i) => push(s, k, i));
+    if (Array.isArray(n.items)) (schemaArray(loc, 'items') ?? []).forEach((s, i) => push(s, 'items', i));
+    else if (n.items !== undefined) push(subschema(loc, 'items'), 'items');
+    for (const k of SUBSCHEMAS) if (n[k] !== undefined) push(subschema(loc, k), k);
+    for (const k of ['dependencies', 'dependentRequired']) {
+      const d = n[k];
+      if (d === undefined) continue;
+      if (!isObject(d)) fail(loc, `"${k}" must be an object`, k);
+      for (const [name, v] of Object.entries(d)) {
+        if (Array.isArray(v) || k === 'dependentRequired') strArray({ ...loc, ptr: childPtr(loc.ptr, k) }, name, v);
+        else push(v, k, name);
+      }
+    }
+    if (n.$ref !== undefined) {
+      str(loc, '$ref');
+      stack.push(resolveOne(reg, loc));
     }
   }
 }

@@ -24,8 +24,6 @@ export interface Case {
   opts?: CompatOptions;
 }
 
-export const ALL_CASES: Case[] = [];
-
 const levels = (v: Verdict) => ({
   BACKWARD: v === 'both' || v === 'backward',
   FORWARD: v === 'both' || v === 'forward',
@@ -33,7 +31,6 @@ const levels = (v: Verdict) => ({
 });
 
 export function runTable(title: string, cases: Case[]): void {
-  ALL_CASES.push(...cases);
   describe(title, () => {
     for (const c of cases) {
       it(c.name, () => {

@@ -1,4 +1,4 @@
-import { runTable, type Case } from './table.js';
+import type { Case } from '../table.js';
 
 const s = { type: 'string' };
 const i = { type: 'integer' };
@@ -139,6 +139,8 @@ const annotations: Case[] = [
   { name: '$comment added', old: s, new: { type: 'string', $comment: 'why' }, rules: ['ANNOTATION_CHANGED'], ok: 'both' },
 ];
 
-runTable('combinators', combinators);
-runTable('$ref', refs);
-runTable('annotations', annotations);
+export const TABLES: Array<[string, Case[]]> = [
+  ['combinators', combinators],
+  ['$ref', refs],
+  ['annotations', annotations],
+];

@@ -1,4 +1,4 @@
-import { runTable, type Case } from './table.js';
+import type { Case } from '../table.js';
 
 const arr = (extra: Record<string, unknown> = {}) => ({ type: 'array', ...extra });
 const s = { type: 'string' };
@@ -77,4 +77,6 @@ const cases: Case[] = [
   { name: 'array of arrays, inner limit decreased', old: arr({ items: arr({ maxItems: 4 }) }), new: arr({ items: arr({ maxItems: 2 }) }), rules: ['MAX_ITEMS_DECREASED'], ok: 'forward' },
 ];
 
-runTable('arrays', cases);
+export const TABLES: Array<[string, Case[]]> = [
+  ['arrays', cases],
+];

@@ -1,4 +1,4 @@
-import { runTable, type Case } from './table.js';
+import type { Case } from '../table.js';
 
 const str = { type: 'string' };
 const cases: Case[] = [
@@ -50,4 +50,6 @@ const cases: Case[] = [
   { name: 'unchanged if/then/else', old: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, new: { type: 'object', if: { required: ['a'] }, then: { required: ['b'] } }, rules: [], ok: 'both' },
 ];
 
-runTable('types, enum and const', cases);
+export const TABLES: Array<[string, Case[]]> = [
+  ['types, enum and const', cases],
+];
