@@ -246,6 +246,8 @@ export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
     // Original schema object → node, for the nodes currently being built (the ancestors).
     const ancestors = new Map<object, TypeNode>();
     const cycleTargets = new Set<TypeNode>();
+    // `$ref` targets being expanded: a chain of `$ref`s that loops without a schema between is unresolvable.
+    const following = new Set<object>();
 
     const visit = (
       schema: unknown,
@@ -255,6 +257,14 @@ export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
       isRoot: boolean,
     ): TypeNode => {
       const s: JsonSchema = isObject(schema) ? schema : typeof schema === 'boolean' ? schema : true;
+      if (isRoot && isObject(s) && typeof s['$ref'] === 'string') {
+        // A root that is a `$ref` (`#/definitions/X`) *is* its target: same name, and cycles back to it.
+        const target = resolvePointer(request.schema, s['$ref']);
+        if (isObject(target) && !following.has(target)) {
+          following.add(target);
+          return visit(target, pointer, combined, positional, true);
+        }
+      }
       let stamp: string;
       let claimed = false;
       if (isRoot) {
@@ -304,9 +314,11 @@ export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
           node.ref = ancestor;
           node.backEdge = true;
           cycleTargets.add(ancestor);
-        } else if (isObject(target) || typeof target === 'boolean') {
+        } else if ((isObject(target) && !following.has(target)) || typeof target === 'boolean') {
           // A local pointer to a non-ancestor: expand it here (cycles through it end at an ancestor).
+          if (isObject(target)) following.add(target);
           node.ref = visit(target, pointer, combined, positional, false);
+          if (isObject(target)) following.delete(target);
         } else {
           node.brokenRef = ref;
           diagnostics.push({

@@ -174,20 +174,27 @@ export class Printer {
 
   /** The declaration of a declared node, JSDoc included. */
   declaration(node: TypeNode, request?: TypeRequest): string {
-    const description = request ? (request.description ?? descriptionOf(node)) : descriptionOf(node);
-    const doc = docComment(description, isDeprecated(node), '');
+    // A root that is a `$ref` (`#/definitions/X`) takes the shape of what it points to.
+    let shape = node;
+    while (shape.ref && !shape.backEdge && !this.isDeclared(shape.ref)) shape = shape.ref;
+    const description = request?.description ?? descriptionOf(node) ?? (shape === node ? undefined : descriptionOf(shape));
+    const doc = docComment(description, isDeprecated(node) || isDeprecated(shape), '');
     this.expanding.add(node);
+    this.expanding.add(shape);
     try {
-      if (isPlainObject(node) || (!isNullable(node) && this.mergeableAllOf(node))) {
-        const body = this.objectBody(node, this.collectMembers(node), '').code;
+      if (shape.brokenRef !== undefined) return `${doc}export type ${node.stamp} = unknown;\n`;
+      if (shape.ref) return `${doc}export type ${node.stamp} = ${this.expr(shape.ref, '').code};\n`;
+      if (isPlainObject(shape) || (!isNullable(shape) && this.mergeableAllOf(shape))) {
+        const body = this.objectBody(shape, this.collectMembers(shape), '').code;
         // A pure dictionary prints as `Record<string, T>`: an alias, not an interface body.
         return body.startsWith('{')
           ? `${doc}export interface ${node.stamp} ${body}\n`
           : `${doc}export type ${node.stamp} = ${body};\n`;
       }
-      return `${doc}export type ${node.stamp} = ${this.body(node, '').code};\n`;
+      return `${doc}export type ${node.stamp} = ${this.body(shape, '').code};\n`;
     } finally {
       this.expanding.delete(node);
+      this.expanding.delete(shape);
     }
   }
 

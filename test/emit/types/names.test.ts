@@ -148,6 +148,26 @@ describe('recursion', () => {
     expect(typecheck({ 'a.ts': source })).toBe('');
   });
 
+  test('a $ref loop with no schema in between is unknown, not a hang', async () => {
+    const out = await emitTypes([{ name: 'T', schema: { $ref: '#' } }]);
+    expect(out.source).toBe('export type T = unknown;\n');
+    expect(out.diagnostics.map((d) => d.code)).toEqual(['TYPES_UNRESOLVED_REF']);
+  });
+
+  test('a root $ref into definitions takes the shape it points to', async () => {
+    const out = await emitTypes([
+      {
+        name: 'T',
+        schema: {
+          $ref: '#/definitions/node',
+          definitions: { node: { type: 'object', properties: { next: { $ref: '#/definitions/node' } } } },
+        },
+      },
+    ]);
+    expect(out.source).toBe('export interface T {\n  next?: T;\n}\n');
+    expect(typecheck({ 'a.ts': out.source })).toBe('');
+  });
+
   test('an unresolvable $ref is unknown with a warning', async () => {
     const out = await emitTypes([{ name: 'T', schema: { type: 'object', properties: { x: { $ref: '#/nowhere' } } } }]);
     expect(out.source).toBe('export interface T {\n  x?: unknown;\n}\n');
