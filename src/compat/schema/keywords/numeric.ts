@@ -4,7 +4,8 @@
  * `exclusiveMinimum`, or draft-06+ numeric `exclusiveMinimum`), so `{minimum: 0}` =>
  * `{exclusiveMinimum: 0}` is one raised lower bound. (Confluent compares the keywords one
  * by one and would call that "minimum removed" + "exclusive minimum added".) For
- * integer-only schemas, exclusive bounds are normalised to inclusive integers first.
+ * integer-only writers, bounds are normalised to inclusive integers first (snapped to an
+ * integer `multipleOf`), so `{type: integer, exclusiveMinimum: 0}` reads like `minimum: 1`.
  */
 import type { Engine } from '../engine.js';
 import { lowerBound, upperBound } from '../merge.js';
@@ -21,13 +22,11 @@ function integerOnly(loc: Loc): boolean {
   return !declaredTypes(loc).has('number');
 }
 
-function normalise(b: Bound | undefined, lower: boolean, ints: boolean): Bound | undefined {
+/** For integer-only schemas: the tightest inclusive bound, snapped to an integer `multipleOf`. */
+function normalise(b: Bound | undefined, lower: boolean, ints: boolean, multipleOf: number | undefined): Bound | undefined {
   if (!b || !ints) return b;
-  if (lower) {
-    const v = b.exclusive ? Math.floor(b.value) + 1 : Math.ceil(b.value);
-    return { value: v, exclusive: false };
-  }
-  const v = b.exclusive ? Math.ceil(b.value) - 1 : Math.floor(b.value);
+  let v = lower ? (b.exclusive ? Math.floor(b.value) + 1 : Math.ceil(b.value)) : b.exclusive ? Math.ceil(b.value) - 1 : Math.floor(b.value);
+  if (multipleOf !== undefined && Number.isInteger(multipleOf)) v = (lower ? Math.ceil(v / multipleOf) : Math.floor(v / multipleOf)) * multipleOf;
   return { value: v, exclusive: false };
 }
 
@@ -42,10 +41,11 @@ function tighter(a: Bound, b: Bound, lower: boolean): number {
 }
 
 export function compareNumbers(e: Engine, o: Loc, n: Loc): void {
-  const ints = integerOnly(o) && integerOnly(n);
+  // Integer writers only write integers: bounds on both sides are then compared on integers.
+  const ints = integerOnly(e.writer(o, n));
   for (const lower of [true, false]) {
-    const ob = normalise(lower ? lowerBound(o) : upperBound(o), lower, ints);
-    const nb = normalise(lower ? lowerBound(n) : upperBound(n), lower, ints);
+    const ob = normalise(lower ? lowerBound(o) : upperBound(o), lower, ints, num(o, 'multipleOf'));
+    const nb = normalise(lower ? lowerBound(n) : upperBound(n), lower, ints, num(n, 'multipleOf'));
     const kws = lower ? ['exclusiveMinimum', 'minimum'] : ['exclusiveMaximum', 'maximum'];
     const paths = { o: kwPtr(o, ...kws), n: kwPtr(n, ...kws) };
     const prefix = lower ? 'MINIMUM' : 'MAXIMUM';
