@@ -211,8 +211,10 @@ export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
   const nodes: TypeNode[] = [];
   const names = new Names();
   const keys = new WeakMap<object, string>();
-  const sorted = [...requests].sort((a, b) =>
-    a.name < b.name ? -1 : a.name > b.name ? 1 : canonical(a.schema, keys) < canonical(b.schema, keys) ? -1 : 1,
+  const order = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+  // By name, then by shape: requests sharing a name still come out in one order whatever the input order.
+  const sorted = [...requests].sort(
+    (a, b) => order(a.name, b.name) || order(canonical(a.schema, keys), canonical(b.schema, keys)),
   );
 
   // Root names first: they are exactly what was asked for, so nothing else may take them.
