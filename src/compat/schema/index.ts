@@ -13,7 +13,7 @@
  * Pure: no I/O. Cross-document `$ref`s are loaded through the `resolveRef` option.
  */
 import { Engine, type RawFinding } from './engine.js';
-import { checkSchema, Registry, type Loc } from './node.js';
+import { checkSchema, Registry, schemaEqual, type Loc } from './node.js';
 import { consequence, RULES, type RuleDefinition, type RuleId } from './rules.js';
 import {
   SchemaError,
@@ -93,6 +93,9 @@ export function compareSchemas(old: SchemaInput, next: SchemaInput, directions: 
   const newLoc = loc(next, 'new');
   checkSchema(regs.old, oldLoc);
   checkSchema(regs.new, newLoc);
+  // Unchanged schemas (the common case in a large workspace) need no walk. Cross-document
+  // refs may differ behind equal text, so only self-contained pairs take the shortcut.
+  if (!opts.resolveRef && schemaEqual(oldLoc.node, newLoc.node)) return [];
   dirs.forEach((dir, i) => {
     const engine = new Engine(dir, regs, {
       policy: opts.policy ?? 'strict',

@@ -438,16 +438,24 @@ export function isTrivial(n: JsonSchema): boolean {
   return Object.keys(n).every((k) => isAnnotationKeyword(k) && k !== 'nullable');
 }
 
+const REGEX_CACHE = new Map<string, RegExp>();
+
 export function regex(loc: Loc, source: string, keyword: string): RegExp {
+  const cached = REGEX_CACHE.get(source);
+  if (cached) return cached;
+  let re: RegExp;
   try {
-    return new RegExp(source, 'u');
+    re = new RegExp(source, 'u');
   } catch {
     try {
-      return new RegExp(source);
+      re = new RegExp(source);
     } catch {
       fail(loc, `invalid regular expression ${JSON.stringify(source)}`, keyword);
     }
   }
+  if (REGEX_CACHE.size > 1000) REGEX_CACHE.clear();
+  REGEX_CACHE.set(source, re);
+  return re;
 }
 
 // ── upfront structural check ───────────────────────────────────────────────

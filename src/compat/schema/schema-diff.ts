@@ -69,7 +69,7 @@ export function parseSchemaText(text: string, file: string): JsonSchema {
   const [err] = doc.errors;
   if (err) {
     const [start] = err.linePos ?? [];
-    throw new SchemaDiffInputError(`invalid YAML: ${err.message.split('\n')[0]}`, file, start?.line, start?.col);
+    throw new SchemaDiffInputError(`invalid YAML: ${(err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`, file, start?.line, start?.col);
   }
   return doc.toJS({ maxAliasCount: 1000 }) as JsonSchema;
 }

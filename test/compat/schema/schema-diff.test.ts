@@ -37,7 +37,7 @@ describe('schemaDiff', () => {
   });
   it.each([
     ['missing file', 'nope.json', /nope\.json: cannot read file \(ENOENT\)/],
-    ['YAML syntax error with line:col', 'bad.yaml', /bad\.yaml:3:\d+: invalid YAML/],
+    ['YAML syntax error with line:col', 'bad.yaml', /bad\.yaml:4:1: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }$/],
     ['JSON syntax error with line:col', 'bad.json', /bad\.json:2:\d+: invalid JSON/],
     ['malformed schema names the pointer', 'malformed.json', /malformed\.json: malformed schema at #\/properties\/id\/type: "type" must be/],
     ['dangling cross-file $ref names the missing file', 'dangling.json', /missing\.json: cannot read file/],
