@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { JSONSchemaFaker } from 'json-schema-faker';
 import { canRead } from '../../../src/compat/schema/index.js';
 
