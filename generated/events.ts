@@ -2,19 +2,7 @@
 
 import type { EventDescriptor } from "event-contracts/runtime";
 import type { SystemHealthCheckV1, SystemHealthStatusV1, SystemMaintenanceEndV1, SystemMaintenanceStartV1, TransactionCancelledV1, TransactionCompletedV1, TransactionCreatedV1, TransactionFailedV1, UserAuthenticatedV1, UserCreatedV1, UserCreatedV2, UserDeletedV1, UserUpdatedV1 } from './types.js';
-import { validateSystemHealthCheckV1 } from './validators/SystemHealthCheckV1.js';
-import { validateSystemHealthStatusV1 } from './validators/SystemHealthStatusV1.js';
-import { validateSystemMaintenanceEndV1 } from './validators/SystemMaintenanceEndV1.js';
-import { validateSystemMaintenanceStartV1 } from './validators/SystemMaintenanceStartV1.js';
-import { validateTransactionCancelledV1 } from './validators/TransactionCancelledV1.js';
-import { validateTransactionCompletedV1 } from './validators/TransactionCompletedV1.js';
-import { validateTransactionCreatedV1 } from './validators/TransactionCreatedV1.js';
-import { validateTransactionFailedV1 } from './validators/TransactionFailedV1.js';
-import { validateUserAuthenticatedV1 } from './validators/UserAuthenticatedV1.js';
-import { validateUserCreatedV1 } from './validators/UserCreatedV1.js';
-import { validateUserCreatedV2 } from './validators/UserCreatedV2.js';
-import { validateUserDeletedV1 } from './validators/UserDeletedV1.js';
-import { validateUserUpdatedV1 } from './validators/UserUpdatedV1.js';
+import { validateSystemHealthCheckV1, validateSystemHealthStatusV1, validateSystemMaintenanceEndV1, validateSystemMaintenanceStartV1, validateTransactionCancelledV1, validateTransactionCompletedV1, validateTransactionCreatedV1, validateTransactionFailedV1, validateUserAuthenticatedV1, validateUserCreatedV1, validateUserCreatedV2, validateUserDeletedV1, validateUserUpdatedV1 } from './validators/index.js';
 
 /**
  * `system.health.check@1.0.0`: Asks the platform for its health.

@@ -25,8 +25,8 @@ export function emitEvents(catalog: Catalog, runtimeModule: string): GeneratedFi
   const lines: string[] = [banner('//'), `import type { EventDescriptor } from ${JSON.stringify(runtimeModule)};`];
   const typeNames = versions.map(payloadTypeName);
   if (typeNames.length > 0) lines.push(`import type { ${typeNames.join(', ')} } from './types.js';`);
-  for (const event of versions) {
-    lines.push(`import { ${validatorNames(event).payload} } from './${validatorNames(event).module}.js';`);
+  if (versions.length > 0) {
+    lines.push(`import { ${versions.map((e) => validatorNames(e).payload).join(', ')} } from './${validatorNames(versions[0]!).module}.js';`);
   }
   lines.push('');
   for (const event of versions) {

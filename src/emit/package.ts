@@ -1,7 +1,7 @@
 /** The files that make the output a package of its own: index, tsconfig, package.json, README. */
 import type { Catalog } from '../catalog/model.js';
 import { banner, GENERATED_BANNER, type GeneratedFile } from './files.js';
-import { validatorNames } from './validators.js';
+import { VALIDATORS_MODULE } from './validators.js';
 
 export interface PackageSettings {
   /** npm name of the generated package. */
@@ -12,15 +12,17 @@ export interface PackageSettings {
   /** Pinned ajv/ajv-formats versions the standalone validators need. */
   ajvVersion: string;
   ajvFormatsVersion: string;
+  /** Versions the package's own build (`tsc`) needs. */
+  typesNodeVersion: string;
+  typescriptVersion: string;
 }
 
 export function emitIndex(catalog: Catalog, clientModules: readonly string[]): GeneratedFile {
-  const validators = catalog.events.flatMap((t) => t.versions).map((e) => `export * from './${validatorNames(e).module}.js';`);
   const lines = [
     banner('//'),
     "export * from './types.js';",
     "export * from './events.js';",
-    ...validators,
+    `export * from './${VALIDATORS_MODULE}.js';`,
     ...clientModules.map((m) => `export * from './${m}.js';`),
     '',
   ];
@@ -41,11 +43,14 @@ export function emitTsconfig(): GeneratedFile {
       noUnusedLocals: true,
       declaration: true,
       skipLibCheck: true,
-      types: [],
+      // The compiled validators are ajv's CommonJS output: shipped as they are, not type-checked.
+      allowJs: true,
+      checkJs: false,
+      types: ['node'],
       outDir: 'dist',
       rootDir: '.',
     },
-    include: ['**/*.ts'],
+    include: ['**/*.ts', 'validators/ajv/*.cjs'],
     exclude: ['dist', 'node_modules', 'docs'],
   };
   return { path: 'tsconfig.json', content: JSON.stringify(config, null, 2) + '\n' };
@@ -62,6 +67,7 @@ export function emitPackageJson(settings: PackageSettings): GeneratedFile {
     exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' } },
     files: ['dist', 'registry.json'],
     scripts: { build: 'tsc -p tsconfig.json', prepack: 'tsc -p tsconfig.json' },
+    devDependencies: { '@types/node': settings.typesNodeVersion, typescript: settings.typescriptVersion },
     dependencies: {
       ajv: settings.ajvVersion,
       'ajv-formats': settings.ajvFormatsVersion,

@@ -49,6 +49,9 @@ export function packageSettings(name: string, version: string): PackageSettings 
     runtimeVersion: own.version,
     ajvVersion: (require('ajv/package.json') as { version: string }).version,
     ajvFormatsVersion: (require('ajv-formats/package.json') as { version: string }).version,
+    // Ranges, not pins: they build the package, they do not run in it.
+    typesNodeVersion: '>=20',
+    typescriptVersion: '^5.6.0',
   };
 }
 

@@ -45,7 +45,7 @@ export function createSchemaCompiler(options: { source?: boolean; lightweight?: 
       ownProperties: true,
       // `unicodeRegExp` keeps `pattern` semantics of JSON Schema (ECMA-262 with the u flag).
       unicodeRegExp: true,
-      code: options.source ? { source: true, esm: true, lines: true } : {},
+      code: options.source ? { source: true, lines: true } : {},
       ...(options.lightweight ? { meta: false, validateSchema: false } : {}),
     } as const;
     const ajv = (draft2020 ? new Ajv2020(settings) : new Ajv(settings)) as unknown as AjvCore;

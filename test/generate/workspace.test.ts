@@ -50,15 +50,23 @@ describe('generated workspace', () => {
     dist = await compile(out);
   }, 120_000);
 
-  it('every emitted module loads as ESM in plain Node', async () => {
-    const modules = ['index.js', 'events.js', 'types.js', ...readdirSync(path.join(dist, 'validators'), { recursive: true }).map(String).filter((f) => f.endsWith('.js')).map((f) => `validators/${f}`), ...readdirSync(path.join(dist, 'clients')).filter((f) => f.endsWith('.js')).map((f) => `clients/${f}`)];
+  it('every emitted ESM module loads in plain Node, and every compiled validator with it', async () => {
+    const esm = ['index.js', 'events.js', 'types.js', 'validators/index.js', ...readdirSync(path.join(dist, 'clients')).filter((f) => f.endsWith('.js')).map((f) => `clients/${f}`)];
+    const compiled = readdirSync(path.join(dist, 'validators/ajv')).filter((f) => f.endsWith('.cjs'));
+    expect(compiled.length).toBe(13);
     const script = `
-      const modules = ${JSON.stringify(modules)};
+      const base = ${JSON.stringify('file://' + dist + '/')};
       let loaded = 0;
-      for (const m of modules) { await import(new URL(m, ${JSON.stringify('file://' + dist + '/')}).href); loaded++; }
-      console.log(loaded);`;
-    expect(Number((await runNode(script, out)).trim())).toBe(modules.length);
-    expect(modules.filter((m) => m.startsWith('validators/ajv/')).length).toBe(13);
+      for (const m of ${JSON.stringify(esm)}) { await import(new URL(m, base).href); loaded++; }
+      // Calling each validator once loads its compiled module; a module that failed to load would throw here.
+      const validators = await import(new URL('validators/index.js', base).href);
+      let called = 0;
+      for (const [name, fn] of Object.entries(validators)) if (name.startsWith('validate')) { fn({}); called++; }
+      console.log(JSON.stringify({ loaded, called }));`;
+    const result = JSON.parse(await runNode(script, out)) as { loaded: number; called: number };
+    expect(result.loaded).toBe(esm.length);
+    // A payload and a headers validator per event version (all ours declare headers).
+    expect(result.called).toBe(26);
   });
 
   it('every example passes its validator; mutated examples fail', async () => {
@@ -68,7 +76,7 @@ describe('generated workspace', () => {
       for (const event of type.versions) {
         expect(event.examples.length, `${event.key} has an example`).toBeGreaterThan(0);
         for (const example of event.examples) {
-          const module = `validators/${event.codeName}.js`;
+          const module = 'validators/index.js';
           cases.push({ module, fn: `validate${event.codeName}`, value: example.payload, expectOk: true, label: `${event.key} ${example.name}` });
           if (example.headers !== undefined) {
             cases.push({ module, fn: `validate${event.codeName}Headers`, value: example.headers, expectOk: true, label: `${event.key} ${example.name} headers` });
