@@ -51,12 +51,19 @@ export function sanitize(html: string): string {
 export class MarkdownRenderer {
   private readonly cache = new Map<string, Html>();
 
-  render(text: string | undefined): Html | undefined {
+  /**
+   * `inline`: a description that is a single paragraph is returned without its `<p>`
+   * (table cells hold hundreds of them; the wrapper adds nothing there).
+   */
+  render(text: string | undefined, inline = false): Html | undefined {
     if (text === undefined || text.trim() === '') return undefined;
-    let html = this.cache.get(text);
+    const key = (inline ? 'i' : 'b') + text;
+    let html = this.cache.get(key);
     if (html === undefined) {
-      html = new Html(sanitize(md.render(text)).trim());
-      this.cache.set(text, html);
+      let out = sanitize(md.render(text)).trim();
+      if (inline && out.startsWith('<p>') && out.endsWith('</p>') && out.indexOf('<p', 1) < 0) out = out.slice(3, -4);
+      html = new Html(out);
+      this.cache.set(key, html);
     }
     return html;
   }

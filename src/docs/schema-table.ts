@@ -10,15 +10,15 @@
  * `oneOf`/`anyOf` branches become variant rows with their own children.
  */
 import type { JsonSchema } from '../catalog/model.js';
-import type { Html } from './html.js';
+import { text, type Html } from './html.js';
 import { displayPath, propertyId, versionId, type PathSegment } from './ids.js';
 import type { MarkdownRenderer } from './markdown.js';
 
 export interface Fact {
   /** What the constraint is, e.g. `pattern`, `≤`, `default`. */
   readonly k: string;
-  /** Its value as code (JSON or a pattern); empty for flags like `closed`. */
-  readonly v: string;
+  /** Its value as code (JSON or a pattern), element content only; absent for flags like `closed`. */
+  readonly v?: Html;
 }
 
 export interface PropertyRow {
@@ -35,7 +35,7 @@ export interface PropertyRow {
   readonly description?: Html;
   readonly itemsDescription?: Html;
   /** Enumerated values (or the single `const`) as JSON. */
-  readonly values: readonly string[];
+  readonly values: readonly Html[];
   readonly facts: readonly Fact[];
   /** For a recursive `$ref`: the row (or table) it points back to. */
   readonly recursion?: { readonly href: string; readonly label: string };
@@ -77,7 +77,7 @@ export function schemaTable(schema: JsonSchema, version: string, part: 'payload'
   const rowOfPointer = new Map<string, { id: string; label: string }>([['', { id: tableId, label: `${part} root` }]]);
   let truncated = false;
 
-  const describe = (text: unknown) => (typeof text === 'string' ? md.render(text) : undefined);
+  const describe = (text: unknown) => (typeof text === 'string' ? md.render(text, true) : undefined);
 
   /** Emits the rows of an object-like schema's properties (merging `allOf` branches). */
   const walkObject = (node: Node, pointer: string, path: readonly PathSegment[], depth: number): void => {
@@ -135,8 +135,9 @@ export function schemaTable(schema: JsonSchema, version: string, part: 'payload'
       const target = rowOfPointer.get(ref.slice(1).split('/').map(ptrUnescape).map(ptrSeg).join('/'));
       if (target) recursion = { href: `#${target.id}`, label: target.label };
     }
-    const own = facts(node, '');
-    if (ref !== undefined && !recursion) own.push({ k: '$ref', v: ref });
+    // A title that only restates the property name (`eventId` / `EventId`) says nothing.
+    const own = facts(node, '').filter((f) => !(f.k === 'title' && last && 'name' in last && f.v?.toString().toLowerCase() === last.name.toLowerCase()));
+    if (ref !== undefined && !recursion) own.push({ k: '$ref', v: text(ref) });
     const innerNode = isNode(inner) ? inner : undefined;
     if (suffix !== '' && innerNode) itemFacts.push(...facts(innerNode, 'items '));
     const values = suffix !== '' && innerNode ? enumValues(innerNode) : enumValues(node);
@@ -160,7 +161,7 @@ export function schemaTable(schema: JsonSchema, version: string, part: 'payload'
 
   const root = isNode(schema) ? schema : {};
   walkObject(root, '', [], 0);
-  const rootDescription = describe(root.description);
+  const rootDescription = typeof root.description === 'string' ? md.render(root.description) : undefined;
   return {
     id: tableId,
     label: `${part === 'payload' ? 'Payload' : 'Header'} properties of ${version}`,
@@ -199,9 +200,9 @@ function formatOf(schema: unknown): string | undefined {
   return isNode(schema) && typeof schema.format === 'string' ? schema.format : undefined;
 }
 
-function enumValues(schema: Node): string[] {
-  if (Array.isArray(schema.enum)) return schema.enum.map(json);
-  if ('const' in schema) return [json(schema.const)];
+function enumValues(schema: Node): Html[] {
+  if (Array.isArray(schema.enum)) return schema.enum.map((v) => text(json(v)));
+  if ('const' in schema) return [text(json(schema.const))];
   return [];
 }
 
@@ -219,7 +220,10 @@ function branchSummary(schema: unknown): string {
 /** Constraints and annotations of a schema as facts, in a fixed order. */
 function facts(schema: Node, prefix: string): Fact[] {
   const out: Fact[] = [];
-  const add = (k: string, v: unknown) => out.push({ k: prefix + k, v: typeof v === 'string' ? v : json(v) });
+  const add = (k: string, v: unknown) => {
+    const value = typeof v === 'string' ? v : json(v);
+    out.push(value === '' ? { k: prefix + k } : { k: prefix + k, v: text(value) });
+  };
   const num = (k: string) => typeof schema[k] === 'number' || typeof schema[k] === 'boolean';
   if (typeof schema.title === 'string') add('title', schema.title);
   if (num('minimum')) add(schema.exclusiveMinimum === true ? '>' : '≥', schema.minimum);

@@ -7,10 +7,10 @@
 import type { Catalog, Channel, EventKey, EventType, EventVersion, Service } from '../catalog/model.js';
 import { changelog } from './changelog.js';
 import { layoutGraph, type GraphSide, type GraphView } from './graph.js';
-import type { Html } from './html.js';
+import { text, type Html } from './html.js';
 import { encodeId, SlugAllocator, versionId } from './ids.js';
 import type { MarkdownRenderer } from './markdown.js';
-import { pointerToRowId, schemaTable, type Fact, type SchemaTable } from './schema-table.js';
+import { pointerToRowId, schemaTable, type SchemaTable } from './schema-table.js';
 import { buildTraffic, type Flow, type TrafficIndex } from './traffic.js';
 
 export interface Link {
@@ -281,11 +281,11 @@ export interface ChannelView {
   readonly address?: string;
   readonly description?: Html;
   readonly parameters: readonly { name: string; description?: Html; values: readonly string[]; default?: string; examples: readonly string[] }[];
-  readonly bindings: readonly { protocol: string; json: string }[];
-  readonly stream: readonly Fact[];
+  readonly bindings: readonly { protocol: string; json: Html }[];
+  readonly stream: readonly { k: string; v: string }[];
   readonly streamName?: string;
   readonly messages: readonly Link[];
-  readonly operations: readonly (OperationRow & { action: string; bindings: string })[];
+  readonly operations: readonly (OperationRow & { action: string; bindings?: Html })[];
   /** Channels of other services on the same address: the other end of the wire. */
   readonly sameAddress: readonly Link[];
 }
@@ -318,7 +318,7 @@ export function channelView(ctx: SiteContext, s: Service, c: Channel): ChannelVi
         examples: p.examples ?? [],
       };
     }),
-    bindings: Object.keys(c.bindings).sort().map((protocol) => ({ protocol, json: JSON.stringify(c.bindings[protocol], null, 2) })),
+    bindings: Object.keys(c.bindings).sort().map((protocol) => ({ protocol, json: text(JSON.stringify(c.bindings[protocol], null, 2)) })),
     ...(stream ? { streamName: stream.name } : {}),
     stream: stream
       ? [
@@ -334,7 +334,7 @@ export function channelView(ctx: SiteContext, s: Service, c: Channel): ChannelVi
       .map((o) => ({
         ...operationRow(ctx, link, s.id, o),
         action: o.reply?.channelId === c.id && o.channelId !== c.id ? `${o.action === 'receive' ? 'sends' : 'receives'} replies` : o.action,
-        bindings: Object.keys(o.bindings).length > 0 ? JSON.stringify(o.bindings, null, 2) : '',
+        ...(Object.keys(o.bindings).length > 0 ? { bindings: text(JSON.stringify(o.bindings, null, 2)) } : {}),
       })),
     sameAddress,
   };
@@ -342,20 +342,22 @@ export function channelView(ctx: SiteContext, s: Service, c: Channel): ChannelVi
 
 // ── event ────────────────────────────────────────────────────────────────────────
 
+/** One service's part in an event's traffic: every operation and channel it uses for it, all versions merged. */
 export interface TalkRow {
   readonly service: Link;
   readonly direction: 'sends' | 'receives';
   readonly role: string;
   readonly versions: string;
-  readonly operation: string;
-  readonly channel: Link;
-  readonly consumerGroup?: string;
+  readonly operations: readonly string[];
+  readonly channels: readonly Link[];
+  readonly consumerGroups: readonly string[];
 }
 
 export interface FindingView {
   readonly rule: string;
   readonly kind: string;
   readonly breaking: boolean;
+  /** `headers` for header findings; empty for the payload (the common case, not repeated). */
   readonly part: string;
   readonly message: string;
   readonly path: string;
@@ -368,15 +370,16 @@ export interface ChangelogView {
   readonly declared: string;
   readonly underVersioned: boolean;
   readonly verdict: string;
-  readonly findings: readonly FindingView[];
+  /** Findings grouped by weight: breaking, additive, documentation (empty groups left out). */
+  readonly groups: readonly { kind: string; label: string; findings: readonly FindingView[] }[];
   readonly error?: string;
 }
 
 export interface ExampleView {
   readonly name: string;
   readonly summary?: string;
-  readonly payload?: string;
-  readonly headers?: string;
+  readonly payload?: Html;
+  readonly headers?: Html;
 }
 
 export interface VersionView {
@@ -417,7 +420,7 @@ export interface EventView {
   readonly propertyNames: readonly string[];
 }
 
-const exampleJson = (value: unknown) => (value === undefined ? undefined : JSON.stringify(value, null, 2));
+const exampleJson = (value: unknown) => (value === undefined ? undefined : text(JSON.stringify(value, null, 2)));
 
 export function eventView(ctx: SiteContext, t: EventType): EventView {
   const link = new Linker(ctx, '../');
@@ -526,14 +529,13 @@ function changelogView(prev: EventVersion, next: EventVersion, prevTables: Table
         rule: change.rule,
         kind: change.kind,
         breaking: change.breaking,
-        part,
+        part: part === 'headers' ? 'headers' : '',
         message: change.message,
         path: change.path === '' ? '(root)' : change.path,
         ...(href !== undefined ? { href: `#${href}` } : {}),
       };
-    })
-    // Breaking first, then additive, then documentation; the engine's order within each.
-    .sort((a, b) => KIND_ORDER[a.kind]! - KIND_ORDER[b.kind]!);
+    });
+  const groups = GROUPS.map(([kind, label]) => ({ kind, label, findings: findings.filter((f) => f.kind === kind) })).filter((g) => g.findings.length > 0);
   const verdict = log.error
     ? 'The schemas could not be compared.'
     : log.declared === 'unknown'
@@ -549,12 +551,17 @@ function changelogView(prev: EventVersion, next: EventVersion, prevTables: Table
     declared: log.declared,
     underVersioned: log.underVersioned,
     verdict,
-    findings,
+    groups,
     ...(log.error !== undefined ? { error: log.error } : {}),
   };
 }
 
-const KIND_ORDER: Record<string, number> = { breaking: 0, additive: 1, documentation: 2 };
+/** Breaking first, then additive, then documentation; the engine's order within each. */
+const GROUPS = [
+  ['breaking', 'Breaking'],
+  ['additive', 'Additive (minor)'],
+  ['documentation', 'Documentation only (patch)'],
+] as const;
 
 const ROLE_TEXT: Record<Flow['role'], string> = {
   publishes: 'publishes',
@@ -565,10 +572,12 @@ const ROLE_TEXT: Record<Flow['role'], string> = {
 };
 
 function talkView(ctx: SiteContext, link: Linker, t: EventType): { graph: GraphView; talk: TalkRow[] } {
-  const talk: TalkRow[] = [];
   const sides = { sends: new Map<string, Set<string>>(), receives: new Map<string, Set<string>>() };
-  // One row per service, direction, operation and channel; versions merged.
-  const rows = new Map<string, { row: Omit<TalkRow, 'versions'>; versions: string[] }>();
+  // One row per service, direction and role; versions, operations and channels merged.
+  const rows = new Map<string, { service: string; direction: 'sends' | 'receives'; role: Flow['role']; versions: string[]; operations: string[]; channels: string[]; groups: string[] }>();
+  const add = <T,>(list: T[], item: T) => {
+    if (!list.includes(item)) list.push(item);
+  };
   for (const v of t.versions) {
     const traffic = ctx.traffic.byKey.get(v.key);
     for (const [direction, flows] of [['sends', traffic?.senders ?? []], ['receives', traffic?.receivers ?? []]] as const) {
@@ -576,27 +585,27 @@ function talkView(ctx: SiteContext, link: Linker, t: EventType): { graph: GraphV
         const side = sides[direction];
         if (!side.has(f.serviceId)) side.set(f.serviceId, new Set());
         side.get(f.serviceId)!.add(v.version);
-        const key = [direction, f.serviceId, f.operationId, f.channelId, f.role].join('\u0000');
-        let entry = rows.get(key);
-        if (!entry) {
-          entry = {
-            row: {
-              service: link.service(f.serviceId),
-              direction,
-              role: ROLE_TEXT[f.role],
-              operation: f.operationId,
-              channel: link.channel(f.serviceId, f.channelId),
-              ...(f.consumerGroup !== undefined ? { consumerGroup: f.consumerGroup } : {}),
-            },
-            versions: [],
-          };
-          rows.set(key, entry);
-        }
-        if (!entry.versions.includes(v.version)) entry.versions.push(v.version);
+        const key = [direction, f.serviceId, f.role].join('\u0000');
+        let row = rows.get(key);
+        if (!row) rows.set(key, (row = { service: f.serviceId, direction, role: f.role, versions: [], operations: [], channels: [], groups: [] }));
+        add(row.versions, v.version);
+        add(row.operations, f.operationId);
+        add(row.channels, f.channelId);
+        if (f.consumerGroup !== undefined) add(row.groups, f.consumerGroup);
       }
     }
   }
-  for (const { row, versions } of rows.values()) talk.push({ ...row, versions: versions.join(', ') });
+  const talk = [...rows.values()].map(
+    (r): TalkRow => ({
+      service: link.service(r.service),
+      direction: r.direction,
+      role: ROLE_TEXT[r.role],
+      versions: r.versions.join(', '),
+      operations: r.operations,
+      channels: r.channels.map((c) => link.channel(r.service, c)),
+      consumerGroups: r.groups,
+    }),
+  );
   const side = (m: Map<string, Set<string>>): GraphSide[] =>
     [...m.entries()].map(([id, vs]) => ({ label: ctx.map.services.get(id)?.title ?? id, versions: [...vs] }));
   const graph = layoutGraph(t.type, t.versions.map((v) => v.version), side(sides.sends), side(sides.receives));
