@@ -214,6 +214,8 @@ function branchSummary(schema: unknown): string {
   if (typeof schema.pattern === 'string') parts.push(`pattern ${schema.pattern}`);
   if ('const' in schema) parts.push(`= ${json(schema.const)}`);
   if (Array.isArray(schema.enum)) parts.push(`one of ${schema.enum.map(json).join(', ')}`);
+  // A branch that only adds a format or pattern keeps the type of its parent: do not call it `any`.
+  if (parts.length > 1 && parts[0] === 'any') parts.shift();
   return parts.join(', ');
 }
 
