@@ -1,7 +1,7 @@
 /** load → catalog → example checks: what `validate`, `catalog`, `generate` and `check` all start from. */
 import { buildCatalog } from './catalog/build.js';
 import type { Catalog } from './catalog/model.js';
-import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic, type SourceLocation } from './diagnostics.js';
 import { loadWorkspace, type SourceFile } from './load/index.js';
 import { checkExamples } from './validation/examples.js';
 
@@ -9,6 +9,8 @@ export interface Workspace {
   catalog: Catalog;
   /** Every file read, for caching and --watch. */
   files: SourceFile[];
+  /** Where a node below a located node (e.g. a property of a payload) was written. */
+  locateBelow(location: SourceLocation, pointer: string): SourceLocation;
   diagnostics: Diagnostic[];
   ok: boolean;
 }
@@ -26,5 +28,5 @@ export async function openWorkspace(specs: readonly string[]): Promise<Workspace
     return seen.has(key) ? false : (seen.add(key), true);
   });
   const diagnostics = sortDiagnostics(unique);
-  return { catalog, files: loaded.files, diagnostics, ok: !hasErrors(diagnostics) };
+  return { catalog, files: loaded.files, locateBelow: loaded.locateBelow, diagnostics, ok: !hasErrors(diagnostics) };
 }

@@ -60,7 +60,10 @@ export async function generateCommand(args: GenerateArgs, io: Io): Promise<numbe
     const { generate } = await import('../generate/index.js');
     let result;
     try {
+      const { readLock, isReleasedIn } = await import('../registry/lock.js');
       result = await generate({
+        isReleased: isReleasedIn(readLock(path.resolve(args.config.lockFile)).lock),
+        extraInputs: [path.resolve(args.config.lockFile)],
         specs: args.specs,
         out: args.out,
         check: args.check,
@@ -120,4 +123,74 @@ async function watchLoop(specs: string[], io: Io, run: () => Promise<number>): P
   for (const w of watchers) w.close();
   await running;
   return EXIT.ok;
+}
+
+export interface CheckArgs {
+  specs: string[];
+  against?: string;
+  format: 'human' | 'json' | 'sarif' | 'github';
+  config: Config;
+  version: string;
+}
+
+export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
+  const { runGate, gateFails } = await import('../gate/index.js');
+  const formats = await import('./findings-format.js');
+  const result = await runGate({ specs: args.specs, config: args.config, ...(args.against !== undefined ? { against: args.against } : {}) });
+  if (result.loadDiagnostics.length > 0) {
+    reportDiagnostics(io, args.format === 'json' ? 'json' : 'human', result.loadDiagnostics);
+    io.err('check: the specs do not load; fix these first (event-contracts validate)');
+    return EXIT.usage;
+  }
+  const findings = result.findings;
+  if (args.format === 'json') io.out(formats.formatJson(findings));
+  else if (args.format === 'sarif') io.out(formats.formatSarif(findings, args.version));
+  else if (args.format === 'github') {
+    if (findings.length > 0) io.out(formats.formatGithub(findings));
+  } else io.err(formats.formatHuman(findings));
+  return gateFails(findings) ? EXIT.problems : EXIT.ok;
+}
+
+export async function releaseCommand(args: { specs: string[]; config: Config; format: OutputFormat }, io: Io): Promise<number> {
+  const { runGate, gateFails } = await import('../gate/index.js');
+  const { formatHuman } = await import('./findings-format.js');
+  const { planRelease, writeLock } = await import('../registry/lock.js');
+  const result = await runGate({ specs: args.specs, config: args.config });
+  if (result.loadDiagnostics.length > 0) {
+    reportDiagnostics(io, 'human', result.loadDiagnostics);
+    return EXIT.usage;
+  }
+  if (gateFails(result.findings)) {
+    io.err(formatHuman(result.findings));
+    io.err('release: nothing released; fix the breaking changes first');
+    return EXIT.problems;
+  }
+  const plan = planRelease(result.lock!.lock, result.catalog!);
+  if (plan.added.length + plan.deprecated.length > 0) writeLock(path.resolve(args.config.lockFile), plan.lock);
+  if (args.format === 'json') io.out(JSON.stringify({ released: plan.added, deprecated: plan.deprecated }, null, 2));
+  else {
+    for (const key of plan.added) io.err(`released ${key}`);
+    for (const key of plan.deprecated) io.err(`recorded deprecation of ${key}`);
+    io.err(plan.added.length + plan.deprecated.length === 0 ? `${args.config.lockFile} already holds every version` : `updated ${args.config.lockFile}`);
+  }
+  return EXIT.ok;
+}
+
+export async function schemaDiffCommand(
+  args: { old: string; new: string; level: string; policy: 'strict' | 'lenient'; format: OutputFormat },
+  io: Io,
+): Promise<number> {
+  const { schemaDiff, formatSchemaDiffHuman, formatSchemaDiffJson, SchemaDiffInputError } = await import('../compat/schema/schema-diff.js');
+  try {
+    const result = await schemaDiff(args.old, args.new, { level: args.level as never, policy: args.policy });
+    if (args.format === 'json') io.out(formatSchemaDiffJson(result));
+    else io.out(formatSchemaDiffHuman(result));
+    return result.compatible ? EXIT.ok : EXIT.problems;
+  } catch (error) {
+    if (error instanceof SchemaDiffInputError) {
+      io.err(`event-contracts: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
 }

@@ -6,8 +6,8 @@
 import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { EXIT, processIo, type Io, type OutputFormat } from './report.js';
-import { catalogCommand, generateCommand, validateCommand } from './commands.js';
+import { EXIT, processIo, type Io } from './report.js';
+import { catalogCommand, checkCommand, generateCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -18,7 +18,6 @@ export class UsageError extends Error {}
 export interface CommonArgs {
   spec?: string[];
   paths?: string[];
-  format: OutputFormat;
 }
 
 /** `--spec` (repeatable) and positional paths both name specs; the config (default `asyncapi/`) fills in. */
@@ -89,6 +88,41 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             io,
           ),
         )(),
+    )
+    .command(
+      'check [paths..]',
+      'Fail on breaking changes: specs against the released registry (and, with --against, the base branch)',
+      (y) =>
+        specOptions(y)
+          .option('against', { type: 'string', describe: 'git ref of the baseline (e.g. origin/main): also compare channels, operations, replies and the lock' })
+          .option('format', { choices: ['human', 'json', 'sarif', 'github'] as const, default: 'human' as const, describe: 'output format' }),
+      (args) =>
+        run((config) =>
+          checkCommand({ specs: specPaths(args, config), ...(args.against ? { against: args.against } : {}), format: args.format, config, version }, io),
+        )(),
+    )
+    .command(
+      'release [paths..]',
+      'Check, then record every new version (and deprecation) in registry.lock.json',
+      (y) => specOptions(y),
+      (args) => run((config) => releaseCommand({ specs: specPaths(args, config), config, format: args.format }, io))(),
+    )
+    .command(
+      'schema-diff <old> <new>',
+      'Compare two JSON Schema files (JSON or YAML): can <new> read data written with <old>?',
+      (y) =>
+        y
+          .positional('old', { type: 'string', demandOption: true, describe: 'the schema data was written with' })
+          .positional('new', { type: 'string', demandOption: true, describe: 'the schema that must read it' })
+          .option('level', {
+            choices: ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'] as const,
+            default: 'BACKWARD' as const,
+          })
+          .option('policy', { choices: ['strict', 'lenient'] as const, default: 'lenient' as const, describe: 'open content models: may a writer add undeclared properties?' })
+          .option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+      async (args) => {
+        code = await schemaDiffCommand({ old: args.old!, new: args.new!, level: args.level, policy: args.policy, format: args.format }, io);
+      },
     );
   try {
     await parser.parseAsync();

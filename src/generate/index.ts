@@ -29,6 +29,8 @@ export interface GenerateSettings {
   packageVersion: string;
   /** Released versions, from registry.lock.json. */
   isReleased?: (type: string, version: string) => boolean;
+  /** Files besides the specs whose content shapes the output (the lock). */
+  extraInputs?: readonly string[];
 }
 
 export interface GenerateResult {
@@ -57,7 +59,8 @@ export function packageSettings(name: string, version: string): PackageSettings 
 
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
   const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion]);
-  if (!settings.force && isUpToDate(settings.out, settings.specs, settingsKey)) {
+  const watched = [...settings.specs, ...(settings.extraInputs ?? [])];
+  if (!settings.force && isUpToDate(settings.out, watched, settingsKey)) {
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
   const workspace = await openWorkspace(settings.specs);
@@ -74,9 +77,9 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
   const diff = diffOutput(settings.out, files);
   if (!settings.check) {
     writeOutput(settings.out, files, diff);
-    recordRun(settings.out, settings.specs, settingsKey, workspace.files.map((f) => f.absPath), files);
+    recordRun(settings.out, watched, settingsKey, workspace.files.map((f) => f.absPath), files);
   } else if (isEmptyDiff(diff)) {
-    recordRun(settings.out, settings.specs, settingsKey, workspace.files.map((f) => f.absPath), files);
+    recordRun(settings.out, watched, settingsKey, workspace.files.map((f) => f.absPath), files);
   }
   return { diagnostics: all, diff, upToDate: isEmptyDiff(diff), fileCount: files.length };
 }

@@ -7,9 +7,10 @@ import path from 'node:path';
 import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import { parseAsyncApi } from './asyncapi-parser.js';
-import { isObject, originOf, scanRefs, SourceSet } from './refs.js';
+import { isObject, originFrom, originOf, scanRefs, SourceSet } from './refs.js';
 import type { SourceFile } from './source-file.js';
 
+import { decodePointer } from './source-file.js';
 export { decodePointer, displayPath, encodePointer } from './source-file.js';
 export type { SourceFile } from './source-file.js';
 export { isObject } from './refs.js';
@@ -26,6 +27,11 @@ export interface LoadedDocument {
 
 export interface LoadResult {
   documents: LoadedDocument[];
+  /**
+   * Where a node below an already located node was written, following `$ref`s: e.g. the
+   * property `/properties/email` of a payload whose location is known.
+   */
+  locateBelow(location: SourceLocation, pointer: string): SourceLocation;
   /** Every file read (entries and referenced fragments), for caching and watching. */
   files: SourceFile[];
   diagnostics: Diagnostic[];
@@ -127,7 +133,12 @@ export async function loadWorkspace(paths: readonly string[], sources = new Sour
       locate: (segments) => originOf(sources, entry, segments),
     });
   }
-  return { documents, files: sources.all(), diagnostics: dedupe(diagnostics) };
+  const locateBelow = (location: SourceLocation, pointer: string): SourceLocation => {
+    const file = sources.all().find((f) => f.displayPath === location.file);
+    if (!file || location.pointer === undefined) return location;
+    return originFrom(sources, file, decodePointer(location.pointer), decodePointer(pointer));
+  };
+  return { documents, locateBelow, files: sources.all(), diagnostics: dedupe(diagnostics) };
 }
 
 /** A fragment shared by several documents reports its problem once. */

@@ -121,9 +121,19 @@ export function scanRefs(sources: SourceSet, entry: SourceFile): RefScan {
  * path, jumping through each `$ref` met on the way.
  */
 export function originOf(sources: SourceSet, entry: SourceFile, segments: readonly (string | number)[]): SourceLocation {
-  let file = entry;
-  let pointerSegments: string[] = [];
-  let node: unknown = entry.value;
+  return originFrom(sources, entry, [], segments);
+}
+
+/** As `originOf`, starting from a node other than the document root (e.g. a payload schema). */
+export function originFrom(
+  sources: SourceSet,
+  start: SourceFile,
+  startSegments: readonly string[],
+  segments: readonly (string | number)[],
+): SourceLocation {
+  let file = start;
+  let pointerSegments: string[] = [...startSegments];
+  let node: unknown = valueAt(start.value, startSegments).value;
   const follow = (): boolean => {
     for (let hops = 0; hops < 32 && isObject(node) && typeof node.$ref === 'string'; hops++) {
       const resolved = resolveRef(sources, file, node.$ref);

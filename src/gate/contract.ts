@@ -1,0 +1,280 @@
+/**
+ * Contract changes beyond payloads, against a baseline catalog (the base branch):
+ * channels, addresses, parameters, operations, the messages they carry and reply
+ * contracts. Direction-aware: for what a service sends, its readers must still find
+ * it; for what it receives, its writers must still be accepted.
+ */
+import semver from 'semver';
+import type { Catalog, Channel, Operation, Service } from '../catalog/model.js';
+import type { LoadedLock } from '../registry/lock.js';
+import type { Finding } from './finding.js';
+
+/**
+ * Whether `keys` still carries `key`: the same version, or a newer minor/patch of the same
+ * major (a reader of 1.0.0 reads 1.1.0; the event-level gate checks that it can).
+ */
+export function stillCarries(keys: readonly string[], key: string): boolean {
+  const at = key.lastIndexOf('@');
+  const type = key.slice(0, at);
+  const version = key.slice(at + 1);
+  return keys.some((k) => {
+    const i = k.lastIndexOf('@');
+    const v = k.slice(i + 1);
+    return k.slice(0, i) === type && semver.valid(v) !== null && semver.valid(version) !== null && semver.major(v) === semver.major(version) && semver.gte(v, version);
+  });
+}
+
+const error = (f: Omit<Finding, 'severity' | 'code' | 'breaking'> & { breaking?: boolean }): Finding => ({
+  severity: 'error',
+  code: f.rule,
+  breaking: true,
+  ...f,
+});
+
+export function checkContracts(baseline: Catalog, current: Catalog, ref: string): Finding[] {
+  const findings: Finding[] = [];
+  const now = new Map(current.services.map((s) => [s.id, s]));
+  for (const before of baseline.services) {
+    const after = now.get(before.id);
+    if (!after) {
+      findings.push(
+        error({
+          rule: 'SERVICE_REMOVED',
+          message: `service "${before.id}" (${before.file} in ${ref}) is gone: everything it sent and received leaves the contract`,
+          related: before.location,
+          hint: 'deprecate its operations first, or restore the document',
+        }),
+      );
+      continue;
+    }
+    findings.push(...checkChannels(before, after, ref), ...checkOperations(before, after, ref));
+  }
+  return findings;
+}
+
+function checkChannels(before: Service, after: Service, ref: string): Finding[] {
+  const findings: Finding[] = [];
+  const now = new Map(after.channels.map((c) => [c.id, c]));
+  const byAddress = new Map(after.channels.filter((c) => c.address !== undefined).map((c) => [c.address!, c]));
+  for (const old of before.channels) {
+    const channel = now.get(old.id) ?? (old.address !== undefined ? byAddress.get(old.address) : undefined);
+    if (!channel) {
+      findings.push(
+        error({
+          rule: 'CHANNEL_REMOVED',
+          message: `${before.id}: channel "${old.id}" (${old.address ?? 'dynamic address'}) was removed`,
+          location: after.location,
+          related: old.location,
+          hint: `publishers and subscribers of ${old.address ?? old.id} lose their contract; keep the channel until nobody uses it`,
+        }),
+      );
+      continue;
+    }
+    if (old.address !== channel.address) {
+      findings.push(
+        error({
+          rule: 'CHANNEL_ADDRESS_CHANGED',
+          message: `${before.id}: channel "${old.id}" moved from ${old.address ?? 'a dynamic address'} to ${channel.address ?? 'a dynamic address'}: subscribers of the old subject receive nothing`,
+          location: channel.location,
+          related: old.location,
+          hint: 'add the new channel beside the old one and retire the old one after a deprecation period',
+        }),
+      );
+    }
+    findings.push(...checkParameters(before.id, old, channel));
+    for (const key of old.messages) {
+      if (!stillCarries(channel.messages, key)) {
+        findings.push(
+          error({
+            rule: 'MESSAGE_REMOVED_FROM_CHANNEL',
+            event: key,
+            message: `${before.id}: ${key} no longer travels on channel "${channel.id}" (${channel.address ?? 'dynamic'}) as it did in ${ref}`,
+            location: channel.location,
+            related: old.location,
+          }),
+        );
+      }
+    }
+  }
+  return findings;
+}
+
+function checkParameters(serviceId: string, old: Channel, channel: Channel): Finding[] {
+  const findings: Finding[] = [];
+  const now = new Map(channel.parameters.map((p) => [p.name, p]));
+  for (const p of old.parameters) {
+    const q = now.get(p.name);
+    if (!q) {
+      findings.push(
+        error({
+          rule: 'CHANNEL_PARAMETER_REMOVED',
+          message: `${serviceId}: parameter {${p.name}} of channel "${old.id}" was removed`,
+          location: channel.location,
+          related: p.location,
+        }),
+      );
+      continue;
+    }
+    if (p.enum && (!q.enum || p.enum.some((v) => !q.enum!.includes(v)))) {
+      const lost = q.enum ? p.enum.filter((v) => !q.enum!.includes(v)) : [];
+      if (q.enum) {
+        findings.push(
+          error({
+            rule: 'CHANNEL_PARAMETER_VALUES_REMOVED',
+            message: `${serviceId}: parameter {${p.name}} of channel "${old.id}" no longer allows ${lost.map((v) => JSON.stringify(v)).join(', ')}`,
+            location: q.location,
+            related: p.location,
+          }),
+        );
+      }
+    }
+    if (!p.enum && q.enum) {
+      findings.push(
+        error({
+          rule: 'CHANNEL_PARAMETER_RESTRICTED',
+          message: `${serviceId}: parameter {${p.name}} of channel "${old.id}" is now limited to ${q.enum.map((v) => JSON.stringify(v)).join(', ')}`,
+          location: q.location,
+          related: p.location,
+        }),
+      );
+    }
+  }
+  for (const q of channel.parameters) {
+    if (!old.parameters.some((p) => p.name === q.name)) {
+      findings.push(
+        error({
+          rule: 'CHANNEL_PARAMETER_ADDED',
+          message: `${serviceId}: channel "${old.id}" gained the parameter {${q.name}}: its address changed shape`,
+          location: q.location,
+          related: old.location,
+        }),
+      );
+    }
+  }
+  return findings;
+}
+
+function checkOperations(before: Service, after: Service, ref: string): Finding[] {
+  const findings: Finding[] = [];
+  const now = new Map(after.operations.map((o) => [o.id, o]));
+  for (const old of before.operations) {
+    const op = now.get(old.id);
+    if (!op) {
+      findings.push(
+        error({
+          rule: 'OPERATION_REMOVED',
+          message: `${before.id}: operation "${old.id}" (${old.action} ${old.messages.join(', ')}) was removed`,
+          location: after.location,
+          related: old.location,
+          hint: old.action === 'send' ? 'its consumers stop receiving these events' : 'producers of these events lose a consumer they rely on',
+        }),
+      );
+      continue;
+    }
+    if (op.action !== old.action) {
+      findings.push(
+        error({
+          rule: 'OPERATION_ACTION_CHANGED',
+          message: `${before.id}: operation "${old.id}" changed from ${old.action} to ${op.action}`,
+          location: op.location,
+          related: old.location,
+        }),
+      );
+      continue;
+    }
+    findings.push(...checkOperationMessages(before.id, old, op), ...checkReply(before.id, old, op, ref));
+  }
+  return findings;
+}
+
+function checkOperationMessages(serviceId: string, old: Operation, op: Operation): Finding[] {
+  const findings: Finding[] = [];
+  for (const key of old.messages) {
+    if (stillCarries(op.messages, key)) continue;
+    const sends = old.action === 'send';
+    findings.push(
+      error({
+        rule: sends ? 'MESSAGE_NO_LONGER_SENT' : 'MESSAGE_NO_LONGER_ACCEPTED',
+        event: key,
+        message: sends
+          ? `${serviceId}: "${old.id}" no longer sends ${key}: its readers wait for events that never come`
+          : `${serviceId}: "${old.id}" no longer accepts ${key}: its writers' events would be dead-lettered`,
+        location: op.location,
+        related: old.location,
+        hint: sends ? 'keep sending the old version beside the new one until readers have moved' : 'keep accepting the old version until every writer has moved',
+      }),
+    );
+  }
+  return findings;
+}
+
+function checkReply(serviceId: string, old: Operation, op: Operation, ref: string): Finding[] {
+  if (!old.reply) return [];
+  if (!op.reply) {
+    return [
+      error({
+        rule: 'REPLY_REMOVED',
+        message: `${serviceId}: "${old.id}" no longer replies (${ref} replied with ${old.reply.messages.join(', ')}): requesters time out`,
+        location: op.location,
+        related: old.location,
+      }),
+    ];
+  }
+  const findings: Finding[] = [];
+  for (const key of old.reply.messages) {
+    if (stillCarries(op.reply.messages, key)) continue;
+    findings.push(
+      error({
+        rule: 'REPLY_MESSAGE_CHANGED',
+        event: key,
+        message: `${serviceId}: "${old.id}" no longer replies with ${key} (now ${op.reply.messages.join(', ') || 'nothing'}): requesters cannot read the answer`,
+        location: op.location,
+        related: old.location,
+      }),
+    );
+  }
+  if ((old.reply.address ?? null) !== (op.reply.address ?? null)) {
+    findings.push(
+      error({
+        rule: 'REPLY_ADDRESS_CHANGED',
+        message: `${serviceId}: "${old.id}" replies on ${op.reply.address ?? 'the requester’s inbox'} instead of ${old.reply.address ?? 'the requester’s inbox'}`,
+        location: op.location,
+        related: old.location,
+      }),
+    );
+  }
+  return findings;
+}
+
+/** The lock is append-only: every entry of the base branch's lock must still be there, unchanged. */
+export function checkLockAppendOnly(baseline: LoadedLock, current: LoadedLock, ref: string): Finding[] {
+  const findings: Finding[] = [];
+  for (const [type, { versions }] of Object.entries(baseline.lock.events)) {
+    for (const [version, entry] of Object.entries(versions)) {
+      const now = current.lock.events[type]?.versions[version];
+      const where = current.locate(type) ?? current.file?.locate('');
+      if (!now) {
+        findings.push(
+          error({
+            rule: 'LOCK_ENTRY_REMOVED',
+            event: `${type}@${version}`,
+            message: `${type}@${version} was removed from the registry lock (it is in ${ref}); the lock is append-only`,
+            ...(where ? { location: where } : {}),
+            hint: `restore the lock from ${ref}; only "event-contracts release" writes it`,
+          }),
+        );
+      } else if (now.fingerprint !== entry.fingerprint) {
+        findings.push(
+          error({
+            rule: 'LOCK_ENTRY_CHANGED',
+            event: `${type}@${version}`,
+            message: `the registry lock's entry for ${type}@${version} differs from ${ref}: released versions are immutable`,
+            ...(current.locate(type, version) ? { location: current.locate(type, version)! } : {}),
+            hint: `restore the lock from ${ref}; only "event-contracts release" writes it`,
+          }),
+        );
+      }
+    }
+  }
+  return findings;
+}
