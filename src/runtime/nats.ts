@@ -8,7 +8,7 @@
  * group reading several subjects gets one durable consumer per subject (see durableName).
  */
 import { createHash } from 'node:crypto';
-import { connect, headers as natsHeaders, nanos, errors, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSub } from '@nats-io/transport-node';
+import { connect, MsgHdrsImpl, nanos, errors, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSub } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -75,29 +75,46 @@ export function durableName(group: string, subjects: readonly string[], subject:
   return `${group}-${createHash('sha256').update(subject).digest('hex').slice(0, 10)}`;
 }
 
+/**
+ * Reads NATS headers without MsgHdrs.get(), which copies and filters the key list on every
+ * call (ten lookups per event made that the largest cost of consuming).
+ */
 class NatsHeaders implements HeaderReader {
-  constructor(private readonly h: MsgHdrs | undefined) {}
+  private readonly map: Map<string, string[]> | undefined;
+  constructor(private readonly h: MsgHdrs | undefined) {
+    this.map = h instanceof MsgHdrsImpl ? h.headers : undefined;
+  }
   get(name: string): string | undefined {
+    if (this.map) return this.map.get(name)?.[0];
     const h = this.h;
-    if (!h) return undefined;
-    const v = h.get(name);
-    if (v !== '') return v;
-    return h.has(name) ? '' : undefined;
+    if (!h || !h.has(name)) return undefined;
+    return h.get(name);
   }
   keys(): Iterable<string> {
     return this.h ? this.h.keys() : [];
   }
 }
 
+const HEADER_NAME = /^[!-9;-~]+$/;
+const HEADER_VALUE_BAD = /[\r\n]/;
+
+/**
+ * Builds MsgHdrs straight from the record (MsgHdrs.set() re-scans all keys per call). We
+ * still refuse what would corrupt the wire: names outside printable ASCII or with ':',
+ * values with CR/LF (user-supplied ids and middleware headers pass through here).
+ */
 function toNatsHeaders(r: HeaderRecord): MsgHdrs {
-  const h = natsHeaders();
-  for (const k in r) h.set(k, r[k] as string);
-  return h;
+  for (const k in r) {
+    if (!HEADER_NAME.test(k)) throw new Error(`invalid header name ${JSON.stringify(k)}`);
+    if (HEADER_VALUE_BAD.test(r[k] as string)) throw new Error(`header ${k} must not contain CR or LF`);
+  }
+  // fromRecord wraps plain string values itself; its declared type only admits arrays.
+  return MsgHdrsImpl.fromRecord(r as unknown as Record<string, string[]>);
 }
 
 function toRecord(h: MsgHdrs | undefined): HeaderRecord {
   const out: HeaderRecord = {};
-  if (h) for (const k of h.keys()) out[k] = h.get(k);
+  if (h) for (const k of h.keys()) out[k] = h.values(k)[0] ?? '';
   return out;
 }
 
@@ -318,10 +335,14 @@ export class NatsTransport implements Transport {
  */
 class PullLoop {
   private held = 0;
+  /** Messages asked for in open pull requests and not received yet. */
+  private outstanding = 0;
   private stopped = false;
   private wake: (() => void) | undefined;
   private done: Promise<void> | undefined;
   private finished = false;
+  private pauseMs = 0;
+  private readonly lowWater: number;
 
   constructor(
     private readonly t: NatsTransport,
@@ -331,50 +352,95 @@ class PullLoop {
     private readonly onDelivery: DeliveryHandler,
     private readonly group: string,
     private readonly expiresMs: number,
-  ) {}
+  ) {
+    // Pull again once half the budget is free: big enough batches to amortise the round
+    // trip, small enough that a second pull overlaps the first (no idle gap between them).
+    this.lowWater = Math.max(1, Math.floor(budget / 2));
+  }
 
   start(): void {
     this.done = this.run();
   }
 
-  private released = (): void => {
-    this.held--;
+  private free(): number {
+    return this.budget - this.held - this.outstanding;
+  }
+
+  private poke(): void {
     const w = this.wake;
-    if (w && this.held < this.budget) {
+    if (w && (this.stopped || this.free() >= this.lowWater)) {
       this.wake = undefined;
       w();
     }
+  }
+
+  private released = (): void => {
+    this.held--;
+    if (this.wake) this.poke();
   };
 
   private async run(): Promise<void> {
-    let errorsInARow = 0;
+    const open = new Set<Promise<void>>();
     while (!this.stopped && !this.t.isClosed) {
-      if (this.held >= this.budget) {
+      if (this.pauseMs > 0) {
+        const ms = this.pauseMs;
+        this.pauseMs = 0;
+        await sleep(ms);
+        continue;
+      }
+      if (this.free() < this.lowWater) {
         await new Promise<void>((r) => (this.wake = r));
         continue;
       }
-      try {
-        const c = await this.t.js.consumers.get(this.stream, this.durable);
-        const iter = await c.fetch({ max_messages: this.budget - this.held, expires: this.expiresMs });
-        for await (const m of iter) {
+      const n = this.free();
+      this.outstanding += n;
+      const p: Promise<void> = this.pull(n).finally(() => open.delete(p));
+      open.add(p);
+      // Let the pull request go out before deciding on the next one.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    // Open pulls are left to expire rather than abandoned (see stop()).
+    await Promise.all(open);
+    this.finished = true;
+  }
+
+  private errorsInARow = 0;
+
+  private async pull(n: number): Promise<void> {
+    let received = 0;
+    try {
+      const c = await this.t.js.consumers.get(this.stream, this.durable);
+      // Callback mode: messages reach the bus synchronously in socket order, so several
+      // overlapping pulls still hand out messages in stream order (per-key ordering).
+      const msgs = await c.fetch({
+        max_messages: n,
+        expires: this.expiresMs,
+        callback: (m: JsMsg) => {
+          received++;
+          this.outstanding--;
           if (this.stopped) {
-            // Fetched after stop: hand it back, delayed until our pull request has expired
-            // (otherwise the server redelivers it straight into this same pull).
+            // Hand it back, delayed until our pulls have expired (otherwise the server
+            // redelivers it straight into one of them).
             m.nak(this.expiresMs + 100);
-            continue;
+            return;
           }
           this.held++;
           this.onDelivery(this.wrap(m));
-        }
-        errorsInARow = 0;
-      } catch {
-        if (this.stopped || this.t.isClosed) break;
+        },
+      } as Parameters<typeof c.fetch>[0]);
+      const ended = await msgs.closed();
+      if (ended instanceof Error) throw ended;
+      this.errorsInARow = 0;
+    } catch {
+      if (!this.stopped && !this.t.isClosed) {
         this.t.stats.consumeErrors++;
-        errorsInARow++;
-        await sleep(Math.min(2000, 100 * errorsInARow));
+        this.errorsInARow++;
+        this.pauseMs = Math.min(2000, 100 * this.errorsInARow);
       }
+    } finally {
+      this.outstanding -= n - received;
+      this.poke();
     }
-    this.finished = true;
   }
 
   private wrap(m: JsMsg): Delivery {
@@ -389,7 +455,10 @@ class PullLoop {
       subject: m.subject,
       headers: new NatsHeaders(m.headers),
       body: m.data,
-      deliveryCount: m.info.deliveryCount,
+      // Lazy: parsing the ack subject costs, and only retries and contexts need it.
+      get deliveryCount() {
+        return m.info.deliveryCount;
+      },
       ack: async () => {
         if (settle()) m.ack();
       },

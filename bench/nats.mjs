@@ -1,0 +1,159 @@
+// SDK vs raw nats.js on the same server, side by side: core publish, JetStream publish with
+// 1,000 in flight, JetStream pull consume. A 300-byte JSON event; the SDK validates it (a
+// plain validator function), builds the CloudEvents envelope and, on consume, decodes,
+// validates, dedupes and acks each event. Raw nats.js sends the same bytes and headers.
+//
+// `run()` returns rows { name, value, unit }; `node bench/nats.mjs` prints them.
+// Needs `npm run build` (imports ../dist/runtime/index.js) and NATS at NATS_URL or 127.0.0.1:4222.
+import { connect, headers as natsHeaders } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
+import { createEventBus, NatsTransport, provisionNats } from '../dist/runtime/index.js';
+
+const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';
+const WINDOW = 1000;
+const CORE_N = Number(process.env.BENCH_CORE_N ?? 100_000);
+const JS_N = Number(process.env.BENCH_JS_N ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+
+const data = {
+  userId: 'c5a1f6d2-3b8e-4d7a-9f10-2e6b7c8d9e0f',
+  email: 'ada.lovelace@example.com',
+  name: 'Ada Lovelace',
+  plan: 'enterprise',
+  createdAt: '2025-01-27T10:00:00.000Z',
+  tags: ['beta', 'eu-west', 'priority'],
+  note: 'x'.repeat(88),
+};
+const validate = (d) =>
+  typeof d === 'object' && d !== null && typeof d.userId === 'string' && typeof d.email === 'string' && d.email.includes('@') && typeof d.name === 'string' && Array.isArray(d.tags)
+    ? { ok: true, value: d }
+    : { ok: false, errors: [{ path: '', message: 'invalid user' }] };
+
+/** Keeps `window` operations in flight; resolves when `n` have completed. */
+async function windowed(n, window, op) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await op(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, n) }, worker));
+}
+
+const debug = (...a) => process.env.BENCH_DEBUG && console.error(...a);
+function rate(n, ms) {
+  return Math.round((n / ms) * 1000);
+}
+
+export async function run() {
+  const id = Math.random().toString(36).slice(2, 8);
+  const prefix = `bench${id}`;
+  const stream = `BENCH_${id}`;
+  const nc = await connect({ servers: SERVER });
+  const js = jetstream(nc, { timeout: 10_000 });
+  const jsm = await jetstreamManager(nc);
+  const transport = await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 });
+  await provisionNats(transport, { streams: [{ name: stream, subjects: [`${prefix}.js.>`], storage: 'file' }] });
+  const bus = createEventBus({ transport, source: 'bench/producer' });
+  const ev = { type: 'user.created', version: '1.0.0', address: `${prefix}.js.users.{userId}`, parameters: ['userId'], validate };
+  const coreEv = { ...ev, address: `${prefix}.core.users.{userId}` };
+  const params = { userId: 'u1' };
+
+  // The exact bytes and headers the SDK puts on the wire, for raw nats.js to send.
+  const sample = await (async () => {
+    const t = new (await import('../dist/runtime/index.js')).MemoryTransport();
+    const b = createEventBus({ transport: t, source: 'bench/producer' });
+    await b.publish(ev, data, { params });
+    const [m] = t.messages('>');
+    await b.close();
+    return m;
+  })();
+  const body = sample.body;
+  const rawHeaders = natsHeaders();
+  for (const k of sample.headers.keys()) rawHeaders.set(k, sample.headers.get(k));
+  const rows = [{ name: 'event body', value: body.byteLength, unit: 'bytes' }];
+
+  const best = {};
+  const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
+
+  // Core NATS: fire-and-forget, then flush.
+  const coreSink = nc.subscribe(`${prefix}.core.>`); // a subscriber, so the server routes the bytes
+  (async () => {
+    for await (const _ of coreSink);
+  })();
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now();
+    for (let i = 0; i < CORE_N; i++) nc.publish(`${prefix}.core.users.u1`, body, { headers: rawHeaders });
+    await nc.flush();
+    keep('core publish raw', rate(CORE_N, performance.now() - t0)); debug('core publish raw', best['core publish raw']);
+
+    t0 = performance.now();
+    await windowed(CORE_N, WINDOW, () => bus.publish(coreEv, data, { params, transient: true }));
+    await transport.nc.flush();
+    keep('core publish sdk', rate(CORE_N, performance.now() - t0)); debug('core publish sdk', best['core publish sdk']);
+  }
+  coreSink.unsubscribe();
+
+  // JetStream publish, 1,000 in flight, each awaiting its ack; both dedupe by msg id.
+  let seq = 0;
+  let seqSdk = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    let t0 = performance.now();
+    await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}` }));
+    keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0)); debug('jetstream publish raw (1000 in flight)', best['jetstream publish raw (1000 in flight)']);
+
+    t0 = performance.now();
+    await windowed(JS_N, WINDOW, () => bus.publish(ev, data, { params }));
+    seqSdk += JS_N;
+    keep('jetstream publish sdk (1000 in flight)', rate(JS_N, performance.now() - t0)); debug('jetstream publish sdk (1000 in flight)', best['jetstream publish sdk (1000 in flight)']);
+  }
+  // Consumers read what the SDK published (unique event ids, as in production), raw and SDK alike.
+  const filter = `${prefix}.js.users.*`;
+  const stored = seqSdk;
+
+  // JetStream pull consume of the whole stream, ack each.
+  const consumer = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 }), source: 'bench/consumer' });
+  for (let r = 0; r < ROUNDS; r++) {
+    const rawName = `raw${r}`;
+    await jsm.consumers.add(stream, { durable_name: rawName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
+    const c = await js.consumers.get(stream, rawName);
+    let t0 = performance.now();
+    const iter = await c.consume({ max_messages: 1000 });
+    let n = 0;
+    for await (const m of iter) {
+      m.ack();
+      if (++n === stored) break;
+    }
+    keep('jetstream consume raw', rate(stored, performance.now() - t0)); debug('jetstream consume raw', best['jetstream consume raw']);
+
+    let handled = 0;
+    let done;
+    const finished = new Promise((res) => (done = res));
+    t0 = performance.now();
+    const sub = await consumer.subscribe({
+      group: `sdk${r}`,
+      subjects: [filter],
+      concurrency: 64,
+      maxInFlight: 1000,
+      handlers: [{ type: ev.type, accepts: [ev], handle: async () => void (++handled === stored && done()) }],
+    });
+    await finished;
+    keep('jetstream consume sdk', rate(stored, performance.now() - t0)); debug('jetstream consume sdk', best['jetstream consume sdk']);
+    await sub.close();
+  }
+
+  for (const [name, value] of Object.entries(best)) rows.push({ name, value, unit: 'msgs/s' });
+  const ratio = (sdk, raw) => Math.round((best[sdk] / best[raw]) * 1000) / 1000;
+  rows.push({ name: 'ratio core publish sdk/raw', value: ratio('core publish sdk', 'core publish raw'), unit: 'ratio' });
+  rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
+  rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });
+
+  await consumer.close();
+  await bus.close();
+  await jsm.streams.delete(stream);
+  await nc.close();
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await run();
+  for (const r of rows) console.log(`${r.name.padEnd(52)} ${String(r.value).padStart(10)} ${r.unit}`);
+}
