@@ -80,7 +80,7 @@ export function emitDocs(catalog: Catalog, options: DocsOptions = {}): Generated
       type: t.type,
       slug: ctx.map.eventSlug.get(t.type) as string,
       latest: latest?.version ?? '',
-      summary: view.summary ?? '',
+      summary: view.summaryText ?? '',
       deprecated: latest?.deprecated !== undefined,
       properties: view.propertyNames,
     });

@@ -121,7 +121,8 @@ export interface IndexEventRow {
   readonly older: number;
   readonly owner: Link;
   readonly channels: readonly string[];
-  readonly summary?: string;
+  /** Summaries are meant as plain text, but specs use Markdown code spans in them: rendered inline. */
+  readonly summary?: Html;
   readonly latestDeprecated: boolean;
   /** `1.2.0 deprecated since 2026-09-01`, one per deprecated version. */
   readonly deprecations: readonly string[];
@@ -161,6 +162,7 @@ export function indexView(ctx: SiteContext): IndexView {
     stats: `${plural(catalog.events.length, 'event type')} in ${plural(versionCount, 'version')}, ${plural(catalog.services.length, 'service')}.`,
     events: catalog.events.map((t) => {
       const latest = latestOf(t);
+      const summary = ctx.md.render(latest.summary, true);
       return {
         type: t.type,
         href: ctx.map.eventPath(t.type) ?? '',
@@ -168,7 +170,7 @@ export function indexView(ctx: SiteContext): IndexView {
         older: t.versions.length - 1,
         owner: link.service(latest.ownerServiceId),
         channels: uniqueSorted(latest.channels.map((c) => c.address ?? '(reply inbox)')),
-        ...(latest.summary !== undefined ? { summary: latest.summary } : {}),
+        ...(summary ? { summary } : {}),
         latestDeprecated: latest.deprecated !== undefined,
         deprecations: t.versions.filter((v) => v.deprecated).map(deprecationText),
       };
@@ -198,7 +200,7 @@ export interface OperationRow {
   readonly id: string;
   readonly events: readonly Link[];
   readonly channel: Link;
-  readonly summary?: string;
+  readonly summary?: Html;
   readonly consumerGroup?: string;
   /** Request/reply: the reply messages and where they go. */
   readonly replies: readonly Link[];
@@ -229,7 +231,7 @@ function operationRow(ctx: SiteContext, link: Linker, serviceId: string, op: Ser
     id: op.id,
     events: op.messages.map((k) => link.version(k)),
     channel: link.channel(serviceId, op.channelId),
-    ...(op.summary !== undefined ? { summary: op.summary } : {}),
+    ...(op.summary !== undefined && op.summary.trim() !== '' ? { summary: ctx.md.render(op.summary, true)! } : {}),
     ...(op.consumerGroup !== undefined ? { consumerGroup: op.consumerGroup } : {}),
     replies: op.reply?.messages.map((k) => link.version(k)) ?? [],
     ...(op.reply?.channelId !== undefined
@@ -388,7 +390,7 @@ export interface VersionView {
   readonly latest: boolean;
   readonly deprecated?: { since?: string; reason?: Html; replacedBy?: Link };
   readonly title?: string;
-  readonly summary?: string;
+  readonly summary?: Html;
   readonly description?: Html;
   readonly messageId: string;
   readonly contentType: string;
@@ -411,7 +413,9 @@ export interface VersionView {
 
 export interface EventView {
   readonly type: string;
-  readonly summary?: string;
+  readonly summary?: Html;
+  /** The latest summary as plain text, for the search index. */
+  readonly summaryText?: string;
   readonly versionLinks: readonly { id: string; version: string; latest: boolean; deprecated: boolean }[];
   readonly graph: GraphView;
   readonly talk: readonly TalkRow[];
@@ -454,7 +458,7 @@ export function eventView(ctx: SiteContext, t: EventType): EventView {
           }
         : {}),
       ...(v.title !== undefined ? { title: v.title } : {}),
-      ...(v.summary !== undefined ? { summary: v.summary } : {}),
+      ...(v.summary !== undefined && v.summary.trim() !== '' ? { summary: ctx.md.render(v.summary, true)! } : {}),
       ...(description ? { description } : {}),
       messageId: v.messageId,
       contentType: v.contentType,
@@ -487,7 +491,7 @@ export function eventView(ctx: SiteContext, t: EventType): EventView {
   const { graph, talk } = talkView(ctx, link, t);
   return {
     type: t.type,
-    ...(latest.summary !== undefined ? { summary: latest.summary } : {}),
+    ...(latest.summary !== undefined && latest.summary.trim() !== '' ? { summary: ctx.md.render(latest.summary, true)!, summaryText: latest.summary } : {}),
     versionLinks: t.versions.map((v) => ({ id: versionId(v.version), version: v.version, latest: v === latest, deprecated: v.deprecated !== undefined })),
     graph,
     talk,
