@@ -57,6 +57,30 @@ describe('emitDocs on the workspace', () => {
     }
   });
 
+  it('accessible structure: one h1, no skipped heading level, landmarks, labelled controls and regions', async () => {
+    const files = emitDocs(await workspaceCatalog());
+    const problems: string[] = [];
+    for (const f of files.filter((x) => x.path.endsWith('.html'))) {
+      const t = tags(f.content);
+      const levels = t.filter((x) => /^h[1-6]$/.test(x.name)).map((x) => Number(x.name.slice(1)));
+      if (levels.filter((l) => l === 1).length !== 1 || levels[0] !== 1) problems.push(`${f.path}: h1 count/position`);
+      levels.forEach((l, i) => {
+        if (i > 0 && l > (levels[i - 1] as number) + 1) problems.push(`${f.path}: h${levels[i - 1]} followed by h${l}`);
+      });
+      for (const landmark of ['header', 'main', 'footer']) if (!t.some((x) => x.name === landmark)) problems.push(`${f.path}: no <${landmark}>`);
+      if (!t.some((x) => x.name === 'form' && x.attrs.get('role') === 'search')) problems.push(`${f.path}: no search landmark`);
+      if (!t.some((x) => x.name === 'html' && x.attrs.get('lang') === 'en')) problems.push(`${f.path}: no lang`);
+      const labelled = new Set(t.filter((x) => x.name === 'label').map((x) => x.attrs.get('for')));
+      for (const input of t.filter((x) => x.name === 'input')) if (!labelled.has(input.attrs.get('id'))) problems.push(`${f.path}: unlabelled ${input.raw}`);
+      // Scrollable regions are focusable (keyboard scrolling) and named.
+      for (const region of t.filter((x) => x.attrs.get('role') === 'region')) {
+        if (region.attrs.get('tabindex') !== '0' || !(region.attrs.has('aria-label') || region.attrs.has('aria-labelledby'))) problems.push(`${f.path}: ${region.raw}`);
+      }
+      for (const svg of t.filter((x) => x.name === 'svg')) if (svg.attrs.get('role') !== 'img' || !svg.attrs.has('aria-labelledby')) problems.push(`${f.path}: ${svg.raw}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('search index holds every event name, summary and property name', async () => {
     const catalog = await workspaceCatalog();
     const index = emitDocs(catalog).find((f) => f.path === 'assets/search-index.js')!.content;
