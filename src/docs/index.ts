@@ -27,7 +27,8 @@ export interface DocsOptions {
 /**
  * Defence in depth behind the sanitiser and the escaping: even if markup slipped
  * through, no inline script, event handler, inline style or remote resource would run or
- * load. `file:` is listed because Chromium does not match `'self'` for file URLs.
+ * load. `'self'` covers file:// in Chromium (tested); `file:` is also listed for browsers
+ * that give every local file an opaque origin, where `'self'` would block our own assets.
  */
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; script-src 'self' file:; style-src 'self' file:; base-uri 'none'; form-action 'self' file:";
 
