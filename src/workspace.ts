@@ -1,8 +1,15 @@
-/** load → catalog → example checks: what `validate`, `catalog`, `generate` and `check` all start from. */
-import { buildCatalog } from './catalog/build.js';
+/**
+ * load → catalog → example checks: what `validate`, `catalog`, `generate` and `check`
+ * all start from. Each document's contribution to the catalog is cached by the content
+ * of every file it reaches, so an unchanged document skips the AsyncAPI parser (its
+ * heaviest step) on the next run.
+ */
+import { mergeDocuments, describeDocument, type DocumentModel } from './catalog/build.js';
 import type { Catalog } from './catalog/model.js';
+import { readCache, sha256, toolFingerprint, writeCache } from './cache.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic, type SourceLocation } from './diagnostics.js';
-import { loadWorkspace, type SourceFile } from './load/index.js';
+import { dedupe, parseEntry, prepareWorkspace, type PreparedEntry, type SourceFile } from './load/index.js';
+import type { SourceSet } from './load/refs.js';
 import { checkExamples } from './validation/examples.js';
 
 export interface Workspace {
@@ -15,12 +22,43 @@ export interface Workspace {
   ok: boolean;
 }
 
+interface CachedDocument {
+  model?: DocumentModel;
+  diagnostics: Diagnostic[];
+}
+
+function documentKey(entry: PreparedEntry): string {
+  const h = [toolFingerprint(), process.cwd()];
+  for (const file of entry.files) h.push(file.absPath, sha256(file.text));
+  return sha256(h.join('\0'));
+}
+
+async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<CachedDocument> {
+  const key = documentKey(entry);
+  const cached = readCache<CachedDocument>('documents', key);
+  if (cached) return cached;
+  const parsed = await parseEntry(entry, sources);
+  const result: CachedDocument = parsed.document
+    ? { model: describeDocument(parsed.document), diagnostics: parsed.diagnostics }
+    : { diagnostics: parsed.diagnostics };
+  writeCache('documents', key, result);
+  return result;
+}
+
 export async function openWorkspace(specs: readonly string[]): Promise<Workspace> {
-  const loaded = await loadWorkspace(specs);
-  const { catalog, diagnostics: catalogDiagnostics } = buildCatalog(loaded.documents);
-  const byShownPath = new Map(loaded.files.map((f) => [f.displayPath, f]));
+  const prepared = prepareWorkspace(specs);
+  const loadDiagnostics = [...prepared.diagnostics];
+  const models: DocumentModel[] = [];
+  for (const entry of prepared.entries.filter((e) => e.ok)) {
+    const result = await documentModel(entry, prepared.sources);
+    loadDiagnostics.push(...result.diagnostics);
+    if (result.model) models.push(result.model);
+  }
+  const { catalog, diagnostics: catalogDiagnostics } = mergeDocuments(models);
+  const files = prepared.sources.all();
+  const byShownPath = new Map(files.map((f) => [f.displayPath, f]));
   const locate = (file: string, pointer: string) => byShownPath.get(file)?.locate(pointer);
-  const all = [...loaded.diagnostics, ...catalogDiagnostics, ...checkExamples(catalog, locate)];
+  const all = [...dedupe(loadDiagnostics), ...catalogDiagnostics, ...checkExamples(catalog, locate)];
   // The same problem reached through two paths (a oneOf's branches, a shared fragment) is reported once.
   const seen = new Set<string>();
   const unique = all.filter((d) => {
@@ -28,5 +66,5 @@ export async function openWorkspace(specs: readonly string[]): Promise<Workspace
     return seen.has(key) ? false : (seen.add(key), true);
   });
   const diagnostics = sortDiagnostics(unique);
-  return { catalog, files: loaded.files, locateBelow: loaded.locateBelow, diagnostics, ok: !hasErrors(diagnostics) };
+  return { catalog, files, locateBelow: prepared.locateBelow, diagnostics, ok: !hasErrors(diagnostics) };
 }

@@ -19,8 +19,10 @@ export interface CatalogResult {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-type Draft = Omit<Mutable<EventVersion>, 'codeName' | 'ownerServiceId' | 'channels'> & {
+export type Draft = Omit<Mutable<EventVersion>, 'codeName' | 'ownerServiceId' | 'channels'> & {
   definedBy: string;
+  /** Entry file of the document the draft was read from. */
+  definedByFile: string;
   senders: Set<string>;
   channels: Map<string, { serviceId: string; channelId: string; address?: string }>;
   identity: string;
@@ -30,107 +32,162 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
+/** What one document contributes to the catalog: plain data, so it can be cached per document. */
+export interface DocumentModel {
+  service: Service;
+  drafts: DraftData[];
+  diagnostics: Diagnostic[];
+}
+
+/** A message draft as data (the Set and Map of a Draft become sorted arrays). */
+export type DraftData = Omit<Draft, 'senders' | 'channels'> & {
+  senders: string[];
+  channels: Array<{ serviceId: string; channelId: string; address?: string }>;
+};
+
 export function buildCatalog(documents: readonly LoadedDocument[]): CatalogResult {
+  return mergeDocuments(documents.map(describeDocument));
+}
+
+/** One document's service, channels, operations and message drafts, with the problems found in it. */
+export function describeDocument(loaded: LoadedDocument): DocumentModel {
+  const diagnostics: Diagnostic[] = [];
+  const drafts = new Map<EventKey, Draft>();
+  const doc = loaded.document;
+  const at = (pointer: string | undefined): SourceLocation => loaded.locate(decodePointer(pointer ?? ''));
+  const info = doc.info();
+  const infoJson = info.json() as Record<string, unknown>;
+  const serviceId = str(infoJson['x-service-id']) ?? kebabCase(info.title());
+  const location = at('/info');
+  const defaultContentType = doc.defaultContentType() ?? 'application/json';
+
+  const eventOf = (message: MessageInterface): EventKey => {
+    const draft = messageDraft(loaded, doc, message, serviceId, defaultContentType, diagnostics);
+    const existing = drafts.get(draft.key);
+    if (!existing) {
+      drafts.set(draft.key, draft);
+      return draft.key;
+    }
+    reportConflict(existing, draft, diagnostics);
+    return existing.key;
+  };
+
+  const channels: Channel[] = [];
+  const channelKeys = new Map<string, EventKey[]>();
+  for (const channel of doc.channels().all()) {
+    const keys = channel.messages().all().map(eventOf);
+    channelKeys.set(channel.id(), keys);
+    channels.push(channelModel(loaded, channel, serviceId, keys, diagnostics));
+    for (const key of keys) {
+      drafts.get(key)!.channels.set(`${serviceId}/${channel.id()}`, {
+        serviceId,
+        channelId: channel.id(),
+        ...(channelAddress(channel) !== undefined ? { address: channelAddress(channel)! } : {}),
+      });
+    }
+  }
+
+  const operations: Operation[] = [];
+  for (const operation of doc.operations().all()) {
+    const model = operationModel(loaded, operation, serviceId, eventOf, channelKeys);
+    operations.push(model);
+    if (model.action === 'send') for (const key of model.messages) drafts.get(key)?.senders.add(serviceId);
+  }
+
+  const servers: Server[] = doc.servers().all().map((server) => {
+    const json = server.json() as Record<string, unknown>;
+    return {
+      id: server.id(),
+      host: str(json.host) ?? server.url(),
+      protocol: server.protocol(),
+      ...(server.protocolVersion() ? { protocolVersion: server.protocolVersion()! } : {}),
+      ...(str(json.pathname) ? { pathname: str(json.pathname)! } : {}),
+      ...(server.description() ? { description: server.description()! } : {}),
+      security: securityNames(json.security),
+      location: at(server.meta().pointer),
+    };
+  });
+
+  const service: Service = {
+    id: serviceId,
+    title: info.title(),
+    version: info.version(),
+    ...(info.description() ? { description: info.description()! } : {}),
+    asyncapiVersion: loaded.asyncapiVersion,
+    file: loaded.entry.displayPath,
+    location,
+    servers: servers.sort(byKey((s) => s.id)),
+    channels: channels.sort(byKey((c) => c.id)),
+    operations: operations.sort(byKey((o) => o.id)),
+    security: [...new Set(servers.flatMap((s) => s.security))].sort(),
+  };
+  return {
+    service,
+    drafts: [...drafts.values()].map((d) => ({
+      ...d,
+      senders: [...d.senders].sort(),
+      channels: [...d.channels.values()].sort(byKey((c) => `${c.serviceId}/${c.channelId}`)),
+    })),
+    diagnostics,
+  };
+}
+
+function reportConflict(existing: Pick<Draft, 'identity' | 'location' | 'key'>, draft: Pick<Draft, 'identity' | 'location' | 'key'>, diagnostics: Diagnostic[]): void {
+  if (existing.identity === draft.identity) return;
+  // The same file position means the same definition seen through another path.
+  const samePlace = existing.location.file === draft.location.file && existing.location.line === draft.location.line;
+  if (samePlace) return;
+  diagnostics.push({
+    code: 'CONFLICTING_EVENT_DEFINITION',
+    severity: 'error',
+    message: `event ${draft.key} is defined differently in two places; reference one definition with $ref`,
+    location: draft.location,
+    related: existing.location,
+  });
+}
+
+/** Joins the documents' contributions: one service per document, one event version per key. */
+export function mergeDocuments(models: readonly DocumentModel[]): CatalogResult {
   const diagnostics: Diagnostic[] = [];
   const drafts = new Map<EventKey, Draft>();
   const services: Service[] = [];
   const serviceIds = new Map<string, SourceLocation>();
-
-  for (const loaded of documents) {
-    const doc = loaded.document;
-    const at = (pointer: string | undefined): SourceLocation => loaded.locate(decodePointer(pointer ?? ''));
-    const info = doc.info();
-    const infoJson = info.json() as Record<string, unknown>;
-    const serviceId = str(infoJson['x-service-id']) ?? kebabCase(info.title());
-    const location = at('/info');
-    const previous = serviceIds.get(serviceId);
+  for (const model of models) {
+    diagnostics.push(...model.diagnostics);
+    const previous = serviceIds.get(model.service.id);
     if (previous) {
       diagnostics.push({
         code: 'DUPLICATE_SERVICE',
         severity: 'error',
-        message: `service "${serviceId}" is defined by two documents; give one a different info.title or x-service-id`,
-        location,
+        message: `service "${model.service.id}" is defined by two documents; give one a different info.title or x-service-id`,
+        location: model.service.location,
         related: previous,
       });
       continue;
     }
-    serviceIds.set(serviceId, location);
-    const defaultContentType = doc.defaultContentType() ?? 'application/json';
-
-    const eventOf = (message: MessageInterface): EventKey => {
-      const draft = messageDraft(loaded, doc, message, serviceId, defaultContentType, diagnostics);
-      const existing = drafts.get(draft.key);
+    serviceIds.set(model.service.id, model.service.location);
+    services.push(model.service);
+    for (const data of model.drafts) {
+      const existing = drafts.get(data.key);
       if (!existing) {
-        drafts.set(draft.key, draft);
-        return draft.key;
-      }
-      if (existing.identity !== draft.identity) {
-        // The same file position means the same definition seen through another path.
-        const samePlace = existing.location.file === draft.location.file && existing.location.line === draft.location.line;
-        if (!samePlace) {
-          diagnostics.push({
-            code: 'CONFLICTING_EVENT_DEFINITION',
-            severity: 'error',
-            message: `event ${draft.key} is defined differently in two places; reference one definition with $ref`,
-            location: draft.location,
-            related: existing.location,
-          });
-        }
-      }
-      return existing.key;
-    };
-
-    const channels: Channel[] = [];
-    const channelKeys = new Map<string, EventKey[]>();
-    for (const channel of doc.channels().all()) {
-      const keys = channel.messages().all().map(eventOf);
-      channelKeys.set(channel.id(), keys);
-      channels.push(channelModel(loaded, channel, serviceId, keys, diagnostics));
-      for (const key of keys) {
-        drafts.get(key)!.channels.set(`${serviceId}/${channel.id()}`, {
-          serviceId,
-          channelId: channel.id(),
-          ...(channelAddress(channel) !== undefined ? { address: channelAddress(channel)! } : {}),
+        drafts.set(data.key, {
+          ...data,
+          senders: new Set(data.senders),
+          channels: new Map(data.channels.map((c) => [`${c.serviceId}/${c.channelId}`, c])),
         });
+        continue;
       }
+      reportConflict(existing, data, diagnostics);
+      // The definition seen from the document that writes it down wins over a referencing
+      // document's view (which may carry, say, that document's schema format).
+      if (data.location.file === model.service.file && existing.location.file !== existing.definedByFile) {
+        const { senders, channels, ...fields } = data;
+        Object.assign(existing, fields);
+      }
+      for (const s of data.senders) existing.senders.add(s);
+      for (const c of data.channels) existing.channels.set(`${c.serviceId}/${c.channelId}`, c);
     }
-
-    const operations: Operation[] = [];
-    for (const operation of doc.operations().all()) {
-      const model = operationModel(loaded, operation, serviceId, eventOf, channelKeys);
-      operations.push(model);
-      if (model.action === 'send') for (const key of model.messages) drafts.get(key)?.senders.add(serviceId);
-    }
-
-    const servers: Server[] = doc.servers().all().map((server) => {
-      const json = server.json() as Record<string, unknown>;
-      return {
-        id: server.id(),
-        host: str(json.host) ?? server.url(),
-        protocol: server.protocol(),
-        ...(server.protocolVersion() ? { protocolVersion: server.protocolVersion()! } : {}),
-        ...(str(json.pathname) ? { pathname: str(json.pathname)! } : {}),
-        ...(server.description() ? { description: server.description()! } : {}),
-        security: securityNames(json.security),
-        location: at(server.meta().pointer),
-      };
-    });
-
-    services.push({
-      id: serviceId,
-      title: info.title(),
-      version: info.version(),
-      ...(info.description() ? { description: info.description()! } : {}),
-      asyncapiVersion: loaded.asyncapiVersion,
-      file: loaded.entry.displayPath,
-      location,
-      servers: servers.sort(byKey((s) => s.id)),
-      channels: channels.sort(byKey((c) => c.id)),
-      operations: operations.sort(byKey((o) => o.id)),
-      security: [...new Set(servers.flatMap((s) => s.security))].sort(),
-    });
   }
-
   // The document that writes a message down owns it; a document that only references it does not.
   const serviceByFile = new Map(services.map((s) => [s.file, s.id]));
   const events = finishEvents(drafts, serviceByFile, diagnostics);
@@ -207,6 +264,7 @@ function messageDraft(
     payloadLocation: loaded.locate([...segments, 'payload']),
     ...(headers !== undefined ? { headersLocation: loaded.locate([...segments, 'headers']) } : {}),
     definedBy: serviceId,
+    definedByFile: loaded.entry.displayPath,
     senders: new Set(),
     channels: new Map(),
     identity: '',
@@ -402,7 +460,7 @@ function finishEvents(
           codeName = `${codeName}_${n}`;
         }
         usedNames.set(codeName, draft.key);
-        const { definedBy, senders, channels, identity: _identity, ...rest } = draft;
+        const { definedBy, definedByFile: _file, senders, channels, identity: _identity, ...rest } = draft;
         const owner = serviceByFile.get(rest.location.file) ?? [...senders].sort()[0] ?? definedBy;
         return {
           ...rest,

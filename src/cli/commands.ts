@@ -194,3 +194,19 @@ export async function schemaDiffCommand(
     throw error;
   }
 }
+
+export async function docsCommand(args: { specs: string[]; out: string; title?: string; format: OutputFormat }, io: Io): Promise<number> {
+  const workspace = await openWorkspace(args.specs);
+  if (!workspace.ok) {
+    reportDiagnostics(io, args.format, workspace.diagnostics);
+    return EXIT.problems;
+  }
+  const { emitDocs } = await import('../docs/index.js');
+  const { diffOutput, writeOutput } = await import('../generate/output.js');
+  const files = emitDocs(workspace.catalog, args.title ? { title: args.title } : {});
+  const diff = diffOutput(args.out, files);
+  writeOutput(args.out, files, diff);
+  if (args.format === 'json') io.out(JSON.stringify({ out: args.out, files: files.length }, null, 2));
+  else io.err(`wrote ${files.length} files to ${args.out} (open ${path.join(args.out, 'index.html')})`);
+  return EXIT.ok;
+}

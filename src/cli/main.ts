@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
-import { catalogCommand, checkCommand, generateCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
+import { catalogCommand, checkCommand, docsCommand, generateCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -87,6 +87,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             },
             io,
           ),
+        )(),
+    )
+    .command(
+      'docs [paths..]',
+      'Write only the HTML contract docs (also part of generate, in <out>/docs)',
+      (y) =>
+        specOptions(y)
+          .option('out', { type: 'string', describe: 'output folder (default <generate out>/docs)' })
+          .option('title', { type: 'string', describe: 'site title' }),
+      (args) =>
+        run((config) =>
+          docsCommand({ specs: specPaths(args, config), out: args.out ?? `${config.out}/docs`, ...(args.title ? { title: args.title } : {}), format: args.format }, io),
         )(),
     )
     .command(

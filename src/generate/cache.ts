@@ -3,42 +3,17 @@
  * fragment) and what it wrote, each with a content hash, keyed by the tool's own build.
  * The next run hashes the same files (plus any new spec file) and, when nothing differs,
  * stops before loading the AsyncAPI parser — which alone costs about a second to import.
- * The record lives in node_modules/.cache, never in the repository.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readCache, sha256 as hash, toolFingerprint as tool, writeCache } from '../cache.js';
 import { listOutputFiles } from './output.js';
 
 interface CacheRecord {
   key: string;
   inputs: string[];
   outputs: Record<string, string>;
-}
-
-const hash = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-
-const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-let toolFingerprint: string | undefined;
-/** Hash of the generator's own compiled code and templates: a rebuilt tool invalidates every cache. */
-function tool(): string {
-  if (toolFingerprint) return toolFingerprint;
-  const h = createHash('sha256');
-  const walk = (dir: string) => {
-    if (!existsSync(dir)) return;
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (/\.(js|hbs|css|json)$/.test(entry.name)) h.update(full).update(readFileSync(full));
-    }
-  };
-  walk(path.join(packageRoot, 'dist'));
-  walk(path.join(packageRoot, 'templates'));
-  h.update(readFileSync(path.join(packageRoot, 'package.json')));
-  toolFingerprint = h.digest('hex');
-  return toolFingerprint;
 }
 
 function specFilesUnder(paths: readonly string[]): string[] {
@@ -68,18 +43,12 @@ function inputKey(settingsKey: string, files: readonly string[]): string {
   return h.digest('hex');
 }
 
-function cacheFile(outDir: string): string {
-  return path.join(packageRoot, 'node_modules', '.cache', 'event-contracts', `generate-${hash(path.resolve(outDir)).slice(0, 16)}.json`);
-}
+const cacheKey = (outDir: string) => hash(path.resolve(outDir)).slice(0, 16);
 
 /** True when the last run read exactly these inputs and its outputs are still on disk, unedited. */
 export function isUpToDate(outDir: string, specs: readonly string[], settingsKey: string): boolean {
-  let record: CacheRecord;
-  try {
-    record = JSON.parse(readFileSync(cacheFile(outDir), 'utf8')) as CacheRecord;
-  } catch {
-    return false;
-  }
+  const record = readCache<CacheRecord>('generate', cacheKey(outDir));
+  if (!record) return false;
   const inputs = [...record.inputs, ...specFilesUnder(specs)];
   if (inputKey(settingsKey, inputs) !== record.key) return false;
   const present = listOutputFiles(outDir);
@@ -104,10 +73,5 @@ export function recordRun(
     inputs: all,
     outputs: Object.fromEntries(outputs.map((f) => [f.path, hash(f.content)])),
   };
-  try {
-    mkdirSync(path.dirname(cacheFile(outDir)), { recursive: true });
-    writeFileSync(cacheFile(outDir), JSON.stringify(record));
-  } catch {
-    // A read-only node_modules only costs the fast path.
-  }
+  writeCache('generate', cacheKey(outDir), record);
 }

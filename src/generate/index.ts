@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { emitDocs } from '../docs/index.js';
 import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
@@ -102,6 +103,7 @@ export async function emitAll(
     emitTsconfig(),
     emitPackageJson(settings),
     emitReadme(catalog, settings),
+    ...emitDocs(catalog, { title: `${settings.name} contracts` }).map((f) => ({ path: `docs/${f.path}`, content: f.content })),
   ];
   return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics] };
 }

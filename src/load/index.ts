@@ -105,15 +105,34 @@ function isAsyncApiValue(value: unknown): boolean {
   return isObject(value) && typeof value.asyncapi === 'string';
 }
 
-/** Loads every AsyncAPI document under the given paths; all problems are collected, none thrown. */
-export async function loadWorkspace(paths: readonly string[], sources = new SourceSet()): Promise<LoadResult> {
+export interface PreparedEntry {
+  entry: SourceFile;
+  /** The entry and every file it reaches, in path order. */
+  files: SourceFile[];
+  /** False when the entry or a file it references is broken: nothing to parse. */
+  ok: boolean;
+}
+
+export interface PreparedWorkspace {
+  entries: PreparedEntry[];
+  sources: SourceSet;
+  diagnostics: Diagnostic[];
+  locateBelow(location: SourceLocation, pointer: string): SourceLocation;
+}
+
+/**
+ * Everything before the AsyncAPI parser: discovery, our own parse of every file, and the
+ * `$ref` scan. Cheap, and enough to know each document's inputs (for caching).
+ */
+export function prepareWorkspace(paths: readonly string[], sources = new SourceSet()): PreparedWorkspace {
   const discovery = discoverSpecs(paths, sources);
   const diagnostics: Diagnostic[] = [...discovery.diagnostics];
-  const documents: LoadedDocument[] = [];
+  const entries: PreparedEntry[] = [];
   for (const absPath of discovery.entries) {
     const entry = sources.get(absPath);
     if (entry.value === undefined) {
       diagnostics.push(...entry.diagnostics);
+      entries.push({ entry, files: [entry], ok: false });
       continue;
     }
     const scan = scanRefs(sources, entry);
@@ -121,28 +140,48 @@ export async function loadWorkspace(paths: readonly string[], sources = new Sour
     for (const f of brokenFiles) diagnostics.push(...f.diagnostics);
     diagnostics.push(...scan.diagnostics);
     // The parser would stumble on the same problems with worse locations (or try the network).
-    if (scan.diagnostics.length > 0 || brokenFiles.length > 0) continue;
-    const parsed = await parseAsyncApi(absPath, entry.text, sources);
-    diagnostics.push(...parsed.diagnostics);
-    if (!parsed.document) continue;
-    documents.push({
-      entry,
-      files: scan.files,
-      asyncapiVersion: parsed.document.version(),
-      document: parsed.document,
-      locate: (segments) => originOf(sources, entry, segments),
-    });
+    entries.push({ entry, files: scan.files, ok: scan.diagnostics.length === 0 && brokenFiles.length === 0 });
   }
   const locateBelow = (location: SourceLocation, pointer: string): SourceLocation => {
     const file = sources.all().find((f) => f.displayPath === location.file);
     if (!file || location.pointer === undefined) return location;
     return originFrom(sources, file, decodePointer(location.pointer), decodePointer(pointer));
   };
-  return { documents, locateBelow, files: sources.all(), diagnostics: dedupe(diagnostics) };
+  return { entries, sources, diagnostics, locateBelow };
+}
+
+/** Runs one prepared document through the AsyncAPI parser. */
+export async function parseEntry(prepared: PreparedEntry, sources: SourceSet): Promise<{ document?: LoadedDocument; diagnostics: Diagnostic[] }> {
+  const { entry } = prepared;
+  const parsed = await parseAsyncApi(entry.absPath, entry.text, sources);
+  if (!parsed.document) return { diagnostics: parsed.diagnostics };
+  return {
+    diagnostics: parsed.diagnostics,
+    document: {
+      entry,
+      files: prepared.files,
+      asyncapiVersion: parsed.document.version(),
+      document: parsed.document,
+      locate: (segments) => originOf(sources, entry, segments),
+    },
+  };
+}
+
+/** Loads every AsyncAPI document under the given paths; all problems are collected, none thrown. */
+export async function loadWorkspace(paths: readonly string[], sources = new SourceSet()): Promise<LoadResult> {
+  const prepared = prepareWorkspace(paths, sources);
+  const diagnostics = [...prepared.diagnostics];
+  const documents: LoadedDocument[] = [];
+  for (const entry of prepared.entries.filter((e) => e.ok)) {
+    const parsed = await parseEntry(entry, sources);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.document) documents.push(parsed.document);
+  }
+  return { documents, locateBelow: prepared.locateBelow, files: sources.all(), diagnostics: dedupe(diagnostics) };
 }
 
 /** A fragment shared by several documents reports its problem once. */
-function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+export function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics.filter((d) => {
     const key = `${d.code}|${d.location?.file}|${d.location?.line}|${d.location?.column}|${d.message}`;

@@ -86,18 +86,19 @@ export function scanRefs(sources: SourceSet, entry: SourceFile): RefScan {
     if (!isObject(node)) return;
     const ref = node.$ref;
     if (typeof ref === 'string') {
-      const where = file.locate(encodePointer([...segments, '$ref']));
+      // Locating costs a positioned parse of the file: only for references that need a diagnostic.
+      const where = () => file.locate(encodePointer([...segments, '$ref']));
       const resolved = resolveRef(sources, file, ref);
       if (resolved.kind === 'remote') {
         diagnostics.push({
           code: 'REMOTE_REF',
           severity: 'error',
           message: `remote $ref "${resolved.url}" cannot be used: contracts are built offline and reproducibly`,
-          location: where,
+          location: where(),
           hint: 'copy the referenced schema into the workspace and reference it by a relative path',
         });
       } else if (resolved.kind === 'broken') {
-        diagnostics.push({ code: 'UNRESOLVED_REF', severity: 'error', message: resolved.reason, location: where });
+        diagnostics.push({ code: 'UNRESOLVED_REF', severity: 'error', message: resolved.reason, location: where() });
       } else {
         reached.set(resolved.file.absPath, resolved.file);
         const key = `${resolved.file.absPath}#${resolved.pointer}`;

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { readCache, sha256, writeCache } from '../cache.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 
 export interface SourceFile {
@@ -57,39 +58,67 @@ export function readSourceFile(absPath: string): SourceFile {
   return parseSourceText(absPath, text, shown);
 }
 
+/**
+ * Parsing YAML with positions costs ~2 ms per KB: a workspace of large documents spends
+ * seconds there. The plain value of a file is therefore cached by the file's content,
+ * and the positioned parse is only redone when a location is asked for.
+ */
 export function parseSourceText(absPath: string, text: string, shown = displayPath(absPath)): SourceFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
-  const at = (offset: number): SourceLocation => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file: shown, line, column: col };
+  let parsed: { doc: Document; at: (offset: number) => SourceLocation } | undefined;
+  const positioned = () => {
+    if (!parsed) {
+      const lineCounter = new LineCounter();
+      const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+      parsed = {
+        doc,
+        at: (offset: number): SourceLocation => {
+          const { line, col } = lineCounter.linePos(offset);
+          return { file: shown, line, column: col };
+        },
+      };
+    }
+    return parsed;
   };
+  const key = sha256(text);
+  let value = readCache<{ value: unknown }>('values', key)?.value;
   const diagnostics: Diagnostic[] = [];
-  for (const error of doc.errors) {
-    diagnostics.push({
-      code: 'SYNTAX',
-      severity: 'error',
-      message: firstLine(error.message),
-      location: at(error.pos[0]),
-    });
-  }
-  let value: unknown;
-  if (diagnostics.length === 0) {
-    try {
-      value = doc.toJS({ maxAliasCount: 100 });
-    } catch (error) {
-      diagnostics.push({ code: 'SYNTAX', severity: 'error', message: (error as Error).message, location: at(0) });
+  if (value === undefined) {
+    const { doc, at } = positioned();
+    for (const error of doc.errors) {
+      diagnostics.push({ code: 'SYNTAX', severity: 'error', message: firstLine(error.message), location: at(error.pos[0]) });
+    }
+    if (diagnostics.length === 0) {
+      try {
+        value = doc.toJS({ maxAliasCount: 100 });
+        // Only well-formed files are cached: a broken one is parsed again to locate its errors.
+        if (value !== undefined) writeCache('values', key, { value });
+      } catch (error) {
+        diagnostics.push({ code: 'SYNTAX', severity: 'error', message: (error as Error).message, location: at(0) });
+      }
     }
   }
-  if (value !== undefined) diagnostics.push(...forbiddenKeys(doc, at));
+  if (value !== undefined && hasForbiddenKey(value)) {
+    const { doc, at } = positioned();
+    diagnostics.push(...forbiddenKeys(doc, at));
+  }
   return {
     absPath,
     displayPath: shown,
     text,
     value: diagnostics.length === 0 ? value : undefined,
     diagnostics,
-    locate: (pointer) => locateInDocument(doc, decodePointer(pointer), at, pointer),
+    locate: (pointer) => {
+      const { doc, at } = positioned();
+      return locateInDocument(doc, decodePointer(pointer), at, pointer);
+    },
   };
+}
+
+function hasForbiddenKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(hasForbiddenKey);
+  if (typeof value !== 'object' || value === null) return false;
+  if (Object.hasOwn(value, '__proto__')) return true;
+  return Object.values(value).some(hasForbiddenKey);
 }
 
 function brokenFile(absPath: string, shown: string, text: string, diagnostic: Diagnostic): SourceFile {

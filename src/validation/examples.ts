@@ -4,6 +4,8 @@
  */
 import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { readCache, sha256, toolFingerprint, writeCache } from '../cache.js';
+import { stableStringify } from '../catalog/schema.js';
 import { compileEvent, partsOf } from './event-validators.js';
 
 /** Finds the position of a pointer inside a file the workspace read (by the path it shows users). */
@@ -12,7 +14,18 @@ export type Locator = (file: string, pointer: string) => SourceLocation | undefi
 /** Also reports schemas that do not compile (and keywords the validator cannot check). */
 export function checkExamples(catalog: Catalog, locate: Locator = () => undefined): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
-  for (const type of catalog.events) for (const event of type.versions) diagnostics.push(...checkEvent(event, locate));
+  for (const type of catalog.events) {
+    for (const event of type.versions) {
+      // Compiling a schema costs milliseconds; the verdict on unchanged examples is cached.
+      const key = sha256([toolFingerprint(), stableStringify(event)].join('\0'));
+      let found = readCache<Diagnostic[]>('examples', key);
+      if (!found) {
+        found = checkEvent(event, locate);
+        writeCache('examples', key, found);
+      }
+      diagnostics.push(...found);
+    }
+  }
   return diagnostics;
 }
 
