@@ -90,6 +90,14 @@ function errorText(err: unknown): string {
   return String(err);
 }
 
+interface Prepared<T> {
+  id: string;
+  subject: string;
+  encoded: EncodedEvent;
+  value: T;
+  time: string;
+}
+
 interface Route {
   handler: EventHandler;
   versions: VersionResolver<unknown>;
@@ -154,14 +162,26 @@ class BusImpl implements EventBus {
     data: T,
     options: PublishOptions | RequestOptions | undefined,
     extra?: { causationId?: string; correlationId?: string; subject?: string },
-  ): Promise<{ id: string; subject: string; encoded: EncodedEvent; value: T; time: string }> {
+  ): Promise<Prepared<T>> {
+    const p = this.prepareSync(event, data, options, extra);
+    if (this.compressAbove !== undefined) p.encoded = await compress(p.encoded, this.compressAbove);
+    return p;
+  }
+
+  /** Synchronous part of prepare(): without compression, publish awaits nothing before the transport. */
+  private prepareSync<T>(
+    event: EventDescriptor<T>,
+    data: T,
+    options: PublishOptions | RequestOptions | undefined,
+    extra?: { causationId?: string; correlationId?: string; subject?: string },
+  ): Prepared<T> {
     const id = options?.id ?? this.newId();
     const result = event.validate(data);
     if (!result.ok) throw new EventValidationError(id, event.type, event.version, result.errors);
     // Replies travel to the requester's inbox, so their channel address is not filled in.
     const subject = extra?.subject ?? addressOf(event).fill(options?.params);
-    const time = ((options as PublishOptions | undefined)?.timestamp ?? new Date()).toISOString();
     const po = options as PublishOptions | undefined;
+    const time = (po?.timestamp ?? new Date()).toISOString();
     const encoded = encodeFields(
       {
         id,
@@ -178,7 +198,7 @@ class BusImpl implements EventBus {
       },
       this.mode,
     );
-    return { id, subject, encoded: this.compressAbove === undefined ? encoded : await compress(encoded, this.compressAbove), value: result.value, time };
+    return { id, subject, encoded, value: result.value, time };
   }
 
   private checkSize(id: string, m: OutboundMessage): void {
@@ -190,7 +210,18 @@ class BusImpl implements EventBus {
 
   async publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions, extra?: { causationId?: string; correlationId?: string }): Promise<PublishReceipt> {
     this.assertOpen();
-    const p = await this.prepare(event, data, options, extra);
+    const p = this.compressAbove === undefined ? this.prepareSync(event, data, options, extra) : await this.prepare(event, data, options, extra);
+    return this.sendPrepared(event, p, options, extra);
+  }
+
+  private async sendPrepared<T>(event: EventDescriptor<T>, p: Prepared<T>, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
+    if (!this.publishOnion && options?.transient !== true) {
+      // Hot path: no middleware, durable publish; one await, one receipt object.
+      const msg: OutboundMessage = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
+      this.checkSize(p.id, msg);
+      const r = await this.transport.publish(msg);
+      return { id: p.id, subject: p.subject, stream: r.stream, sequence: r.sequence, duplicate: r.duplicate };
+    }
     const transient = options?.transient === true;
     const msg: OutboundMessage = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
     const send = async (): Promise<PublishReceipt> => {
@@ -236,8 +267,7 @@ class BusImpl implements EventBus {
       prepared.map(async (p, i) => {
         const it = items[i]!;
         try {
-          // Re-enter publish with the prepared id so middleware sees every item.
-          receipts[i] = await this.publish(it.event, it.data, { ...it.options, id: p.id, timestamp: new Date(p.time) });
+          receipts[i] = await this.sendPrepared(it.event, p, it.options, undefined);
         } catch (error) {
           failures.push({ index: i, error });
         }
@@ -366,19 +396,8 @@ class BusImpl implements EventBus {
     return sub;
   }
 
-  handlerContext(group: string, env: Envelope, deliveryCount: number, headers: InboundMessage['headers'], params: Record<string, string>): HandlerContext {
-    const bus = this;
-    return {
-      group,
-      subject: env.subject,
-      params,
-      deliveryCount,
-      headers,
-      signal: this.closeController.signal,
-      publish(event, data, options) {
-        return bus.publish(event, data, options, { causationId: env.id, correlationId: env.correlationId ?? env.id });
-      },
-    };
+  handlerContext(group: string, env: Envelope, deliveryCount: number | (() => number), headers: InboundMessage['headers'], params: Record<string, string> | (() => Record<string, string>)): HandlerContext {
+    return new Context(this, group, env, deliveryCount, headers, params);
   }
 
   get signal(): AbortSignal {
@@ -410,6 +429,40 @@ class BusImpl implements EventBus {
       })();
     }
     return this.closing;
+  }
+}
+
+/** Per-event handler context; a class with lazy fields because one is made per event. */
+class Context implements HandlerContext {
+  private p: Record<string, string> | (() => Record<string, string>);
+  private n: number | (() => number);
+  constructor(
+    private readonly bus: BusImpl,
+    readonly group: string,
+    private readonly env: Envelope,
+    deliveryCount: number | (() => number),
+    readonly headers: InboundMessage['headers'],
+    params: Record<string, string> | (() => Record<string, string>),
+  ) {
+    this.p = params;
+    this.n = deliveryCount;
+  }
+  get subject(): string {
+    return this.env.subject;
+  }
+  get params(): Readonly<Record<string, string>> {
+    if (typeof this.p === 'function') this.p = this.p();
+    return this.p;
+  }
+  get deliveryCount(): number {
+    if (typeof this.n === 'function') this.n = this.n();
+    return this.n;
+  }
+  get signal(): AbortSignal {
+    return this.bus.signal;
+  }
+  publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions): Promise<PublishReceipt> {
+    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id });
   }
 }
 
@@ -583,7 +636,7 @@ class Consumer implements Subscription {
       this.bus.notify({ kind: 'retry', group: this.group, id: env.id, type: env.type, deliveryCount: d.deliveryCount, delayMs: 0, error: err });
       return;
     }
-    const ctx = this.bus.handlerContext(this.group, env, d.deliveryCount, d.headers, this.params(route, env.subject));
+    const ctx = this.bus.handlerContext(this.group, env, () => d.deliveryCount, d.headers, () => this.params(route, env.subject));
     const onion = this.bus.handleMiddleware;
     let error: unknown;
     let failed = false;

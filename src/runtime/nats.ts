@@ -18,6 +18,7 @@ import {
   StorageType,
   jetstream,
   jetstreamManager,
+  type Consumer,
   type ConsumerConfig,
   type JetStreamClient,
   type JetStreamManager,
@@ -353,9 +354,9 @@ class PullLoop {
     private readonly group: string,
     private readonly expiresMs: number,
   ) {
-    // Pull again once half the budget is free: big enough batches to amortise the round
+    // Pull again once a quarter of the budget is free: big enough batches to amortise the round
     // trip, small enough that a second pull overlaps the first (no idle gap between them).
-    this.lowWater = Math.max(1, Math.floor(budget / 2));
+    this.lowWater = Math.max(1, Math.floor(budget / 4));
   }
 
   start(): void {
@@ -405,11 +406,13 @@ class PullLoop {
   }
 
   private errorsInARow = 0;
+  private consumer: Promise<Consumer> | undefined;
 
   private async pull(n: number): Promise<void> {
     let received = 0;
     try {
-      const c = await this.t.js.consumers.get(this.stream, this.durable);
+      // consumers.get() is an info round trip: once, and again only after an error.
+      const c = await (this.consumer ??= this.t.js.consumers.get(this.stream, this.durable));
       // Callback mode: messages reach the bus synchronously in socket order, so several
       // overlapping pulls still hand out messages in stream order (per-key ordering).
       const msgs = await c.fetch({
@@ -432,6 +435,7 @@ class PullLoop {
       if (ended instanceof Error) throw ended;
       this.errorsInARow = 0;
     } catch {
+      this.consumer = undefined;
       if (!this.stopped && !this.t.isClosed) {
         this.t.stats.consumeErrors++;
         this.errorsInARow++;
@@ -444,39 +448,21 @@ class PullLoop {
   }
 
   private wrap(m: JsMsg): Delivery {
-    let settled = false;
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      this.released();
-      return true;
-    };
-    return {
-      subject: m.subject,
-      headers: new NatsHeaders(m.headers),
-      body: m.data,
-      // Lazy: parsing the ack subject costs, and only retries and contexts need it.
-      get deliveryCount() {
-        return m.info.deliveryCount;
-      },
-      ack: async () => {
-        if (settle()) m.ack();
-      },
-      retry: async (delayMs: number) => {
-        // While our pull request may still be open on the server, an immediate nak would
-        // come straight back to this stopping instance; delay it past the pull's expiry.
-        const d = this.stopped && !this.finished ? Math.max(delayMs, this.expiresMs + 100) : delayMs;
-        if (settle()) m.nak(d > 0 ? d : undefined);
-      },
-      deadLetter: async (info: DeadLetterInfo) => {
-        if (settled) return;
-        await this.t.deadLetterFor(m, info, this.stream, this.durable);
-        if (settle()) m.term(`${info.reason}: ${info.detail}`.slice(0, 256));
-      },
-      working: () => {
-        if (!settled) m.working();
-      },
-    };
+    return new NatsDelivery(m, this);
+  }
+
+  /** Called by NatsDelivery once it is settled. */
+  settled(): void {
+    this.released();
+  }
+
+  /** Delay for an immediate nak: past our open pulls while stopping (see stop()). */
+  nakDelay(delayMs: number): number {
+    return this.stopped && !this.finished ? Math.max(delayMs, this.expiresMs + 100) : delayMs;
+  }
+
+  deadLetter(m: JsMsg, info: DeadLetterInfo): Promise<void> {
+    return this.t.deadLetterFor(m, info, this.stream, this.durable);
   }
 
   /**
@@ -494,6 +480,60 @@ class PullLoop {
 
   toString(): string {
     return `${this.stream}/${this.durable} (${this.group})`;
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** One pulled message. A class, not closures: this object is made for every message. */
+class NatsDelivery implements Delivery {
+  readonly subject: string;
+  readonly headers: HeaderReader;
+  readonly body: Uint8Array;
+  private done = false;
+
+  constructor(
+    private readonly m: JsMsg,
+    private readonly loop: PullLoop,
+  ) {
+    this.subject = m.subject;
+    this.headers = new NatsHeaders(m.headers);
+    this.body = m.data;
+  }
+
+  /** Lazy: parsing the ack subject costs, and only retries and contexts need it. */
+  get deliveryCount(): number {
+    return this.m.info.deliveryCount;
+  }
+
+  private settle(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.loop.settled();
+    return true;
+  }
+
+  ack(): Promise<void> {
+    if (this.settle()) this.m.ack();
+    return RESOLVED;
+  }
+
+  retry(delayMs: number): Promise<void> {
+    // While our pull request may still be open on the server, an immediate nak would come
+    // straight back to this stopping instance; nakDelay() pushes it past the pull's expiry.
+    const d = this.loop.nakDelay(delayMs);
+    if (this.settle()) this.m.nak(d > 0 ? d : undefined);
+    return RESOLVED;
+  }
+
+  async deadLetter(info: DeadLetterInfo): Promise<void> {
+    if (this.done) return;
+    await this.loop.deadLetter(this.m, info);
+    if (this.settle()) this.m.term(`${info.reason}: ${info.detail}`.slice(0, 256));
+  }
+
+  working(): void {
+    if (!this.done) this.m.working();
   }
 }
 
