@@ -56,6 +56,18 @@ export function backoffDelay(b: BackoffOptions, attempt: number, random: () => n
   return Math.round(base * (1 - j) + random() * base * j);
 }
 
+let lastMs = 0;
+let lastIso = '';
+/** ISO time of now, formatted once per millisecond (publishers send many per ms). */
+function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 type PublishFn = (ctx: PublishMiddlewareContext, send: () => Promise<PublishReceipt>) => Promise<PublishReceipt>;
 type HandleFn = (ctx: HandleMiddlewareContext, run: () => Promise<void>) => Promise<void>;
 
@@ -181,7 +193,7 @@ class BusImpl implements EventBus {
     // Replies travel to the requester's inbox, so their channel address is not filled in.
     const subject = extra?.subject ?? addressOf(event).fill(options?.params);
     const po = options as PublishOptions | undefined;
-    const time = (po?.timestamp ?? new Date()).toISOString();
+    const time = po?.timestamp ? po.timestamp.toISOString() : nowIso();
     const encoded = encodeFields(
       {
         id,
