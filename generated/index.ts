@@ -8,3 +8,4 @@ export * from './clients/payments-service.js';
 export * from './clients/platform-service.js';
 export * from './clients/users-service.js';
 export * from './clients/catalog.js';
+export * from './provisioning.js';

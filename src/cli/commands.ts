@@ -210,3 +210,39 @@ export async function docsCommand(args: { specs: string[]; out: string; title?: 
   else io.err(`wrote ${files.length} files to ${args.out} (open ${path.join(args.out, 'index.html')})`);
   return EXIT.ok;
 }
+
+export async function provisionCommand(
+  args: { specs: string[]; broker: string; server: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat },
+  io: Io,
+): Promise<number> {
+  if (args.broker !== 'nats') {
+    io.err(`event-contracts: provision ${args.broker}: only "nats" is provisioned from the contract so far`);
+    return EXIT.usage;
+  }
+  const workspace = await openWorkspace(args.specs);
+  const { natsPlan } = await import('../provision/nats-plan.js');
+  const { plan, diagnostics } = natsPlan(workspace.catalog, args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {});
+  const problems = [...workspace.diagnostics, ...diagnostics];
+  if (problems.some((d) => d.severity === 'error')) {
+    reportDiagnostics(io, args.format, problems);
+    return EXIT.problems;
+  }
+  if (args.dryRun) {
+    io.out(JSON.stringify(plan, null, 2));
+    return EXIT.ok;
+  }
+  const { provisionNats } = await import('../runtime/index.js');
+  let result;
+  try {
+    result = await provisionNats({ servers: args.server }, plan);
+  } catch (error) {
+    io.err(`event-contracts: provisioning ${args.server} failed: ${(error as Error).message}`);
+    return EXIT.problems;
+  }
+  if (args.format === 'json') io.out(JSON.stringify(result, null, 2));
+  else {
+    for (const s of result.streams) io.err(`stream ${s.name}: ${s.action}`);
+    for (const c of result.consumers) io.err(`consumer ${c.stream}/${c.name}: ${c.action}`);
+  }
+  return EXIT.ok;
+}

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import yargs, { type Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
-import { catalogCommand, checkCommand, docsCommand, generateCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
+import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
@@ -118,6 +118,30 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'Check, then record every new version (and deprecation) in registry.lock.json',
       (y) => specOptions(y),
       (args) => run((config) => releaseCommand({ specs: specPaths(args, config), config, format: args.format }, io))(),
+    )
+    .command(
+      'provision <broker>',
+      'Create or update the streams and durable consumers the contract implies (idempotent)',
+      (y) =>
+        specOptions(y)
+          .positional('broker', { choices: ['nats'] as const, demandOption: true })
+          .option('server', { type: 'string', default: 'nats://127.0.0.1:4222', describe: 'broker URL' })
+          .option('max-replicas', { type: 'number', describe: 'cap stream replicas (a single local server holds 1)' })
+          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
+      (args) =>
+        run((config) =>
+          provisionCommand(
+            {
+              specs: specPaths(args, config),
+              broker: args.broker!,
+              server: args.server,
+              ...(args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {}),
+              dryRun: args.dryRun,
+              format: args.format,
+            },
+            io,
+          ),
+        )(),
     )
     .command(
       'schema-diff <old> <new>',

@@ -9,6 +9,7 @@ import { camelCase, pascalCase } from '../catalog/names.js';
 import { addressParameters, descriptorName, payloadTypeName, primaryAddress } from './events.js';
 import { docComment, type GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
+import { defaultGroup } from '../provision/nats-plan.js';
 
 export const clientClassName = (service: Service) => `${pascalCase(service.id)}Client`;
 export const clientModule = (service: Service) => `clients/${service.id}`;
@@ -106,12 +107,12 @@ function serviceClient(ctx: Context, service: Service): GeneratedFile {
         `  ${name}(handler: (event: ${rt('Envelope')}<${ty(request)}>, ctx: ${rt('HandlerContext')}) => Promise<${ty(reply)}>, options?: ${rt('RespondOptions')}): Promise<${rt('Subscription')}> {`,
       );
       file.line(
-        `    return this.bus.respond(${ev(request)}, ${ev(reply)}, handler, { group: ${JSON.stringify(operation.consumerGroup ?? `${service.id}.${operation.id}`)}, ...options });`,
+        `    return this.bus.respond(${ev(request)}, ${ev(reply)}, handler, { group: ${JSON.stringify(operation.consumerGroup ?? defaultGroup(service.id, operation.id))}, ...options });`,
       );
       file.line('  }');
     } else {
       const name = methodName(operation.id);
-      const group = operation.consumerGroup ?? `${service.id}.${operation.id}`;
+      const group = operation.consumerGroup ?? defaultGroup(service.id, operation.id);
       const union = [...new Set(messages.map((e) => `${rt('Envelope')}<${ty(e)}>`))].join(' | ');
       const byType = new Map<string, EventVersion[]>();
       for (const e of messages) byType.set(e.type, [...(byType.get(e.type) ?? []), e]);

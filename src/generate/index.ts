@@ -9,6 +9,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { emitDocs } from '../docs/index.js';
 import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
+import { emitProvisioning } from '../emit/provisioning.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
 import { buildRegistry, emitRegistry } from '../emit/registry.js';
@@ -93,19 +94,21 @@ export async function emitAll(
   const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
   const types = await emitTypes(requests);
   const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
+  const provisioning = emitProvisioning(catalog, RUNTIME_MODULE);
   const files: GeneratedFile[] = [
     { path: 'types.ts', content: banner('//') + (types.source.trim() === '' ? 'export {};\n' : '\n' + types.source.trimEnd() + '\n') },
     ...validators.files,
     emitEvents(catalog, RUNTIME_MODULE),
     emitRegistry(buildRegistry(catalog, settings.isReleased)),
     ...emitClients(catalog, RUNTIME_MODULE),
-    emitIndex(catalog, [...catalog.services.map(clientModule), 'clients/catalog']),
+    provisioning.file,
+    emitIndex(catalog, [...catalog.services.map(clientModule), 'clients/catalog', 'provisioning']),
     emitTsconfig(),
     emitPackageJson(settings),
     emitReadme(catalog, settings),
     ...emitDocs(catalog, { title: `${settings.name} contracts` }).map((f) => ({ path: `docs/${f.path}`, content: f.content })),
   ];
-  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics] };
+  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics] };
 }
 
 function typeRequests(event: EventVersion): TypeRequest[] {
