@@ -134,7 +134,21 @@ export async function run() {
       m.ack();
       if (++n === stored) break;
     }
-    keep('jetstream consume raw', rate(stored, performance.now() - t0)); debug('jetstream consume raw', best['jetstream consume raw']);
+    keep('jetstream consume raw', rate(stored, performance.now() - t0));
+
+    // The least a real consumer does: parse the JSON it received, then ack.
+    const parseName = `rawjson${r}`;
+    await jsm.consumers.add(stream, { durable_name: parseName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
+    const pc = await js.consumers.get(stream, parseName);
+    t0 = performance.now();
+    const piter = await pc.consume({ max_messages: 1000 });
+    let pn = 0;
+    for await (const m of piter) {
+      JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8'));
+      m.ack();
+      if (++pn === stored) break;
+    }
+    keep('jetstream consume raw + JSON.parse', rate(stored, performance.now() - t0));
 
     let handled = 0;
     let done;
@@ -157,6 +171,7 @@ export async function run() {
   rows.push({ name: 'ratio core publish sdk/raw', value: ratio('core publish sdk', 'core publish raw'), unit: 'ratio' });
   rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
   rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });
+  rows.push({ name: 'ratio jetstream consume sdk/(raw + JSON.parse)', value: ratio('jetstream consume sdk', 'jetstream consume raw + JSON.parse'), unit: 'ratio' });
 
   await consumer.close();
   await bus.close();
