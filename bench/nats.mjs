@@ -52,132 +52,137 @@ export async function run() {
   const jsm = await jetstreamManager(nc);
   const transport = await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 });
   await provisionNats(transport, { streams: [{ name: stream, subjects: [`${prefix}.js.>`], storage: 'file' }] });
-  const bus = createEventBus({ transport, source: 'bench/producer' });
-  const ev = { type: 'user.created', version: '1.0.0', address: `${prefix}.js.users.{userId}`, parameters: ['userId'], validate };
-  const coreEv = { ...ev, address: `${prefix}.core.users.{userId}` };
-  const params = { userId: 'u1' };
+  let bus;
+  try {
+    bus = createEventBus({ transport, source: 'bench/producer' });
+    const ev = { type: 'user.created', version: '1.0.0', address: `${prefix}.js.users.{userId}`, parameters: ['userId'], validate };
+    const coreEv = { ...ev, address: `${prefix}.core.users.{userId}` };
+    const params = { userId: 'u1' };
 
-  // The exact bytes and headers the SDK puts on the wire, for raw nats.js to send.
-  const sample = await (async () => {
-    const t = new (await import('../dist/runtime/index.js')).MemoryTransport();
-    const b = createEventBus({ transport: t, source: 'bench/producer' });
-    await b.publish(ev, data, { params });
-    const [m] = t.messages('>');
-    await b.close();
-    return m;
-  })();
-  const body = sample.body;
-  const rawHeaders = natsHeaders();
-  for (const k of sample.headers.keys()) rawHeaders.set(k, sample.headers.get(k));
-  const rows = [{ name: 'event body', value: body.byteLength, unit: 'bytes' }];
+    // The exact bytes and headers the SDK puts on the wire, for raw nats.js to send.
+    const sample = await (async () => {
+      const t = new (await import('../dist/runtime/index.js')).MemoryTransport();
+      const b = createEventBus({ transport: t, source: 'bench/producer' });
+      await b.publish(ev, data, { params });
+      const [m] = t.messages('>');
+      await b.close();
+      return m;
+    })();
+    const body = sample.body;
+    const rawHeaders = natsHeaders();
+    for (const k of sample.headers.keys()) rawHeaders.set(k, sample.headers.get(k));
+    const rows = [{ name: 'event body', value: body.byteLength, unit: 'bytes' }];
 
-  const best = {};
-  const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
+    const best = {};
+    const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
 
-  // Core NATS: fire-and-forget, then flush.
-  const coreSink = nc.subscribe(`${prefix}.core.>`); // a subscriber, so the server routes the bytes
-  (async () => {
-    for await (const _ of coreSink);
-  })();
-  for (let r = 0; r < ROUNDS; r++) {
-    let t0 = performance.now();
-    for (let i = 0; i < CORE_N; i++) nc.publish(`${prefix}.core.users.u1`, body, { headers: rawHeaders });
-    await nc.flush();
-    keep('core publish raw', rate(CORE_N, performance.now() - t0)); debug('core publish raw', best['core publish raw']);
+    // Core NATS: fire-and-forget, then flush.
+    const coreSink = nc.subscribe(`${prefix}.core.>`); // a subscriber, so the server routes the bytes
+    (async () => {
+      for await (const _ of coreSink);
+    })();
+    for (let r = 0; r < ROUNDS; r++) {
+      let t0 = performance.now();
+      for (let i = 0; i < CORE_N; i++) nc.publish(`${prefix}.core.users.u1`, body, { headers: rawHeaders });
+      await nc.flush();
+      keep('core publish raw', rate(CORE_N, performance.now() - t0)); debug('core publish raw', best['core publish raw']);
 
-    t0 = performance.now();
-    await windowed(CORE_N, WINDOW, () => bus.publish(coreEv, data, { params, transient: true }));
-    await transport.nc.flush();
-    keep('core publish sdk', rate(CORE_N, performance.now() - t0)); debug('core publish sdk', best['core publish sdk']);
-  }
-  coreSink.unsubscribe();
-
-  // JetStream publish, 1,000 in flight, each awaiting its ack; both dedupe by msg id.
-  let seq = 0;
-  let seqSdk = 0;
-  // Alternate who goes first: the stream (and its dedupe window) grows during the run.
-  const rawPublish = async (r) => {
-    const t0 = performance.now();
-    await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}` }));
-    keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0));
-  };
-  const sdkPublish = async () => {
-    const t0 = performance.now();
-    await windowed(JS_N, WINDOW, () => bus.publish(ev, data, { params }));
-    seqSdk += JS_N;
-    keep('jetstream publish sdk (1000 in flight)', rate(JS_N, performance.now() - t0));
-  };
-  for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
-      await rawPublish(r);
-      await sdkPublish();
-    } else {
-      await sdkPublish();
-      await rawPublish(r);
+      t0 = performance.now();
+      await windowed(CORE_N, WINDOW, () => bus.publish(coreEv, data, { params, transient: true }));
+      await transport.nc.flush();
+      keep('core publish sdk', rate(CORE_N, performance.now() - t0)); debug('core publish sdk', best['core publish sdk']);
     }
-    debug(best);
-  }
-  // Consumers read what the SDK published (unique event ids, as in production), raw and SDK alike.
-  const filter = `${prefix}.js.users.*`;
-  const stored = seqSdk;
+    coreSink.unsubscribe();
 
-  // JetStream pull consume of the whole stream, ack each.
-  const consumer = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 }), source: 'bench/consumer' });
-  for (let r = 0; r < ROUNDS; r++) {
-    const rawName = `raw${r}`;
-    await jsm.consumers.add(stream, { durable_name: rawName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
-    const c = await js.consumers.get(stream, rawName);
-    let t0 = performance.now();
-    const iter = await c.consume({ max_messages: 1000 });
-    let n = 0;
-    for await (const m of iter) {
-      m.ack();
-      if (++n === stored) break;
+    // JetStream publish, 1,000 in flight, each awaiting its ack; both dedupe by msg id.
+    let seq = 0;
+    let seqSdk = 0;
+    // Alternate who goes first: the stream (and its dedupe window) grows during the run.
+    const rawPublish = async (r) => {
+      const t0 = performance.now();
+      await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}` }));
+      keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0));
+    };
+    const sdkPublish = async () => {
+      const t0 = performance.now();
+      await windowed(JS_N, WINDOW, () => bus.publish(ev, data, { params }));
+      seqSdk += JS_N;
+      keep('jetstream publish sdk (1000 in flight)', rate(JS_N, performance.now() - t0));
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      if (r % 2 === 0) {
+        await rawPublish(r);
+        await sdkPublish();
+      } else {
+        await sdkPublish();
+        await rawPublish(r);
+      }
+      debug(best);
     }
-    keep('jetstream consume raw', rate(stored, performance.now() - t0));
+    // Consumers read what the SDK published (unique event ids, as in production), raw and SDK alike.
+    const filter = `${prefix}.js.users.*`;
+    const stored = seqSdk;
 
-    // The least a real consumer does: parse the JSON it received, then ack.
-    const parseName = `rawjson${r}`;
-    await jsm.consumers.add(stream, { durable_name: parseName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
-    const pc = await js.consumers.get(stream, parseName);
-    t0 = performance.now();
-    const piter = await pc.consume({ max_messages: 1000 });
-    let pn = 0;
-    for await (const m of piter) {
-      JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8'));
-      m.ack();
-      if (++pn === stored) break;
+    // JetStream pull consume of the whole stream, ack each.
+    const consumer = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 }), source: 'bench/consumer' });
+    for (let r = 0; r < ROUNDS; r++) {
+      const rawName = `raw${r}`;
+      await jsm.consumers.add(stream, { durable_name: rawName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
+      const c = await js.consumers.get(stream, rawName);
+      let t0 = performance.now();
+      const iter = await c.consume({ max_messages: 1000 });
+      let n = 0;
+      for await (const m of iter) {
+        m.ack();
+        if (++n === stored) break;
+      }
+      keep('jetstream consume raw', rate(stored, performance.now() - t0));
+
+      // The least a real consumer does: parse the JSON it received, then ack.
+      const parseName = `rawjson${r}`;
+      await jsm.consumers.add(stream, { durable_name: parseName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
+      const pc = await js.consumers.get(stream, parseName);
+      t0 = performance.now();
+      const piter = await pc.consume({ max_messages: 1000 });
+      let pn = 0;
+      for await (const m of piter) {
+        JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8'));
+        m.ack();
+        if (++pn === stored) break;
+      }
+      keep('jetstream consume raw + JSON.parse', rate(stored, performance.now() - t0));
+
+      let handled = 0;
+      let done;
+      const finished = new Promise((res) => (done = res));
+      t0 = performance.now();
+      const sub = await consumer.subscribe({
+        group: `sdk${r}`,
+        subjects: [filter],
+        concurrency: 64,
+        maxInFlight: 1000,
+        handlers: [{ type: ev.type, accepts: [ev], handle: async () => void (++handled === stored && done()) }],
+      });
+      await finished;
+      keep('jetstream consume sdk', rate(stored, performance.now() - t0)); debug('jetstream consume sdk', best['jetstream consume sdk']);
+      await sub.close();
     }
-    keep('jetstream consume raw + JSON.parse', rate(stored, performance.now() - t0));
 
-    let handled = 0;
-    let done;
-    const finished = new Promise((res) => (done = res));
-    t0 = performance.now();
-    const sub = await consumer.subscribe({
-      group: `sdk${r}`,
-      subjects: [filter],
-      concurrency: 64,
-      maxInFlight: 1000,
-      handlers: [{ type: ev.type, accepts: [ev], handle: async () => void (++handled === stored && done()) }],
-    });
-    await finished;
-    keep('jetstream consume sdk', rate(stored, performance.now() - t0)); debug('jetstream consume sdk', best['jetstream consume sdk']);
-    await sub.close();
+    for (const [name, value] of Object.entries(best)) rows.push({ name, value, unit: 'msgs/s' });
+    const ratio = (sdk, raw) => Math.round((best[sdk] / best[raw]) * 1000) / 1000;
+    rows.push({ name: 'ratio core publish sdk/raw', value: ratio('core publish sdk', 'core publish raw'), unit: 'ratio' });
+    rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
+    rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });
+    rows.push({ name: 'ratio jetstream consume sdk/(raw + JSON.parse)', value: ratio('jetstream consume sdk', 'jetstream consume raw + JSON.parse'), unit: 'ratio' });
+
+    await consumer.close();
+    return rows;
+  } finally {
+    // Whatever happened, leave nothing behind on the shared server.
+    await bus?.close().catch(() => undefined);
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await nc.close();
   }
-
-  for (const [name, value] of Object.entries(best)) rows.push({ name, value, unit: 'msgs/s' });
-  const ratio = (sdk, raw) => Math.round((best[sdk] / best[raw]) * 1000) / 1000;
-  rows.push({ name: 'ratio core publish sdk/raw', value: ratio('core publish sdk', 'core publish raw'), unit: 'ratio' });
-  rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
-  rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });
-  rows.push({ name: 'ratio jetstream consume sdk/(raw + JSON.parse)', value: ratio('jetstream consume sdk', 'jetstream consume raw + JSON.parse'), unit: 'ratio' });
-
-  await consumer.close();
-  await bus.close();
-  await jsm.streams.delete(stream);
-  await nc.close();
-  return rows;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
