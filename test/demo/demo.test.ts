@@ -1,0 +1,18 @@
+/** `npm run demo` runs end to end over the local NATS: events flow both ways and request/reply answers. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const exec = promisify(execFile);
+
+describe('demo', () => {
+  it('exchanges events and a request/reply between the generated clients', async () => {
+    const { stdout } = await exec(path.resolve('node_modules/.bin/tsx'), ['test/demo/demo.ts'], { timeout: 60_000 });
+    expect(stdout).toMatch(/^notifications welcome e-mail to ada@example\.com/m);
+    expect(stdout).toMatch(/^users +refused an invalid user\.created: .*\/eventId must match format "uuid"/m);
+    expect(stdout).toMatch(/^notifications platform health: up \(reply system\.health\.status@1\.0\.0, correlation [0-9a-f-]{36}\)/m);
+    expect(stdout).toMatch(/^payments +cancelled the open transaction/m);
+    expect(stdout).toMatch(/^demo +done$/m);
+  }, 90_000);
+});

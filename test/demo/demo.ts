@@ -1,0 +1,127 @@
+/**
+ * `npm run demo`: the workspace's services talking over the local NATS through the
+ * generated clients — the code a service team writes.
+ *
+ *   users          publishes user.created@2.0.0 and user.deleted@1.0.0
+ *   notifications  handles user.created (durable group notifications-welcome) and asks
+ *                  the platform for its health (request/reply)
+ *   payments       handles user.deleted and cancels the user's open transaction
+ *   platform       answers system.health.check with system.health.status
+ */
+import { randomUUID } from 'node:crypto';
+import { createEventBus, NatsTransport, provisionNats, type EventBus } from 'event-contracts/runtime';
+import {
+  NotificationsServiceClient,
+  PaymentsServiceClient,
+  PlatformServiceClient,
+  TransactionCancelledV1Event,
+  UsersServiceClient,
+  natsProvisioning,
+} from '../../generated/index.js';
+
+const server = process.env.NATS_URL ?? '127.0.0.1:4222';
+const log = (who: string, text: string) => console.log(`${who.padEnd(13)} ${text}`);
+
+async function bus(source: string): Promise<EventBus> {
+  return createEventBus({ transport: await NatsTransport.connect({ connect: { servers: server } }), source });
+}
+
+async function main(): Promise<void> {
+  // Streams and durable consumers come from the contract; a single local server holds one replica.
+  const provisioning = { ...natsProvisioning, streams: natsProvisioning.streams?.map((s) => ({ ...s, replicas: 1 })) };
+  const provisioned = await provisionNats({ servers: server }, provisioning);
+  log('provision', provisioned.streams.map((s) => `${s.name} ${s.action}`).join(', '));
+
+  const [usersBus, notificationsBus, paymentsBus, platformBus] = await Promise.all(['users-service', 'notifications-service', 'payments-service', 'platform-service'].map(bus));
+  const users = new UsersServiceClient(usersBus!);
+  const notifications = new NotificationsServiceClient(notificationsBus!);
+  const payments = new PaymentsServiceClient(paymentsBus!);
+  const platform = new PlatformServiceClient(platformBus!);
+
+  const userId = randomUUID();
+  const accountId = `acc_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
+  let welcomed = false;
+  let cancelled = false;
+
+  await notifications.onUserCreated(async (event) => {
+    if (event.data.userId !== userId) return; // events of earlier runs are acknowledged and skipped
+    welcomed = true;
+    log('notifications', `welcome e-mail to ${event.data.email} (${event.data.givenName}, ${event.data.locale})`);
+  });
+
+  await payments.onUserDeleted(async (event, ctx) => {
+    if (event.data.userId !== userId) return;
+    // A follow-up event: causation and correlation ids are carried by ctx.publish.
+    await ctx.publish(
+      TransactionCancelledV1Event,
+      {
+        eventId: randomUUID(),
+        transactionId: randomUUID(),
+        accountId,
+        userId,
+        reason: 'user_deleted',
+        cancelledBy: { type: 'system', id: 'payments-user-cleanup' },
+        cancelledAt: new Date().toISOString(),
+      },
+      { params: { accountId } },
+    );
+    cancelled = true;
+    log('payments', `cancelled the open transaction of ${event.data.userId} on transaction.${accountId}.cancelled.v1`);
+  });
+
+  const started = Date.now();
+  await platform.onHealthCheck(async (request) => ({
+    requestId: request.data.requestId,
+    service: 'platform',
+    instanceId: 'platform-1',
+    status: 'up',
+    uptimeSeconds: Math.round((Date.now() - started) / 1000),
+    checks: [{ name: 'nats', status: 'up', latencyMs: 1 }],
+    checkedAt: new Date().toISOString(),
+  }));
+
+  await users.publishUserCreatedV2({
+    eventId: randomUUID(),
+    userId,
+    email: 'ada@example.com',
+    emailVerified: true,
+    givenName: 'Ada',
+    familyName: 'Lovelace',
+    locale: 'en-GB',
+    roles: ['customer'],
+    createdAt: new Date().toISOString(),
+  });
+  log('users', `published user.created@2.0.0 for ${userId}`);
+
+  // Invalid data never leaves the process: the generated validator runs before sending.
+  try {
+    await users.publishUserCreatedV2({ eventId: 'not-a-uuid' } as never);
+  } catch (error) {
+    log('users', `refused an invalid user.created: ${(error as Error).message.split('\n')[0]}`);
+  }
+
+  const reply = await notifications.checkHealth({
+    requestId: randomUUID(),
+    requester: { service: 'notifications', instanceId: 'notifications-1' },
+    requestedAt: new Date().toISOString(),
+  });
+  log('notifications', `platform health: ${reply.data.status} (reply ${reply.type}@${reply.version}, correlation ${reply.correlationId ?? '-'})`);
+
+  await users.publishUserDeleted({
+    eventId: randomUUID(),
+    userId,
+    reason: 'user_request',
+    erasure: 'soft',
+    requestedBy: { type: 'user', id: userId },
+    deletedAt: new Date().toISOString(),
+  });
+  log('users', `published user.deleted@1.0.0 for ${userId}`);
+
+  const deadline = Date.now() + 15_000;
+  while (!(welcomed && cancelled) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await Promise.all([usersBus, notificationsBus, paymentsBus, platformBus].map((b) => b!.close()));
+  if (!(welcomed && cancelled)) throw new Error(`demo incomplete: welcomed=${welcomed} cancelled=${cancelled}`);
+  log('demo', 'done');
+}
+
+await main();
