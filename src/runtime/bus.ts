@@ -512,7 +512,8 @@ class Consumer implements Subscription {
     }
     this.concurrency = Math.max(1, spec.concurrency ?? 1);
     this.maxInFlight = Math.max(this.concurrency, spec.maxInFlight ?? Math.max(4 * this.concurrency, 64));
-    this.maxDeliver = Math.max(1, spec.maxDeliver ?? 5);
+    // A core (ephemeral) subscription never redelivers: its first failure is its last.
+    this.maxDeliver = spec.ephemeral ? 1 : Math.max(1, spec.maxDeliver ?? 5);
     this.backoff = { ...DEFAULT_BACKOFF, ...spec.backoff };
     this.claimTtlMs = spec.claimTtlMs ?? 60_000;
     this.deadLetterSubject = spec.deadLetter?.subject ?? `deadletter.${spec.group}`;

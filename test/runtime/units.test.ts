@@ -201,3 +201,17 @@ describe('memory dedupe store', () => {
     expect(await s.claim('k', 1000)).toBe('done');
   });
 });
+
+describe('ephemeral (core) subscriptions', () => {
+  it('dead-letters a failed event at once: there is no redelivery to wait for', async () => {
+    const t = new MemoryTransport();
+    const bus = createEventBus({ transport: t, source: 's' });
+    const ev = { type: 'x', version: '1.0.0', address: 'eph.in', parameters: [], validate: ok };
+    await bus.subscribe({ group: 'live', ephemeral: true, deadLetter: { subject: 'eph.dlq' }, handlers: [{ type: 'x', accepts: [ev], handle: async () => Promise.reject(new Error('nope')) }] });
+    await bus.publish(ev, {}, { transient: true, id: 'e1' });
+    await waitFor(() => t.messages('eph.dlq').length === 1, 2000, 'the dead letter');
+    expect(t.messages('eph.dlq')[0]!.headers.get('ec-dead-letter-reason')).toBe('handler-failed');
+    await bus.close();
+    t.destroy();
+  });
+});
