@@ -46,7 +46,6 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .alias('h', 'help')
     .strict()
     .demandCommand(1, 'Name a command: see --help.')
-    .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message, error) => {
@@ -161,7 +160,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       },
     );
   try {
-    await parser.parseAsync();
+    // With a parse callback yargs hands help and version text back instead of printing it,
+    // so everything goes through `io` (and tests can read it).
+    let printed = '';
+    await parser.parseAsync(argv, {}, (_error, _argv, output) => {
+      printed = output;
+    });
+    if (printed) io.out(printed);
     return code;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || isYargsError(error)) {

@@ -1,0 +1,109 @@
+/**
+ * The CLI's contract with its users: help and version, exit codes (0 ok, 1 problems,
+ * 2 usage), no stack traces for user errors, `generate --check` catching drift, and
+ * `--watch` regenerating on change.
+ */
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.js';
+import { artifactDir } from './helpers/generate.js';
+
+describe('event-contracts CLI', () => {
+  it('prints help for every command', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const command of ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff']) {
+      expect(top.stdout + top.stderr).toContain(command);
+      const own = await runCli([command, '--help']);
+      expect(own.code, command).toBe(0);
+      expect(own.stdout + own.stderr, command).toMatch(/--help/);
+    }
+  });
+
+  it('prints its version', async () => {
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(version);
+  });
+
+  it.each([
+    [['no-such-command']],
+    [['validate', '--format', 'xml']],
+    [['check', '--format', 'yaml']],
+    [['schema-diff', 'only-one.json']],
+    [[]],
+  ])('%j is a usage error: exit 2, one line, no stack trace', async (args) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('validate exits 0 on the workspace and 1 on a broken spec', async () => {
+    expect((await runCli(['validate'])).code).toBe(0);
+    expect((await runCli(['validate', 'test/fixtures/broken/invalid-example'])).code).toBe(1);
+    const missing = await runCli(['validate', '--spec', 'no/such/dir']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no such file or directory: no/such/dir');
+  });
+
+  it('catalog --format json prints the whole model', async () => {
+    const result = await runCli(['catalog', '--format', 'json']);
+    expect(result.code).toBe(0);
+    const catalog = JSON.parse(result.stdout) as { services: Array<{ id: string }>; events: Array<{ type: string; versions: Array<{ version: string; location: { file: string; line: number } }> }> };
+    expect(catalog.services.map((s) => s.id)).toEqual(['notifications-service', 'payments-service', 'platform-service', 'users-service']);
+    const userCreated = catalog.events.find((e) => e.type === 'user.created')!;
+    expect(userCreated.versions.map((v) => v.version)).toEqual(['1.2.0', '2.0.0']);
+    expect(userCreated.versions[1]!.location).toMatchObject({ file: 'asyncapi/users.yaml', line: expect.any(Number) });
+  });
+
+  it('generate --check lists a stale file and exits 1; generate fixes it', async () => {
+    const out = artifactDir('cli-check');
+    expect((await runCli(['generate', '--out', out])).code).toBe(0);
+    expect((await runCli(['generate', '--out', out, '--check'])).code).toBe(0);
+    writeFileSync(path.join(out, 'events.ts'), readFileSync(path.join(out, 'events.ts'), 'utf8') + '\n// edited by hand\n');
+    writeFileSync(path.join(out, 'stray.ts'), 'export {};\n');
+    const stale = await runCli(['generate', '--out', out, '--check']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/differs +events\.ts/);
+    expect(stale.stderr).toMatch(/extra +stray\.ts/);
+    expect((await runCli(['generate', '--out', out])).code).toBe(0);
+    expect(existsSync(path.join(out, 'stray.ts'))).toBe(false);
+    expect((await runCli(['generate', '--out', out, '--check'])).code).toBe(0);
+  });
+
+  it('generate refuses to prune a folder it did not write', async () => {
+    const out = artifactDir('cli-foreign');
+    writeFileSync(path.join(out, 'precious.txt'), 'keep me');
+    const result = await runCli(['generate', '--out', out]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/not written by event-contracts/);
+    expect(readFileSync(path.join(out, 'precious.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('generate --watch regenerates when a spec changes', async () => {
+    const dir = artifactDir('cli-watch');
+    cpSync('test/fixtures/broken/invalid-example/api.yaml', path.join(dir, 'specs/api.yaml'));
+    const spec = path.join(dir, 'specs/api.yaml');
+    // Start from a valid spec: drop the bad example.
+    writeFileSync(spec, readFileSync(spec, 'utf8').replace(/\n {8}- name: bad[\s\S]*$/, '\n'));
+    const out = path.join(dir, 'out');
+    const child = spawn(process.execPath, [path.resolve('bin/event-contracts.js'), 'generate', '--spec', path.join(dir, 'specs'), '--out', out, '--watch'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const waitFor = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(what()).toBe(true);
+    };
+    try {
+      await waitFor(() => stderr.includes('watching'));
+      writeFileSync(spec, readFileSync(spec, 'utf8').replace('name: order.placed', 'name: order.submitted'));
+      await waitFor(() => existsSync(path.join(out, 'events.ts')) && readFileSync(path.join(out, 'events.ts'), 'utf8').includes('"order.submitted"'));
+    } finally {
+      child.kill('SIGINT');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
