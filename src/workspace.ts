@@ -45,7 +45,15 @@ async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<
   return result;
 }
 
-export async function openWorkspace(specs: readonly string[]): Promise<Workspace> {
+export interface OpenOptions {
+  /**
+   * Validate message examples against their schemas (compiles every schema: costly on a
+   * cold cache). The compatibility gate does without: examples do not change what is compatible.
+   */
+  examples?: boolean;
+}
+
+export async function openWorkspace(specs: readonly string[], options: OpenOptions = {}): Promise<Workspace> {
   const prepared = prepareWorkspace(specs);
   const loadDiagnostics = [...prepared.diagnostics];
   const models: DocumentModel[] = [];
@@ -58,7 +66,7 @@ export async function openWorkspace(specs: readonly string[]): Promise<Workspace
   const files = prepared.sources.all();
   const byShownPath = new Map(files.map((f) => [f.displayPath, f]));
   const locate = (file: string, pointer: string) => byShownPath.get(file)?.locate(pointer);
-  const all = [...dedupe(loadDiagnostics), ...catalogDiagnostics, ...checkExamples(catalog, locate)];
+  const all = [...dedupe(loadDiagnostics), ...catalogDiagnostics, ...(options.examples === false ? [] : checkExamples(catalog, locate))];
   // The same problem reached through two paths (a oneOf's branches, a shared fragment) is reported once.
   const seen = new Set<string>();
   const unique = all.filter((d) => {

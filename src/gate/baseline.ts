@@ -3,7 +3,8 @@
  * as they are at a ref, extracted into a temporary folder.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,7 +37,12 @@ export function readBaseline(ref: string, specs: readonly string[], lockFile: st
     throw new BaselineError(`cannot read "${ref}" from git: not a git repository, or no such commit/branch`);
   }
   const rel = (p: string) => path.relative(top, path.resolve(cwd, p)).split(path.sep).join('/');
-  const root = mkdtempSync(path.join(os.tmpdir(), 'event-contracts-baseline-'));
+  // One folder per (repository, commit): the same baseline lands at the same paths every
+  // time, so the per-document cache recognises it and skips the AsyncAPI parser.
+  const commit = git(['rev-parse', `${ref}^{commit}`], top).trim();
+  const root = path.join(os.tmpdir(), `event-contracts-baseline-${createHash('sha256').update(`${top}\0${commit}`).digest('hex').slice(0, 16)}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
   const listed = git(['ls-tree', '-r', '--name-only', ref, '--', ...specs.map(rel)], top)
     .split('\n')
     .filter((f) => /\.(ya?ml|json)$/i.test(f));

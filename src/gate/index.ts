@@ -26,7 +26,7 @@ export interface GateResult {
 }
 
 export async function runGate(options: { specs: readonly string[]; config: Config; against?: string }): Promise<GateResult> {
-  const workspace = await openWorkspace(options.specs);
+  const workspace = await openWorkspace(options.specs, { examples: false });
   const lockPath = path.resolve(options.config.lockFile);
   const lock = readLock(lockPath);
   const loadErrors = [...workspace.diagnostics, ...lock.diagnostics].filter((d) => d.severity === 'error');
@@ -40,7 +40,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
     try {
       const released = baseline.lockText !== undefined ? parseLock(path.join(baseline.root, 'registry.lock.json'), baseline.lockText, `${baseline.ref}:${options.config.lockFile}`) : readLock(path.join(baseline.root, '.none'));
       const existing = baseline.specs.filter((s) => existsSync(s));
-      const before = existing.length > 0 ? await openWorkspace(existing) : undefined;
+      const before = existing.length > 0 ? await openWorkspace(existing, { examples: false }) : undefined;
       findings = [
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
