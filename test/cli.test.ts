@@ -107,3 +107,41 @@ describe('event-contracts CLI', () => {
     }
   }, 60_000);
 });
+
+describe('event-contracts schema-diff', () => {
+  const write = (dir: string, name: string, schema: unknown) => {
+    writeFileSync(path.join(dir, name), JSON.stringify(schema));
+    return path.join(dir, name);
+  };
+
+  it('exits 0 for a compatible change, 1 for a breaking one, with the JSON shape the docs promise', async () => {
+    const dir = artifactDir('schema-diff');
+    const old = write(dir, 'old.json', { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] });
+    const added = write(dir, 'optional.json', { type: 'object', properties: { id: { type: 'string' }, note: { type: 'string' } }, required: ['id'] });
+    const required = write(dir, 'required.json', { type: 'object', properties: { id: { type: 'string' }, note: { type: 'string' } }, required: ['id', 'note'] });
+
+    const ok = await runCli(['schema-diff', old, added, '--format', 'json']);
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ compatible: true });
+
+    const broken = await runCli(['schema-diff', old, required, '--format', 'json']);
+    expect(broken.code).toBe(1);
+    const report = JSON.parse(broken.stdout) as { compatible: boolean; changes: Array<{ rule: string; path: string; breaking: boolean }> };
+    expect(report.compatible).toBe(false);
+    expect(report.changes).toContainEqual(expect.objectContaining({ rule: 'REQUIRED_PROPERTY_ADDED', breaking: true }));
+
+    // FORWARD asks the other question: can the old schema read data written with the new one? It can.
+    expect((await runCli(['schema-diff', old, required, '--level', 'FORWARD'])).code).toBe(0);
+  });
+
+  it('reads YAML and reports bad input with exit 2 and a location', async () => {
+    const dir = artifactDir('schema-diff-bad');
+    writeFileSync(path.join(dir, 'old.yaml'), 'type: object\nproperties:\n  id: {type: string\n');
+    writeFileSync(path.join(dir, 'new.yaml'), 'type: object\n');
+    const result = await runCli(['schema-diff', path.join(dir, 'old.yaml'), path.join(dir, 'new.yaml')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/old\.yaml:\d+:\d+/);
+    const missing = await runCli(['schema-diff', path.join(dir, 'nope.json'), path.join(dir, 'new.yaml')]);
+    expect(missing.code).toBe(2);
+  });
+});
