@@ -37,3 +37,18 @@ export type {
   NatsProvisionResult,
   ProvisionAction,
 } from './nats.js';
+export { AmqpTransport, connectAmqp, provisionAmqp, delayBucket, UnroutableError, DEFAULT_AMQP_URL } from './amqp.js';
+export type {
+  AmqpTransportOptions,
+  AmqpTransportStats,
+  AmqpTopology,
+  AmqpExchangeSpec,
+  AmqpQueueSpec,
+  AmqpSubjectBinding,
+  AmqpProvisionPlan,
+  AmqpProvisionQueue,
+  AmqpProvisionBinding,
+  AmqpProvisionAction,
+  AmqpProvisionResult,
+} from './amqp.js';
+export { AmqpHeaders, toAmqpProperties, bindingKey, AMQP_CE_PREFIX } from './amqp-headers.js';
