@@ -12,15 +12,12 @@
  * on Node 20. It also sidesteps ajv's "ESM" output, which still calls `require()`
  * (ajv#1976, #2209).
  */
-import { createRequire } from 'node:module';
 import type { Catalog, EventVersion, JsonSchema } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { compileEvent, partsOf } from '../validation/event-validators.js';
 import { banner, docComment, oneLine, type GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
 
-const require = createRequire(import.meta.url);
-const standaloneCode = require('ajv/dist/standalone').default as (ajv: unknown, refs: Record<string, string>) => string;
 
 export const VALIDATORS_MODULE = 'validators/index';
 
@@ -105,21 +102,25 @@ export function emitValidators(
       // Problems were reported by the example checks, which compile the same schemas.
       if (compiled.diagnostics.some((d) => d.severity === 'error')) continue;
       const parts = partsOf(event).map(({ part }) => ({ part, fn: part === 'payload' ? names.payload : names.headers! }));
-      const ajv = compiled.ajv;
-      const refs = compiled.refs;
       const module = `./ajv/${event.codeName}.cjs`;
+      // Each schema's standalone code runs in its own function scope: two of them in one
+      // module would otherwise declare the same identifiers.
+      const bodies = parts.map(
+        ({ part }) =>
+          `exports.${part}Schema = (function () {\n  const module = { exports: {} };\n${compiled.parts[part]!.code!.replace(/^"use strict";/, '')}\n  return module.exports;\n})();\n`,
+      );
       files.push({
         path: `validators/ajv/${event.codeName}.cjs`,
-        content: banner('//', [event.location.file]) + `// ${oneLine(event.key)}\n` + standaloneCode(ajv, refs),
+        content: banner('//', [event.location.file]) + `// ${oneLine(event.key)}\n"use strict";\n` + bodies.join('\n'),
       });
       for (const { part, fn } of parts) {
         const typeName = index.type(typeNameOf(event, part), '../types.js');
-        const compiled = `${fn}Compiled`;
+        const lazyName = `${fn}Compiled`;
         index.line();
-        index.line(`const ${compiled} = lazy(${JSON.stringify(module)}, ${JSON.stringify(`${part}Schema`)});`);
+        index.line(`const ${lazyName} = lazy(${JSON.stringify(module)}, ${JSON.stringify(`${part}Schema`)});`);
         index.raw(docComment(`Validates ${part === 'payload' ? 'the payload' : 'the headers'} of \`${event.key}\`: the typed value, or every problem found.`));
         index.line(`export function ${fn}(data: unknown): ValidationResult<${typeName}> {`);
-        index.line(`  return check(${compiled}(), data);`);
+        index.line(`  return check(${lazyName}(), data);`);
         index.line('}');
       }
     }

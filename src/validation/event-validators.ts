@@ -1,26 +1,41 @@
 /**
- * Compiles an event version's payload and headers schemas once per run: the example
- * checks and the standalone-code emitter share the result, so `generate` pays for each
- * schema compile a single time.
+ * Compiles the payload and headers schemas of event versions, once per distinct schema
+ * per run: the example checks and the standalone-code emitter share the result, and
+ * events that share a schema (typically their headers) share one compile.
  */
-import type { EventVersion, JsonSchema } from '../catalog/model.js';
-import { canonicalSchema } from '../catalog/schema.js';
+import { createRequire } from 'node:module';
+import type { EventVersion, JsonSchema, SchemaDialect } from '../catalog/model.js';
+import { canonicalSchema, stableStringify } from '../catalog/schema.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { createSchemaCompiler } from './ajv.js';
 
+const require = createRequire(import.meta.url);
+const standaloneCode = require('ajv/dist/standalone').default as (ajv: unknown, validate: unknown) => string;
+
 export type SchemaPart = 'payload' | 'headers';
 
+export type CompiledValidator = ((data: unknown) => boolean) & {
+  errors?: Array<{ instancePath: string; keyword: string; message?: string }> | null;
+};
+
+export interface CompiledSchema {
+  validate?: CompiledValidator;
+  /** ajv's standalone CommonJS module for this schema (`module.exports = validate…`). */
+  code?: string;
+  /** Formats and keywords ajv does not check. */
+  unchecked: string[];
+  /** Why the schema does not compile. */
+  error?: string;
+}
+
 export interface CompiledEvent {
-  /** The ajv instance holding the compiled schemas under `refs` (for standalone code). */
-  ajv: unknown;
-  /** Export name → schema key, e.g. `payloadSchema` → `event-contracts:user.created@2.0.0#payload`. */
-  refs: Record<string, string>;
-  validators: Partial<Record<SchemaPart, (data: unknown) => boolean> & { errors?: unknown }>;
-  validatorsOf(part: SchemaPart): ((data: unknown) => boolean) & { errors?: Array<{ instancePath: string; keyword: string; message?: string }> | null } | undefined;
+  parts: Partial<Record<SchemaPart, CompiledSchema>>;
+  validatorsOf(part: SchemaPart): CompiledValidator | undefined;
   diagnostics: Diagnostic[];
 }
 
-const cache = new WeakMap<EventVersion, CompiledEvent>();
+const bySchema = new Map<string, CompiledSchema>();
+const byEvent = new WeakMap<EventVersion, CompiledEvent>();
 
 export function partsOf(event: EventVersion): Array<{ part: SchemaPart; schema: JsonSchema }> {
   const parts: Array<{ part: SchemaPart; schema: JsonSchema }> = [
@@ -30,46 +45,51 @@ export function partsOf(event: EventVersion): Array<{ part: SchemaPart; schema: 
   return parts;
 }
 
-export function compileEvent(event: EventVersion): CompiledEvent {
-  const cached = cache.get(event);
+/**
+ * One schema, compiled in a fresh, light ajv instance: ajv numbers its identifiers per
+ * instance, so the standalone code depends on this schema alone (deterministic output).
+ */
+export function compileSchema(schema: JsonSchema, dialect: SchemaDialect): CompiledSchema {
+  const canonical = canonicalSchema(schema);
+  const key = `${dialect}\0${stableStringify(canonical)}`;
+  const cached = bySchema.get(key);
   if (cached) return cached;
-  // A fresh, light instance per event: ajv numbers its identifiers per instance, so a
-  // shared one would make each standalone module's text depend on every event before it.
   const compiler = createSchemaCompiler({ source: true, lightweight: true });
-  const refs: Record<string, string> = {};
-  const compiled: Partial<Record<SchemaPart, ReturnType<typeof compiler.compile>['validate']>> = {};
-  const diagnostics: Diagnostic[] = [];
-  for (const { part, schema } of partsOf(event)) {
-    const key = `event-contracts:${event.key}#${part}`;
-    const location = part === 'payload' ? event.payloadLocation : (event.headersLocation ?? event.location);
-    try {
-      const result = compiler.compile(withId(canonicalSchema(schema), key), event.dialect);
-      refs[`${part}Schema`] = key;
-      compiled[part] = result.validate;
-      for (const what of result.unchecked) {
-        diagnostics.push({
-          code: 'UNCHECKED_SCHEMA_KEYWORD',
-          severity: 'warning',
-          message: `${event.key} ${part}: ${what} is not known to the validator and is not checked`,
-          location,
-        });
-      }
-    } catch (error) {
-      diagnostics.push({ code: 'SCHEMA_INVALID', severity: 'error', message: `${event.key} ${part}: ${(error as Error).message}`, location });
-    }
+  let result: CompiledSchema;
+  try {
+    const compiled = compiler.compile(typeof canonical === 'boolean' ? (canonical ? {} : { not: {} }) : canonical, dialect);
+    result = {
+      validate: compiled.validate as CompiledValidator,
+      code: standaloneCode(compiler.instance(dialect), compiled.validate),
+      unchecked: compiled.unchecked,
+    };
+  } catch (error) {
+    result = { unchecked: [], error: (error as Error).message };
   }
-  const result: CompiledEvent = {
-    ajv: compiler.instance(event.dialect),
-    refs,
-    validators: compiled,
-    validatorsOf: (part) => compiled[part] as never,
-    diagnostics,
-  };
-  cache.set(event, result);
+  bySchema.set(key, result);
   return result;
 }
 
-function withId(schema: JsonSchema, id: string): JsonSchema {
-  // Compiled under a key so payload and headers share one standalone module.
-  return typeof schema === 'boolean' ? (schema ? { $id: id } : { $id: id, not: {} }) : { ...schema, $id: id };
+export function compileEvent(event: EventVersion): CompiledEvent {
+  const cached = byEvent.get(event);
+  if (cached) return cached;
+  const parts: CompiledEvent['parts'] = {};
+  const diagnostics: Diagnostic[] = [];
+  for (const { part, schema } of partsOf(event)) {
+    const location = part === 'payload' ? event.payloadLocation : (event.headersLocation ?? event.location);
+    const compiled = compileSchema(schema, event.dialect);
+    parts[part] = compiled;
+    if (compiled.error) diagnostics.push({ code: 'SCHEMA_INVALID', severity: 'error', message: `${event.key} ${part}: ${compiled.error}`, location });
+    for (const what of compiled.unchecked) {
+      diagnostics.push({
+        code: 'UNCHECKED_SCHEMA_KEYWORD',
+        severity: 'warning',
+        message: `${event.key} ${part}: ${what} is not known to the validator and is not checked`,
+        location,
+      });
+    }
+  }
+  const result: CompiledEvent = { parts, validatorsOf: (part) => parts[part]?.validate, diagnostics };
+  byEvent.set(event, result);
+  return result;
 }
