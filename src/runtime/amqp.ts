@@ -156,6 +156,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref?.());
 }
 
+/** amqplib sends Buffers only; a plain Uint8Array (an empty error reply, a caller's bytes) is wrapped, not copied. */
+function buf(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+}
+
 function short(s: string): string {
   return createHash('sha256').update(s).digest('hex').slice(0, 10);
 }
@@ -227,6 +232,8 @@ export class AmqpTransport implements Transport {
   private readonly topo = { exchanges: new Set<string>(), queues: new Set<string>() };
 
   private readonly consumers = new Set<AmqpConsumer>();
+  /** Stopped consumers whose channel is still open for the bus's last acks. */
+  private readonly draining = new Set<AmqpConsumer>();
   private readonly servers = new Set<AmqpServer>();
   private rpc: RpcClient | undefined;
 
@@ -475,7 +482,7 @@ export class AmqpTransport implements Transport {
     return new Promise<void>((resolve, reject) => {
       let ok: boolean;
       try {
-        ok = ch.publish(exchange, key, body as Buffer, props, (err: unknown) => {
+        ok = ch.publish(exchange, key, buf(body), props, (err: unknown) => {
           if (err) return reject(err instanceof Error ? err : new Error(String(err)));
           if (props.mandatory) {
             // basic.return always precedes the confirm of the same message.
@@ -581,7 +588,7 @@ export class AmqpTransport implements Transport {
     if (!this.ready.has(e.name)) await this.ensureExchange(e);
     const ch = this.pub ?? (await this.pubChannel());
     if (this.drain) await this.drain;
-    ch.publish(e.name, m.subject, m.body as Buffer, toAmqpProperties(m.headers, m.id, false));
+    ch.publish(e.name, m.subject, buf(m.body), toAmqpProperties(m.headers, m.id, false));
   }
 
   /** Publishes a dead letter; parks it in the subject's queue when no reader is bound. */
@@ -610,8 +617,10 @@ export class AmqpTransport implements Transport {
     this.consumers.add(c);
     return {
       stop: async () => {
-        this.consumers.delete(c);
+        if (!this.consumers.delete(c)) return;
         await c.stop();
+        this.draining.add(c);
+        void c.drained.then(() => this.draining.delete(c));
       },
     };
   }
@@ -648,11 +657,18 @@ export class AmqpTransport implements Transport {
   /** Stops consumers and responders, waits for publishes in flight, then disconnects. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const c of this.consumers) this.draining.add(c);
       await Promise.allSettled([...this.consumers].map((c) => c.stop()));
       await Promise.allSettled([...this.servers].map((s) => s.stop()));
       this.consumers.clear();
       this.servers.clear();
       if (this.inflight > 0) await new Promise<void>((r) => (this.idle = r));
+      // Deliveries the caller never settled must not hold the close forever: the broker
+      // requeues them when the connection goes.
+      await Promise.race([Promise.all([...this.draining].map((c) => c.drained)), sleep(5000)]);
+      const pub = this.pub;
+      this.pub = undefined;
+      if (pub) await pub.close().catch(() => undefined);
       this.closed = true;
       this.rpc?.lost();
       const c = this.conn;
@@ -772,10 +788,7 @@ class AmqpConsumer {
   /** Called once per delivery when it is settled; a stopped consumer's channel closes with its last one. */
   settled(ch: Channel): void {
     this.unsettled--;
-    if (this.stopped && this.unsettled <= 0) {
-      if (this.ch === ch) this.ch = undefined;
-      void ch.close().catch(() => undefined);
-    }
+    if (this.stopped && this.unsettled <= 0) this.closeChannel(ch);
   }
 
   /** Settles on `ch` if it is still the live channel; a dead one's deliveries were requeued by the broker. */
@@ -783,17 +796,30 @@ class AmqpConsumer {
     return this.ch === ch;
   }
 
+  private closing: Promise<void> | undefined;
+  private drainedResolve: (() => void) | undefined;
+  /** Resolves once a stopped consumer's channel is closed: close-ok means the broker has processed every ack sent before it. */
+  readonly drained = new Promise<void>((r) => (this.drainedResolve = r));
+
+  private closeChannel(ch: Channel): void {
+    if (this.ch === ch) this.ch = undefined;
+    // amqplib queues frames per channel and the connection's close on channel 0 can overtake
+    // them: closing the channel (and waiting for close-ok) before the connection is what
+    // makes the last acks stick instead of the broker redelivering those messages.
+    this.closing ??= ch.close().catch(() => undefined).finally(() => this.drainedResolve?.());
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     const ch = this.ch;
-    if (!ch) return;
+    if (!ch) {
+      this.drainedResolve?.();
+      return;
+    }
     await Promise.all([...this.queues.keys()].map((tag) => ch.cancel(tag).catch(() => undefined)));
     // The channel stays open while the bus still settles what it holds (acks need it).
-    if (this.unsettled <= 0 || this.noAck) {
-      this.ch = undefined;
-      await ch.close().catch(() => undefined);
-    }
+    if (this.unsettled <= 0 || this.noAck) this.closeChannel(ch);
   }
 }
 
@@ -944,7 +970,7 @@ class AmqpServer {
         if (replyTo) {
           const props = toAmqpProperties(r.headers, `reply:${String(m.properties.messageId ?? '')}`, false);
           props.correlationId = m.properties.correlationId as string;
-          ch.publish('', replyTo, r.body as Buffer, props);
+          ch.publish('', replyTo, buf(r.body), props);
         }
         ch.ack(m);
       })
@@ -1035,7 +1061,7 @@ class RpcClient {
       // A request nobody took in time is dropped by the broker rather than answered late.
       props.expiration = String(Math.max(1, Math.ceil(timeoutMs)));
       try {
-        ch.publish(this.t.rpcExchange.name, m.subject, m.body as Buffer, props);
+        ch.publish(this.t.rpcExchange.name, m.subject, buf(m.body), props);
       } catch (err) {
         done();
         reject(err);
