@@ -1,4 +1,5 @@
 /** Shared by the RabbitMQ tests: the broker URL and deleting what a test declared. */
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import amqp from 'amqplib';
 import type { AmqpTransport } from '../../src/runtime/index.js';
 
@@ -48,5 +49,64 @@ export class TopologyTracker {
     }
     await Promise.allSettled(this.transports.map((t) => t.close()));
     await deleteTopology({ queues, exchanges });
+  }
+}
+
+/**
+ * A TCP proxy in front of RabbitMQ that a test can cut: every open connection is destroyed
+ * and, for `downMs`, new ones are refused, as when a broker or the network goes away.
+ */
+export class CuttableProxy {
+  private readonly sockets = new Set<Socket>();
+  private down = false;
+  cuts = 0;
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target = { host: '127.0.0.1', port: 5672 }): Promise<CuttableProxy> {
+    let self: CuttableProxy | undefined;
+    const server = createServer((client) => {
+      if (!self || self.down) {
+        client.destroy();
+        return;
+      }
+      const upstream = connect(target.port, target.host);
+      const pair = [client, upstream];
+      for (const s of pair) {
+        self.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          self?.sockets.delete(s);
+          for (const o of pair) o.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const a = server.address();
+    self = new CuttableProxy(server, typeof a === 'object' && a ? a.port : 0);
+    return self;
+  }
+
+  get url(): string {
+    return `amqp://guest:guest@127.0.0.1:${this.port}`;
+  }
+
+  /** Destroys every connection and refuses new ones for `downMs`. */
+  async cut(downMs: number): Promise<void> {
+    this.cuts++;
+    this.down = true;
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await new Promise((r) => setTimeout(r, downMs));
+    this.down = false;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
