@@ -220,7 +220,25 @@ class BusImpl implements EventBus {
     if (size > limit) throw new EventTooLargeError(id, size, limit);
   }
 
-  async publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions, extra?: { causationId?: string; correlationId?: string }): Promise<PublishReceipt> {
+  publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions, extra?: { causationId?: string; correlationId?: string }): Promise<PublishReceipt> {
+    if (this.compressAbove !== undefined || this.publishOnion || options?.transient === true) return this.publishSlow(event, data, options, extra);
+    // Hot path (no compression, no middleware, durable): no async frames of our own between
+    // the caller and the transport. Each async layer cost a promise, a microtask hop and a
+    // deeper stack for the Error objects nats.js captures per request.
+    let msg: OutboundMessage;
+    try {
+      this.assertOpen();
+      const p = this.prepareSync(event, data, options, extra);
+      msg = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
+      this.checkSize(p.id, msg);
+    } catch (err) {
+      // publish() reports every failure as a rejection, never as a synchronous throw.
+      return Promise.reject(err);
+    }
+    return this.transport.publish(msg).then((r) => ({ id: msg.id, subject: msg.subject, stream: r.stream, sequence: r.sequence, duplicate: r.duplicate }));
+  }
+
+  private async publishSlow<T>(event: EventDescriptor<T>, data: T, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
     this.assertOpen();
     const p = this.compressAbove === undefined ? this.prepareSync(event, data, options, extra) : await this.prepare(event, data, options, extra);
     return this.sendPrepared(event, p, options, extra);
@@ -228,7 +246,7 @@ class BusImpl implements EventBus {
 
   private async sendPrepared<T>(event: EventDescriptor<T>, p: Prepared<T>, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
     if (!this.publishOnion && options?.transient !== true) {
-      // Hot path: no middleware, durable publish; one await, one receipt object.
+      // No middleware, durable publish; one await, one receipt object.
       const msg: OutboundMessage = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
       this.checkSize(p.id, msg);
       const r = await this.transport.publish(msg);

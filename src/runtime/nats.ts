@@ -23,6 +23,7 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type PubAck,
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { NoResponderError, RequestTimeoutError } from './errors.js';
@@ -98,25 +99,46 @@ class NatsHeaders implements HeaderReader {
 
 const HEADER_NAME = /^[!-9;-~]+$/;
 const HEADER_VALUE_BAD = /[\r\n]/;
+/** Names that passed HEADER_NAME: an event carries the same handful of names every time. */
+const checkedNames = new Set<string>();
+const MSG_ID = 'Nats-Msg-Id';
 
 /**
  * Builds MsgHdrs straight from the record (MsgHdrs.set() re-scans all keys per call). We
  * still refuse what would corrupt the wire: names outside printable ASCII or with ':',
  * values with CR/LF (user-supplied ids and middleware headers pass through here).
+ * With `msgId`, Nats-Msg-Id goes in last, where js.publish({ msgID }) would have put it via
+ * the same slow set(), so the bytes on the wire are unchanged.
  */
-function toNatsHeaders(r: HeaderRecord): MsgHdrs {
+function toNatsHeaders(r: HeaderRecord, msgId?: string): MsgHdrs {
+  const h = new MsgHdrsImpl();
+  const map = h.headers;
   for (const k in r) {
-    if (!HEADER_NAME.test(k)) throw new Error(`invalid header name ${JSON.stringify(k)}`);
-    if (HEADER_VALUE_BAD.test(r[k] as string)) throw new Error(`header ${k} must not contain CR or LF`);
+    if (!checkedNames.has(k)) {
+      if (!HEADER_NAME.test(k)) throw new Error(`invalid header name ${JSON.stringify(k)}`);
+      if (checkedNames.size < 1000) checkedNames.add(k);
+    }
+    const v = r[k] as string;
+    if (HEADER_VALUE_BAD.test(v)) throw new Error(`header ${k} must not contain CR or LF`);
+    map.set(k, [typeof v === 'string' ? v : `${v as unknown}`]);
   }
-  // fromRecord wraps plain string values itself; its declared type only admits arrays.
-  return MsgHdrsImpl.fromRecord(r as unknown as Record<string, string[]>);
+  if (msgId !== undefined) {
+    // What MsgHdrs.set() did for us: refuse CR/LF (same error) and trim.
+    const v = MsgHdrsImpl.validHeaderValue(msgId);
+    map.delete(MSG_ID);
+    map.set(MSG_ID, [v]);
+  }
+  return h;
 }
 
 function toRecord(h: MsgHdrs | undefined): HeaderRecord {
   const out: HeaderRecord = {};
   if (h) for (const k of h.keys()) out[k] = h.values(k)[0] ?? '';
   return out;
+}
+
+function toReceipt(ack: PubAck): TransportReceipt {
+  return { stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
 }
 
 function sleep(ms: number): Promise<void> {
@@ -163,22 +185,36 @@ export class NatsTransport implements Transport {
     return this.nc.info?.max_payload;
   }
 
-  async publish(m: OutboundMessage): Promise<TransportReceipt> {
-    return this.publishDurable(m.subject, toNatsHeaders(m.headers), m.body, m.id, this.o.publishDeadlineMs ?? 60_000);
+  publish(m: OutboundMessage): Promise<TransportReceipt> {
+    let h: MsgHdrs;
+    try {
+      h = toNatsHeaders(m.headers, m.id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.publishDurable(m.subject, h, m.body, this.o.publishDeadlineMs ?? 60_000);
   }
 
-  private async publishDurable(subject: string, h: MsgHdrs, body: Uint8Array, id: string, deadlineMs: number): Promise<TransportReceipt> {
-    const opts = { msgID: id, headers: h, timeout: this.o.publishTimeoutMs ?? 5000 };
+  /**
+   * First attempt without an async frame of our own (the common case); retries, with the
+   * same Nats-Msg-Id already in `h`, only after a failure.
+   */
+  private publishDurable(subject: string, h: MsgHdrs, body: Uint8Array, deadlineMs: number): Promise<TransportReceipt> {
+    const opts = { headers: h, timeout: this.o.publishTimeoutMs ?? 5000 };
     const until = Date.now() + deadlineMs;
+    return this.js.publish(subject, body, opts).then(toReceipt, (err: unknown) => this.retryPublish(subject, body, opts, until, err));
+  }
+
+  private async retryPublish(subject: string, body: Uint8Array, opts: { headers: MsgHdrs; timeout: number }, until: number, err: unknown): Promise<TransportReceipt> {
     for (let attempt = 0; ; attempt++) {
+      if (this.closed || this.nc.isClosed() || !isTransient(err) || Date.now() >= until) throw err;
+      this.stats.publishRetries++;
+      // Same msg id on every attempt: if the first one was stored, the stream drops the copy.
+      await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
       try {
-        const ack = await this.js.publish(subject, body, opts);
-        return { stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
-      } catch (err) {
-        if (this.closed || this.nc.isClosed() || !isTransient(err) || Date.now() >= until) throw err;
-        this.stats.publishRetries++;
-        // Same msg id on every attempt: if the first one was stored, the stream drops the copy.
-        await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+        return toReceipt(await this.js.publish(subject, body, opts));
+      } catch (e) {
+        err = e;
       }
     }
   }
@@ -231,9 +267,9 @@ export class NatsTransport implements Transport {
   }
 
   private async publishDeadLetter(info: DeadLetterInfo, subject: string, original: HeaderRecord, body: Uint8Array, deliveryCount: number, id: string): Promise<void> {
-    const h = toNatsHeaders(deadLetterHeaders(original, subject, info, deliveryCount));
+    const h = toNatsHeaders(deadLetterHeaders(original, subject, info, deliveryCount), id);
     // Short deadline: if no stream stores the dead-letter subject we would rather nak and retry.
-    await this.publishDurable(info.subject, h, body, id, 5000);
+    await this.publishDurable(info.subject, h, body, 5000);
   }
 
   private async consumeDurable(spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
