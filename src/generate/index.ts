@@ -15,6 +15,7 @@ import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSetti
 import { buildRegistry, emitRegistry } from '../emit/registry.js';
 import { emitTypes, type TypeRequest } from '../emit/types/index.js';
 import { emitValidators } from '../emit/validators.js';
+import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
 import { isUpToDate, recordRun } from './cache.js';
 import { assertOwnedOutput, diffOutput, isEmptyDiff, writeOutput, type OutputDiff } from './output.js';
@@ -66,6 +67,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
   const workspace = await openWorkspace(settings.specs);
+  trace('workspace loaded and examples checked');
   if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };
 
   const { files, diagnostics } = await emitAll(workspace.catalog, {
@@ -75,6 +77,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
   const all = [...workspace.diagnostics, ...diagnostics];
   if (all.some((d) => d.severity === 'error')) return { diagnostics: all, upToDate: false, fileCount: files.length };
 
+  trace('everything emitted (docs included)');
   if (!settings.check) assertOwnedOutput(settings.out);
   const diff = diffOutput(settings.out, files);
   if (!settings.check) {
@@ -93,8 +96,10 @@ export async function emitAll(
   const versions = catalog.events.flatMap((t) => t.versions);
   const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
   const types = await emitTypes(requests);
+  trace('types emitted');
   const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
   const provisioning = emitProvisioning(catalog, RUNTIME_MODULE);
+  trace('validators emitted');
   const files: GeneratedFile[] = [
     { path: 'types.ts', content: banner('//') + (types.source.trim() === '' ? 'export {};\n' : '\n' + types.source.trimEnd() + '\n') },
     ...validators.files,
