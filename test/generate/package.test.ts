@@ -8,6 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const exec = promisify(execFile);
@@ -60,8 +62,15 @@ describe('the generated package, installed elsewhere', () => {
       await bus.close();
       `,
     );
-    const { stdout } = await exec(process.execPath, ['app.mjs'], { cwd: work, timeout: 60_000 });
-    expect(stdout).toContain('valid true false');
-    expect(stdout).toContain('received user.created 2.0.0 grace@example.com consumer-app');
+    try {
+      const { stdout } = await exec(process.execPath, ['app.mjs'], { cwd: work, timeout: 60_000 });
+      expect(stdout).toContain('valid true false');
+      expect(stdout).toContain('received user.created 2.0.0 grace@example.com consumer-app');
+    } finally {
+      // The durable consumer this test created on the shared server goes with it.
+      const nc = await connect({ servers: '127.0.0.1:4222' });
+      await (await jetstreamManager(nc)).consumers.delete('USERS', group).catch(() => undefined);
+      await nc.close();
+    }
   }, 300_000);
 });
