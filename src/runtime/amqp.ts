@@ -21,7 +21,7 @@
  *   (mandatory flag, basic.return) is a NoResponderError.
  *
  * Publishes use a confirm channel, persistent messages and the mandatory flag (an event no
- * queue is bound for is an error, not a silent drop). amqplib does not reconnect, so this
+ * queue is bound for is an error, not a silent drop, unless `unroutable: 'drop'`). amqplib does not reconnect, so this
  * transport does: with backoff it reopens the connection and channels, redeclares its
  * consumers and responders, and retries publishes that were in flight with the same message
  * id. RabbitMQ does not deduplicate, so a retried publish can be stored twice: the bus's
@@ -107,6 +107,12 @@ export interface AmqpTransportOptions {
   reconnect?: { initialMs?: number; maxMs?: number };
   /** AMQP heartbeat; detects a dead peer behind a half-open socket. Default 10 s. */
   heartbeatSeconds?: number;
+  /**
+   * An event no queue is bound for: 'error' (default) rejects the publish with
+   * UnroutableError, since RabbitMQ would drop it and publish() promises a stored message;
+   * 'drop' lets RabbitMQ discard it (events nobody has subscribed to are fine to lose).
+   */
+  unroutable?: 'error' | 'drop';
   /** Idle delay queues delete themselves after their TTL plus this. Default 10 minutes. */
   delayQueueIdleMs?: number;
 }
@@ -575,7 +581,7 @@ export class AmqpTransport implements Transport {
     this.assertOpen();
     this.checkSize(m);
     const props = toAmqpProperties(m.headers, m.id, true);
-    props.mandatory = true;
+    props.mandatory = this.o.unroutable !== 'drop';
     await this.track(this.publishConfirmed(this.exchangeFor(m.subject), m.subject, m.body, props, this.o.publishDeadlineMs ?? 60_000));
     // RabbitMQ stores every copy: there is no broker-side duplicate detection to report.
     return { duplicate: false };

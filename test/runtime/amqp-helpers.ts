@@ -39,6 +39,11 @@ export class TopologyTracker {
     return t;
   }
 
+  /** Every queue the tracked transports declared so far. */
+  queues(): string[] {
+    return this.transports.flatMap((t) => t.topology().queues);
+  }
+
   async cleanup(): Promise<void> {
     const queues = new Set(this.extraQueues);
     const exchanges = new Set(this.extraExchanges);

@@ -146,6 +146,31 @@ describe('AMQP transport against RabbitMQ', () => {
     await expect(b.publish(ev, { userId: 'n', email: 'a@x.io' }, { params: { userId: 'n' } })).rejects.toBeInstanceOf(UnroutableError);
   });
 
+  it("with unroutable: 'drop' such an event is let go, as plain RabbitMQ would", async () => {
+    const ev = userCreated(`${prefix}.nobody2`);
+    const b = await bus({ unroutable: 'drop' });
+    await expect(b.publish(ev, { userId: 'n', email: 'a@x.io' }, { params: { userId: 'n' } })).resolves.toMatchObject({ duplicate: false });
+  });
+
+  it('a queue named by a binding is the queue of every group reading that subject', async () => {
+    const named = `${prefix}.named-work`;
+    const bindings = { [`${prefix}.work.*`]: { queue: { name: named } } };
+    const ev = userCreated(`${prefix}.x`);
+    const work = { ...ev, address: `${prefix}.work.{userId}` };
+    const a = await bus({ bindings });
+    const b = await bus({ bindings });
+    const got: Array<[string, string]> = [];
+    // Two groups, one queue: they compete for the messages instead of each getting a copy.
+    await a.subscribe({ group: `ga_${rand()}`, handlers: [{ type: ev.type, accepts: [work], handle: async (e) => void got.push(['a', e.id]) }] });
+    await b.subscribe({ group: `gb_${rand()}`, handlers: [{ type: ev.type, accepts: [work], handle: async (e) => void got.push(['b', e.id]) }] });
+    for (let i = 0; i < 20; i++) await a.publish(work, { userId: `w${i}`, email: 'a@x.io' }, { params: { userId: `w${i}` } });
+    await waitFor(() => got.length === 20, 10_000, 'the work items');
+    await sleep(200);
+    expect(got).toHaveLength(20);
+    expect(new Set(got.map(([id]) => id))).toEqual(new Set(['a', 'b']));
+    expect(tracker.queues()).toContain(named);
+  });
+
   it('never holds more than maxInFlight unsettled deliveries (prefetch)', async () => {
     const t = await connect();
     const held: Delivery[] = [];
