@@ -3,7 +3,8 @@
  * validator), the objects every generated client and user handler passes to the bus.
  */
 import type { Catalog, EventVersion } from '../catalog/model.js';
-import { banner, docComment, type GeneratedFile } from './files.js';
+import { docComment, type GeneratedFile } from './files.js';
+import { CodeFile } from './printer.js';
 import { validatorNames } from './validators.js';
 
 export const payloadTypeName = (event: EventVersion) => event.codeName;
@@ -22,38 +23,27 @@ export function addressParameters(address: string): string[] {
 
 export function emitEvents(catalog: Catalog, runtimeModule: string): GeneratedFile {
   const versions = catalog.events.flatMap((t) => t.versions);
-  const lines: string[] = [banner('//'), `import type { EventDescriptor } from ${JSON.stringify(runtimeModule)};`];
-  const typeNames = versions.map(payloadTypeName);
-  if (typeNames.length > 0) lines.push(`import type { ${typeNames.join(', ')} } from './types.js';`);
-  if (versions.length > 0) {
-    lines.push(`import { ${versions.map((e) => validatorNames(e).payload).join(', ')} } from './${validatorNames(versions[0]!).module}.js';`);
-  }
-  lines.push('');
+  const file = new CodeFile('events.ts');
+  const descriptor = file.type('EventDescriptor', runtimeModule);
   for (const event of versions) {
     const address = primaryAddress(event);
-    const summary = [event.summary ?? event.title, event.deprecated ? '' : undefined].filter(Boolean).join('\n');
     const deprecated = event.deprecated
-      ? `\n@deprecated ${[event.deprecated.reason, event.deprecated.replacedBy ? `Use ${event.deprecated.replacedBy}.` : '']
-          .filter(Boolean)
-          .join(' ')}`
+      ? `\n@deprecated ${[event.deprecated.reason, event.deprecated.replacedBy ? `Use ${event.deprecated.replacedBy}.` : ''].filter(Boolean).join(' ')}`
       : '';
-    lines.push(
-      docComment(`\`${event.key}\`${summary ? ': ' + summary : ''}${deprecated}`).trimEnd(),
-      `export const ${descriptorName(event)}: EventDescriptor<${payloadTypeName(event)}> = {`,
-      `  type: ${JSON.stringify(event.type)},`,
-      `  version: ${JSON.stringify(event.version)},`,
-      `  address: ${JSON.stringify(address)},`,
-      `  parameters: ${JSON.stringify(addressParameters(address))},`,
-      `  validate: ${validatorNames(event).payload},`,
-      `  contentType: ${JSON.stringify(event.contentType)},`,
-      `};`,
-      '',
-    );
+    const summary = event.summary ?? event.title;
+    file.line();
+    file.raw(docComment(`\`${event.key}\`${summary ? ': ' + summary : ''}${deprecated}`));
+    file.line(`export const ${descriptorName(event)}: ${descriptor}<${file.type(payloadTypeName(event), './types.js')}> = {`);
+    file.line(`  type: ${JSON.stringify(event.type)},`);
+    file.line(`  version: ${JSON.stringify(event.version)},`);
+    file.line(`  address: ${JSON.stringify(address)},`);
+    file.line(`  parameters: ${JSON.stringify(addressParameters(address))},`);
+    file.line(`  validate: ${file.use(validatorNames(event).payload, `./${validatorNames(event).module}.js`)},`);
+    file.line(`  contentType: ${JSON.stringify(event.contentType)},`);
+    file.line('};');
   }
-  lines.push(
-    '/** Every event version of the catalog, oldest version first within a type. */',
-    `export const allEvents: readonly EventDescriptor<unknown>[] = [${versions.map(descriptorName).join(', ')}] as readonly EventDescriptor<unknown>[];`,
-    '',
-  );
-  return { path: 'events.ts', content: lines.join('\n').replace(/\n{3,}/g, '\n\n') };
+  file.line();
+  file.line('/** Every event version of the catalog, oldest version first within a type. */');
+  file.line(`export const allEvents: readonly ${descriptor}<unknown>[] = [${versions.map(descriptorName).join(', ')}] as readonly ${descriptor}<unknown>[];`);
+  return { path: file.path, content: file.render() };
 }

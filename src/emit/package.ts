@@ -17,15 +17,9 @@ export interface PackageSettings {
   typescriptVersion: string;
 }
 
-export function emitIndex(catalog: Catalog, clientModules: readonly string[]): GeneratedFile {
-  const lines = [
-    banner('//'),
-    "export * from './types.js';",
-    "export * from './events.js';",
-    `export * from './${VALIDATORS_MODULE}.js';`,
-    ...clientModules.map((m) => `export * from './${m}.js';`),
-    '',
-  ];
+/** The package's entry point: re-exports every module (a list of modules, not of symbols: nothing to keep in sync). */
+export function emitIndex(modules: readonly string[]): GeneratedFile {
+  const lines = [banner('//'), ...['types', 'events', VALIDATORS_MODULE, ...modules].map((m) => `export * from './${m}.js';`), ''];
   return { path: 'index.ts', content: lines.join('\n') };
 }
 

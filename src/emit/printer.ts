@@ -46,6 +46,7 @@ export class CodeFile {
       const body = allTypes ? [...names.keys()].sort().join(', ') : list.join(', ');
       return `import ${allTypes ? 'type ' : ''}{ ${body} } from ${JSON.stringify(from)};`;
     });
-    return `${banner('//')}${imports.join('\n')}${imports.length ? '\n\n' : '\n'}${this.#lines.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+    const body = this.#lines.join('\n').replace(/\n{3,}/g, '\n\n').replace(/^\n+/, '').trimEnd();
+    return `${banner('//')}${imports.join('\n')}${imports.length ? '\n\n' : '\n'}${body}\n`;
   }
 }

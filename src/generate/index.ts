@@ -107,7 +107,7 @@ export async function emitAll(
     emitRegistry(buildRegistry(catalog, settings.isReleased)),
     ...emitClients(catalog, RUNTIME_MODULE),
     provisioning.file,
-    emitIndex(catalog, [...catalog.services.map(clientModule), 'clients/catalog', 'provisioning']),
+    emitIndex([...catalog.services.map(clientModule), 'clients/catalog', 'provisioning']),
     emitTsconfig(),
     emitPackageJson(settings),
     emitReadme(catalog, settings),
