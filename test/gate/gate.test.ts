@@ -5,7 +5,7 @@
  * major, an additive one a minor), not from the engine's output.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -221,5 +221,33 @@ describe('check --against a git baseline', () => {
     const result = await runCli(['check', '--against', 'no-such-branch']);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/cannot read "no-such-branch" from git/);
+  });
+});
+
+describe('recursive payloads end to end', () => {
+  const category = (required: string[]) => ({
+    type: 'object',
+    required,
+    properties: { name: { type: 'string' }, code: { type: 'string' }, children: { type: 'array', items: { $ref: '#/components/schemas/Category' } } },
+  });
+  const doc = (version: string, required: string[]) => ({
+    ...spec({ OrderPlacedV1: order(version, { orderId: { type: 'string' }, category: { $ref: '#/components/schemas/Category' } }, ['orderId']) }),
+    components: {
+      messages: { OrderPlacedV1: order(version, { orderId: { type: 'string' }, category: { $ref: '#/components/schemas/Category' } }, ['orderId']) },
+      schemas: { Category: category(required) },
+    },
+  });
+
+  it('a change deep inside a recursive schema is found, and the recursion terminates', async () => {
+    write(doc('1.0.0', ['name']));
+    expect((await runCli(['release'])).code).toBe(0);
+    const lock = JSON.parse(readFileSync(path.join(dir, 'registry.lock.json'), 'utf8')) as { events: Record<string, { versions: Record<string, { payload: unknown }> }> };
+    // Recursion is stored as a local reference, not expanded.
+    expect(JSON.stringify(lock.events['order.placed']!.versions['1.0.0']!.payload)).toContain('"$ref":"#/properties/category"');
+    write(doc('1.1.0', ['name', 'code']));
+    const result = await runCli(['check', '--format', 'json']);
+    expect(rules(result.stdout)).toEqual(['REQUIRED_PROPERTY_ADDED']);
+    const finding = (JSON.parse(result.stdout) as { findings: Array<{ location: { file: string; line: number } }> }).findings[0]!;
+    expect(finding.location.file).toBe('asyncapi/orders.yaml');
   });
 });
