@@ -49,7 +49,10 @@ beforeEach(() => {
   mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
   process.chdir(dir);
 });
-afterEach(() => process.chdir(cwd));
+afterEach(() => {
+  process.chdir(cwd);
+  rmSync(dir, { recursive: true, force: true });
+});
 
 const write = (doc: Doc) => writeFileSync(path.join(dir, 'asyncapi/orders.yaml'), stringify(doc));
 const rules = (stdout: string) => (JSON.parse(stdout) as { findings: Array<{ rule: string; severity: string }> }).findings.filter((f) => f.severity === 'error').map((f) => f.rule).sort();
