@@ -105,6 +105,8 @@ export interface AmqpTransportOptions {
   publishDeadlineMs?: number;
   /** Reconnect backoff. Default 100 ms doubling to 5 000 ms. */
   reconnect?: { initialMs?: number; maxMs?: number };
+  /** Shown by RabbitMQ tools for this transport's connection (client property `connection_name`). */
+  connectionName?: string;
   /** AMQP heartbeat; detects a dead peer behind a half-open socket. Default 10 s. */
   heartbeatSeconds?: number;
   /**
@@ -285,9 +287,10 @@ export class AmqpTransport implements Transport {
   private async open(): Promise<ChannelModel> {
     const url = this.o.url ?? DEFAULT_AMQP_URL;
     const heartbeat = this.o.heartbeatSeconds ?? 10;
+    const socket = this.o.connectionName ? { clientProperties: { connection_name: this.o.connectionName } } : {};
     const c = typeof url === 'string'
-      ? await amqp.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`)
-      : await amqp.connect({ heartbeat, ...url });
+      ? await amqp.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`, socket)
+      : await amqp.connect({ heartbeat, ...url }, socket);
     c.on('error', () => undefined); // 'close' follows; it is the one we act on
     c.on('close', () => this.lost(c));
     if (this.closed) {

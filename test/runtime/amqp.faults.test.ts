@@ -3,6 +3,7 @@
  * test (the shared broker and other tests' connections are left alone). amqplib does not
  * reconnect; the transport must, and no confirmed event may be lost or handled twice.
  */
+import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpTransport, createEventBus, type EventBus, type Middleware } from '../../src/runtime/index.js';
 import { AMQP_URL, CuttableProxy, TopologyTracker, deleteTopology } from './amqp-helpers.js';
@@ -147,4 +148,52 @@ describe('AMQP faults: connections cut mid-stream', () => {
     await waitFor(() => dead.length === 1, 20_000, 'the dead letter');
     expect(dead).toEqual([id]);
   }, 40_000);
+
+  // As `rabbitmqctl close_all_connections`, but only for this test's connections (found by
+  // their connection_name), so other suites on the shared broker keep theirs. Needs root.
+  const rabbitmqctl = (() => {
+    try {
+      execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid'], { stdio: 'pipe', timeout: 30_000 });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!rabbitmqctl)('the broker closing the connections (rabbitmqctl close_connection) mid-stream: both sides come back by themselves', async () => {
+    tracker = new TopologyTracker();
+    const prefix = `flt${rand()}`;
+    const name = `ec-faults-${prefix}`;
+    const ev = userCreated(prefix);
+    const pubT = await connect(prefix, { url: AMQP_URL, connectionName: name });
+    const subT = await connect(prefix, { url: AMQP_URL, connectionName: name });
+    const producer = createEventBus({ transport: pubT, source: 'faults/producer' });
+    const consumer = createEventBus({ transport: subT, source: 'faults/consumer' });
+    buses.push(producer, consumer);
+    const handled = new Map<string, number>();
+    await consumer.subscribe({ group: 'forced', concurrency: 16, maxInFlight: 128, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.set(e.id, (handled.get(e.id) ?? 0) + 1) }] });
+    const total = 1500;
+    let confirmed = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < total) {
+        const i = next++;
+        await producer.publish(ev, { userId: 'u', email: 'a@x.io', seq: i }, { params: { userId: 'u' }, id: `forced-${i}` });
+        confirmed++;
+      }
+    };
+    const publishing = Promise.all(Array.from({ length: 100 }, worker));
+    await waitFor(() => confirmed >= 300, 30_000, '300 confirms');
+    const pids = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8', timeout: 30_000 })
+      .split('\n')
+      .filter((line) => line.includes(name))
+      .map((line) => line.split('\t')[0]!);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test'], { stdio: 'pipe', timeout: 30_000 });
+    await publishing;
+    expect(confirmed).toBe(total);
+    await waitFor(() => handled.size === total, 60_000, `all ${total} handled (have ${handled.size})`);
+    expect([...handled.values()].filter((n) => n !== 1)).toEqual([]);
+    expect(pubT.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(subT.stats.reconnects).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 });
