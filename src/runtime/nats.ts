@@ -8,7 +8,7 @@
  * group reading several subjects gets one durable consumer per subject (see durableName).
  */
 import { createHash } from 'node:crypto';
-import { connect, MsgHdrsImpl, nanos, errors, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSub } from '@nats-io/transport-node';
+import { connect, MsgHdrsImpl, nanos, errors, type Msg, type MsgHdrs, type NatsConnection, type NodeConnectionOptions, type Subscription as NatsSub } from '@nats-io/transport-node';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -96,6 +96,68 @@ class NatsHeaders implements HeaderReader {
     return this.h ? this.h.keys() : [];
   }
 }
+
+const utf8Decoder = new TextDecoder();
+
+/** The fields of nats.js's MsgImpl that hold the undecoded message (not public API). */
+interface RawMsgFields {
+  _headers?: unknown;
+  _msg?: { hdr?: unknown };
+  _rdata?: unknown;
+}
+
+/**
+ * Headers of an inbound message, parsed straight from its bytes. MsgHdrsImpl.decode()
+ * canonicalises every name, rescans all names per header and builds an array per value:
+ * with the ten headers of an event that was the largest cost of consuming. This parser
+ * gives the same first values and names; anything it does not expect (a status line other
+ * than plain NATS/1.0, names or values MsgHdrs would refuse, a nats.js whose internals
+ * differ) goes through MsgHdrs as before, with the same outcome (including its errors).
+ */
+function readHeaders(msg: Msg): HeaderReader {
+  const raw = msg as unknown as RawMsgFields;
+  const hdr = raw._msg?.hdr;
+  if (raw._headers === undefined && typeof hdr === 'number' && raw._rdata instanceof Uint8Array) {
+    if (hdr < 0) return NO_HEADERS;
+    const map = parseHeaderBlock(utf8Decoder.decode(raw._rdata.subarray(0, hdr)));
+    if (map) return new MapHeaders(map);
+  }
+  return new NatsHeaders(msg.headers);
+}
+
+/** Parses "NATS/1.0\r\nk: v\r\n..." as MsgHdrsImpl.decode() does; undefined = let it decide. */
+export function parseHeaderBlock(s: string): Map<string, string> | undefined {
+  const lines = s.split('\r\n');
+  if (lines[0] !== 'NATS/1.0') return undefined;
+  const map = new Map<string, string>();
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === '') continue;
+    const idx = line.indexOf(':');
+    if (idx < 0) continue; // MsgHdrs skips such lines too
+    for (let j = 0; j < idx; j++) {
+      const c = line.charCodeAt(j);
+      if (c < 33 || c > 126) return undefined; // MsgHdrs throws on it
+    }
+    const v = line.slice(idx + 1).trim();
+    if (v.includes('\r') || v.includes('\n')) return undefined; // MsgHdrs throws on it
+    const k = line.slice(0, idx);
+    if (!map.has(k)) map.set(k, v); // readers see the first value, as with MsgHdrs.get()
+  }
+  return map;
+}
+
+class MapHeaders implements HeaderReader {
+  constructor(private readonly map: Map<string, string>) {}
+  get(name: string): string | undefined {
+    return this.map.get(name);
+  }
+  keys(): Iterable<string> {
+    return this.map.keys();
+  }
+}
+
+const NO_HEADERS: HeaderReader = new NatsHeaders(undefined);
 
 const HEADER_NAME = /^[!-9;-~]+$/;
 const HEADER_VALUE_BAD = /[\r\n]/;
@@ -243,7 +305,7 @@ export class NatsTransport implements Transport {
           let settled = false;
           const d: Delivery = {
             subject: msg.subject,
-            headers: new NatsHeaders(msg.headers),
+            headers: readHeaders(msg),
             body: msg.data,
             deliveryCount: 1,
             ack: async () => void (settled = true),
@@ -317,7 +379,7 @@ export class NatsTransport implements Transport {
   async request(m: OutboundMessage, timeoutMs: number): Promise<InboundMessage> {
     try {
       const r = await this.nc.request(m.subject, m.body, { timeout: timeoutMs, headers: toNatsHeaders(m.headers) });
-      return { subject: r.subject, headers: new NatsHeaders(r.headers), body: r.data };
+      return { subject: r.subject, headers: readHeaders(r), body: r.data };
     } catch (err) {
       if (err instanceof errors.RequestError && err.isNoResponders()) throw new NoResponderError(m.subject);
       if (err instanceof errors.TimeoutError) throw new RequestTimeoutError(m.subject, timeoutMs);
@@ -330,7 +392,7 @@ export class NatsTransport implements Transport {
       ...(spec.group ? { queue: spec.group } : {}),
       callback: (err, msg) => {
         if (err || !msg.reply) return;
-        handler({ subject: msg.subject, headers: new NatsHeaders(msg.headers), body: msg.data }).then(
+        handler({ subject: msg.subject, headers: readHeaders(msg), body: msg.data }).then(
           (r) => msg.respond(r.body, { headers: toNatsHeaders(r.headers) }),
           (e: unknown) => msg.respond(new Uint8Array(0), { headers: toNatsHeaders({ 'ec-reply-error': 'handler-failed', 'ec-reply-error-detail': String(e).slice(0, 512) }) }),
         );
@@ -351,9 +413,40 @@ export class NatsTransport implements Transport {
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.allSettled([...this.subs].map((s) => s.stop()));
+    this.flushAcks();
     this.closed = true;
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
+
+  private acks: JsMsg[] = [];
+  private ackTimer: NodeJS.Immediate | undefined;
+
+  /**
+   * Acks of handled messages, sent together once per event-loop turn. Sent one by one, each
+   * ack became its own socket write (nats.js flushes on the next microtask, and handlers
+   * finish in different microtasks): those writes were the largest cost of consuming. The
+   * ack still goes out only after the handler finished, at most one loop turn later.
+   */
+  queueAck(m: JsMsg): void {
+    this.acks.push(m);
+    this.ackTimer ??= setImmediate(this.flushAcks);
+  }
+
+  /** Sends queued acks now (also before stopping and closing, so none is left behind). */
+  readonly flushAcks = (): void => {
+    if (this.ackTimer) clearImmediate(this.ackTimer);
+    this.ackTimer = undefined;
+    const batch = this.acks;
+    if (batch.length === 0) return;
+    this.acks = [];
+    for (const m of batch) {
+      try {
+        m.ack();
+      } catch {
+        // Connection gone: the server redelivers after the ack wait, as with a lost ack.
+      }
+    }
+  };
 
   /** Used by PullLoop. */
   deadLetterFor(m: JsMsg, info: DeadLetterInfo, stream: string, durable: string): Promise<void> {
@@ -487,6 +580,10 @@ class PullLoop {
     return new NatsDelivery(m, this);
   }
 
+  ack(m: JsMsg): void {
+    this.t.queueAck(m);
+  }
+
   /** Called by NatsDelivery once it is settled. */
   settled(): void {
     this.released();
@@ -512,6 +609,7 @@ class PullLoop {
     this.wake = undefined;
     w?.();
     await this.done;
+    this.t.flushAcks();
   }
 
   toString(): string {
@@ -533,7 +631,7 @@ class NatsDelivery implements Delivery {
     private readonly loop: PullLoop,
   ) {
     this.subject = m.subject;
-    this.headers = new NatsHeaders(m.headers);
+    this.headers = readHeaders((m as unknown as { msg: Msg }).msg ?? (m as unknown as Msg));
     this.body = m.data;
   }
 
@@ -550,7 +648,7 @@ class NatsDelivery implements Delivery {
   }
 
   ack(): Promise<void> {
-    if (this.settle()) this.m.ack();
+    if (this.settle()) this.loop.ack(this.m);
     return RESOLVED;
   }
 
