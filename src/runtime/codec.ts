@@ -181,10 +181,19 @@ function optional(value: unknown, name: string): string | undefined {
   return value;
 }
 
+let lastTimeText = '';
+let lastTimeMs = 0;
+
 function parseTime(value: unknown): Date {
   const s = required(value, 'time');
+  // Events published together share their time text (publishers format it once per ms):
+  // parse a text once, and give every envelope its own Date (a Date is mutable).
+  if (s === lastTimeText) return new Date(lastTimeMs);
   const d = new Date(s);
-  if (Number.isNaN(d.getTime())) throw new DecodeError('missing-attributes', `CloudEvents attribute 'time' is not a timestamp: ${JSON.stringify(s).slice(0, 64)}`);
+  const ms = d.getTime();
+  if (Number.isNaN(ms)) throw new DecodeError('missing-attributes', `CloudEvents attribute 'time' is not a timestamp: ${JSON.stringify(s).slice(0, 64)}`);
+  lastTimeText = s;
+  lastTimeMs = ms;
   return d;
 }
 
@@ -223,7 +232,8 @@ export function decodeMessageSync(msg: InboundMessage, maxDecodedBytes: number):
 function decodeUnsafe(msg: InboundMessage, maxDecodedBytes: number): DecodedEnvelope {
   const h = msg.headers;
   const contentType = h.get(H.contentType);
-  if (contentType !== undefined && contentType.split(';')[0]?.trim().toLowerCase() === STRUCTURED_CONTENT_TYPE) {
+  // The common case, 'application/json' exactly, skips both media type checks.
+  if (contentType !== JSON_CONTENT_TYPE && contentType !== undefined && contentType.split(';')[0]?.trim().toLowerCase() === STRUCTURED_CONTENT_TYPE) {
     const doc = parseJson(inflate(h, msg.body, maxDecodedBytes), 'structured CloudEvent');
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new DecodeError('undecodable', 'structured CloudEvent must be a JSON object');
     const o = doc as Record<string, unknown>;
@@ -247,7 +257,7 @@ function decodeUnsafe(msg: InboundMessage, maxDecodedBytes: number): DecodedEnve
       ...(partitionKey !== undefined ? { partitionKey } : {}),
     };
   }
-  if (contentType !== undefined && contentType !== '' && !isJsonContentType(contentType)) {
+  if (contentType !== JSON_CONTENT_TYPE && contentType !== undefined && contentType !== '' && !isJsonContentType(contentType)) {
     throw new DecodeError('unsupported-content-type', `unsupported content-type '${contentType}'`);
   }
   const spec = h.get(H.specversion);
