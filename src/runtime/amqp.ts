@@ -147,6 +147,14 @@ export class UnroutableError extends Error {
   }
 }
 
+/** No publisher confirm before the publish deadline. */
+export class PublishTimeoutError extends Error {
+  constructor(readonly routingKey: string) {
+    super(`RabbitMQ did not confirm the publish to '${routingKey}' before the deadline`);
+    this.name = 'PublishTimeoutError';
+  }
+}
+
 const MAX_DELAY_MS = 24 * 3_600_000;
 
 /**
@@ -486,12 +494,17 @@ export class AmqpTransport implements Transport {
     })().finally(() => (this.pubOpening = undefined)));
   }
 
-  /** One publish on `ch`, resolved by its confirm. */
-  private sendConfirmed(ch: ConfirmChannel, exchange: string, key: string, body: Uint8Array, props: Options.Publish): Promise<void> {
+  /** One publish on `ch`, resolved by its confirm, rejected if none comes by `until`. */
+  private sendConfirmed(ch: ConfirmChannel, exchange: string, key: string, body: Uint8Array, props: Options.Publish, until: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      // A blocked connection (resource alarm) or a stalled broker never confirms; the
+      // deadline bounds the wait. The message may still be stored later: a caller retrying
+      // with the same id makes a copy the consumer's dedupe absorbs.
+      const timer = setTimeout(() => reject(new PublishTimeoutError(key)), Math.max(1, until - Date.now()));
       let ok: boolean;
       try {
         ok = ch.publish(exchange, key, buf(body), props, (err: unknown) => {
+          clearTimeout(timer);
           if (err) return reject(err instanceof Error ? err : new Error(String(err)));
           if (props.mandatory) {
             // basic.return always precedes the confirm of the same message.
@@ -507,6 +520,7 @@ export class AmqpTransport implements Transport {
           resolve();
         });
       } catch (err) {
+        clearTimeout(timer);
         reject(err);
         return;
       }
@@ -538,11 +552,11 @@ export class AmqpTransport implements Transport {
       try {
         if (this.drain) await this.drain;
         const ch = this.pub ?? (await this.withDeadline(this.pubChannel(), until));
-        if (exchange !== '' && !this.ready.has(exchange.name)) await this.ensureExchange(exchange);
-        await this.sendConfirmed(ch, exchange === '' ? '' : exchange.name, key, body, props);
+        if (exchange !== '' && !this.ready.has(exchange.name)) await this.withDeadline(this.ensureExchange(exchange), until);
+        await this.sendConfirmed(ch, exchange === '' ? '' : exchange.name, key, body, props, until);
         return;
       } catch (err) {
-        if (err instanceof UnroutableError || this.closed || Date.now() >= until) throw err;
+        if (err instanceof UnroutableError || err instanceof PublishTimeoutError || this.closed || Date.now() >= until) throw err;
         // A channel closed by the broker while the connection lives is our fault (a 404 or
         // 406): a few attempts, not a minute of them.
         if (this.conn && this.conn === conn && !isChannelClosed(err) && ++channelErrors >= 3) throw err;
@@ -555,7 +569,7 @@ export class AmqpTransport implements Transport {
 
   private withDeadline<T>(p: Promise<T>, until: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no connection to RabbitMQ before the publish deadline')), Math.max(0, until - Date.now()));
+      const t = setTimeout(() => reject(new PublishTimeoutError('(connection)')), Math.max(0, until - Date.now()));
       p.then(
         (v) => (clearTimeout(t), resolve(v)),
         (e: unknown) => (clearTimeout(t), reject(e)),
@@ -882,6 +896,8 @@ class AmqpDelivery implements Delivery {
     this.done = true;
     if (this.c.spec.ephemeral) return this.finish('none');
     const t = this.c.t;
+    // Its channel died: the broker has put it back already, a copy would be a duplicate.
+    if (!this.c.live(this.ch)) return this.finish('none');
     try {
       const bucket = delayBucket(delayMs);
       const target = bucket === 0 ? this.queue : await t.delayQueue(this.queue, bucket);
@@ -897,6 +913,8 @@ class AmqpDelivery implements Delivery {
 
   async deadLetter(info: DeadLetterInfo): Promise<void> {
     if (this.done) return;
+    // The broker has requeued it with its dead channel; it is dead-lettered on redelivery.
+    if (!this.c.live(this.ch)) throw new Error('the delivery channel was lost; the broker redelivers the message');
     const id = `dl:${this.queue}:${this.headers.get('ce-id') ?? String(this.m.properties.messageId ?? this.m.fields.deliveryTag)}`;
     // Rejects (leaving the message unsettled, so the bus retries it) when it cannot be stored.
     await this.c.t.publishDeadLetter(info, this.headers.record(), this.subject, this.m.content, this.deliveryCount, id);

@@ -37,7 +37,7 @@ export type {
   NatsProvisionResult,
   ProvisionAction,
 } from './nats.js';
-export { AmqpTransport, connectAmqp, provisionAmqp, delayBucket, UnroutableError, DEFAULT_AMQP_URL } from './amqp.js';
+export { AmqpTransport, connectAmqp, provisionAmqp, delayBucket, UnroutableError, PublishTimeoutError, DEFAULT_AMQP_URL } from './amqp.js';
 export type {
   AmqpTransportOptions,
   AmqpTransportStats,

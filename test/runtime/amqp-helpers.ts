@@ -63,6 +63,7 @@ export class TopologyTracker {
  */
 export class CuttableProxy {
   private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private down = false;
   cuts = 0;
   private constructor(
@@ -89,6 +90,8 @@ export class CuttableProxy {
       }
       client.pipe(upstream);
       upstream.pipe(client);
+      self.pairs.add({ client, upstream });
+      client.on('close', () => self?.pairs.forEach((p) => p.client === client && self?.pairs.delete(p)));
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const a = server.address();
@@ -108,6 +111,14 @@ export class CuttableProxy {
     this.sockets.clear();
     await new Promise((r) => setTimeout(r, downMs));
     this.down = false;
+  }
+
+  /** Holds back everything the broker sends (confirms, deliveries) for `ms`, sockets left open. */
+  async stall(ms: number): Promise<void> {
+    const held = [...this.pairs];
+    for (const p of held) p.upstream.unpipe(p.client);
+    await new Promise((r) => setTimeout(r, ms));
+    for (const p of held) if (!p.client.destroyed) p.upstream.pipe(p.client);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AmqpTransport, createEventBus, type EventBus, type Middleware } from '../../src/runtime/index.js';
+import { AmqpTransport, PublishTimeoutError, createEventBus, type EventBus, type Middleware } from '../../src/runtime/index.js';
 import { AMQP_URL, CuttableProxy, TopologyTracker, deleteTopology } from './amqp-helpers.js';
 import { rand, sleep, userCreated, waitFor } from './helpers.js';
 
@@ -74,11 +74,12 @@ describe('AMQP faults: connections cut mid-stream', () => {
     expect(failures).toEqual([]);
     expect(confirmed).toBe(total);
     // The cut caught publishes in flight: they were sent again with the same message id.
-    expect(pubT.stats.publishRetries).toBeGreaterThanOrEqual(1);
-    expect(pubT.stats.reconnects).toBeGreaterThanOrEqual(1);
-    expect(subT.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(pubT.stats.publishRetries, 'publish retries').toBeGreaterThanOrEqual(1);
+    expect(pubT.stats.reconnects, 'producer reconnects').toBeGreaterThanOrEqual(1);
 
     await waitFor(() => handled.size === total, 60_000, `all ${total} events handled (have ${handled.size})`);
+    // Checked only now: the consumer may come back a little after the producer.
+    expect(subT.stats.reconnects, 'consumer reconnects').toBeGreaterThanOrEqual(1);
     expect(handledBeforeCut).toBeLessThan(total);
     expect(ids.filter((id) => !handled.has(id))).toEqual([]);
     expect([...handled.values()].filter((n) => n !== 1)).toEqual([]);
@@ -116,6 +117,7 @@ describe('AMQP faults: connections cut mid-stream', () => {
     await sleep(100); // the retry is now in the delay queue
     await proxy.cut(300);
     await waitFor(() => attempts.length === 2, 15_000, 'the delayed retry after the cut');
+    expect(t.stats.reconnects, 'reconnects').toBeGreaterThanOrEqual(1);
     expect(attempts).toEqual([1, 2]);
   }, 30_000);
 
@@ -148,6 +150,24 @@ describe('AMQP faults: connections cut mid-stream', () => {
     await waitFor(() => dead.length === 1, 20_000, 'the dead letter');
     expect(dead).toEqual([id]);
   }, 40_000);
+
+  it('a publish whose confirm never comes fails at the deadline instead of hanging', async () => {
+    tracker = new TopologyTracker();
+    const prefix = `flt${rand()}`;
+    const ev = userCreated(prefix);
+    const t = await connect(prefix, { publishDeadlineMs: 700, unroutable: 'drop', heartbeatSeconds: 30 });
+    const b = createEventBus({ transport: t, source: 'faults/stall' });
+    buses.push(b);
+    await b.publish(ev, { userId: 's', email: 'a@x.io' }, { params: { userId: 's' } }); // exchange declared
+    const stalled = proxy.stall(1500);
+    const started = Date.now();
+    const err = await b.publish(ev, { userId: 's', email: 'a@x.io' }, { params: { userId: 's' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PublishTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1400);
+    await stalled;
+    // The connection is still good afterwards.
+    await expect(b.publish(ev, { userId: 's', email: 'a@x.io' }, { params: { userId: 's' } })).resolves.toMatchObject({ duplicate: false });
+  }, 20_000);
 
   // As `rabbitmqctl close_all_connections`, but only for this test's connections (found by
   // their connection_name), so other suites on the shared broker keep theirs. Needs root.
@@ -193,7 +213,7 @@ describe('AMQP faults: connections cut mid-stream', () => {
     expect(confirmed).toBe(total);
     await waitFor(() => handled.size === total, 60_000, `all ${total} handled (have ${handled.size})`);
     expect([...handled.values()].filter((n) => n !== 1)).toEqual([]);
-    expect(pubT.stats.reconnects).toBeGreaterThanOrEqual(1);
-    expect(subT.stats.reconnects).toBeGreaterThanOrEqual(1);
+    expect(pubT.stats.reconnects, 'producer reconnects').toBeGreaterThanOrEqual(1);
+    expect(subT.stats.reconnects, 'consumer reconnects').toBeGreaterThanOrEqual(1);
   }, 90_000);
 });
