@@ -38,7 +38,6 @@ import type {
   DeadLetterInfo,
   Delivery,
   DeliveryHandler,
-  HeaderReader,
   HeaderRecord,
   InboundMessage,
   OutboundMessage,
