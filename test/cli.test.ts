@@ -145,3 +145,16 @@ describe('event-contracts schema-diff', () => {
     expect(missing.code).toBe(2);
   });
 });
+
+describe('event-contracts provision amqp', () => {
+  it('plans the exchanges, group queues and bindings of one vhost, and names what lives elsewhere', async () => {
+    const result = await runCli(['provision', 'amqp', '--dry-run']);
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout) as { exchanges: Array<{ name: string }>; queues: Array<{ name: string }>; bindings: Array<{ queue: string; exchange: string; pattern: string }> };
+    expect(plan.exchanges.map((e) => e.name)).toEqual(['events', 'events.dlx']);
+    expect(plan.queues.map((q) => q.name)).toContain('payments-user-cleanup');
+    expect(plan.bindings).toContainEqual({ queue: 'payments-user-cleanup', exchange: 'events', pattern: 'user.deleted.v1' });
+    // payments' ledger exchange is declared on the /ledger vhost of its amqp server binding.
+    expect(result.stderr).toContain('skipped exchange transactions (vhost /ledger)');
+  });
+});

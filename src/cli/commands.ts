@@ -5,6 +5,7 @@
  */
 import { watch as watchFiles } from 'node:fs';
 import path from 'node:path';
+import type { Catalog } from '../catalog/model.js';
 import type { Config } from '../config.js';
 import { hasErrors } from '../diagnostics.js';
 import { OutputDirError } from '../generate/output.js';
@@ -212,37 +213,70 @@ export async function docsCommand(args: { specs: string[]; out: string; title?: 
 }
 
 export async function provisionCommand(
-  args: { specs: string[]; broker: string; server: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat },
+  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat },
   io: Io,
 ): Promise<number> {
-  if (args.broker !== 'nats') {
-    io.err(`event-contracts: provision ${args.broker}: only "nats" is provisioned from the contract so far`);
-    return EXIT.usage;
-  }
   const workspace = await openWorkspace(args.specs);
+  if (!workspace.ok) {
+    reportDiagnostics(io, args.format, workspace.diagnostics);
+    return EXIT.problems;
+  }
+  if (args.broker === 'amqp') return provisionAmqpCommand(workspace.catalog, args, io);
   const { natsPlan } = await import('../provision/nats-plan.js');
   const { plan, diagnostics } = natsPlan(workspace.catalog, args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {});
-  const problems = [...workspace.diagnostics, ...diagnostics];
-  if (problems.some((d) => d.severity === 'error')) {
-    reportDiagnostics(io, args.format, problems);
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    reportDiagnostics(io, args.format, diagnostics);
     return EXIT.problems;
   }
   if (args.dryRun) {
     io.out(JSON.stringify(plan, null, 2));
     return EXIT.ok;
   }
+  const server = args.server ?? 'nats://127.0.0.1:4222';
   const { provisionNats } = await import('../runtime/index.js');
   let result;
   try {
-    result = await provisionNats({ servers: args.server }, plan);
+    result = await provisionNats({ servers: server }, plan);
   } catch (error) {
-    io.err(`event-contracts: provisioning ${args.server} failed: ${(error as Error).message}`);
+    io.err(`event-contracts: provisioning ${server} failed: ${(error as Error).message}`);
     return EXIT.problems;
   }
   if (args.format === 'json') io.out(JSON.stringify(result, null, 2));
   else {
     for (const s of result.streams) io.err(`stream ${s.name}: ${s.action}`);
     for (const c of result.consumers) io.err(`consumer ${c.stream}/${c.name}: ${c.action}`);
+  }
+  return EXIT.ok;
+}
+
+async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; dryRun: boolean; format: OutputFormat }, io: Io): Promise<number> {
+  const { amqpPlan, planForVhost } = await import('../provision/amqp-plan.js');
+  const { plan: whole, diagnostics } = amqpPlan(catalog);
+  if (diagnostics.some((d) => d.severity === 'error')) {
+    reportDiagnostics(io, args.format, diagnostics);
+    return EXIT.problems;
+  }
+  const server = args.server ?? 'amqp://guest:guest@127.0.0.1:5672';
+  const vhost = decodeURIComponent(new URL(server).pathname.slice(1)) || '/';
+  const { plan, skipped } = planForVhost(whole, vhost);
+  for (const s of skipped) io.err(`skipped ${s}: provision it with --server pointing at its vhost`);
+  if (args.dryRun) {
+    io.out(JSON.stringify(plan, null, 2));
+    return EXIT.ok;
+  }
+  const { provisionAmqp } = await import('../runtime/index.js');
+  let result;
+  try {
+    result = await provisionAmqp(server, plan);
+  } catch (error) {
+    io.err(`event-contracts: provisioning ${new URL(server).host} failed: ${(error as Error).message}`);
+    return EXIT.problems;
+  }
+  if (args.format === 'json') io.out(JSON.stringify(result, null, 2));
+  else {
+    for (const e of result.exchanges) io.err(`exchange ${e.name}: ${e.action}`);
+    for (const q of result.queues) io.err(`queue ${q.name}: ${q.action}`);
+    for (const b of result.bindings) io.err(`binding ${b.exchange} → ${b.queue} (${b.key}): ${b.action}`);
   }
   return EXIT.ok;
 }

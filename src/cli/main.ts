@@ -123,8 +123,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'Create or update the streams and durable consumers the contract implies (idempotent)',
       (y) =>
         specOptions(y)
-          .positional('broker', { choices: ['nats'] as const, demandOption: true })
-          .option('server', { type: 'string', default: 'nats://127.0.0.1:4222', describe: 'broker URL' })
+          .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
+          .option('server', { type: 'string', describe: 'broker URL (default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672)' })
           .option('max-replicas', { type: 'number', describe: 'cap stream replicas (a single local server holds 1)' })
           .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
       (args) =>
@@ -133,7 +133,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             {
               specs: specPaths(args, config),
               broker: args.broker!,
-              server: args.server,
+              ...(args.server !== undefined ? { server: args.server } : {}),
               ...(args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {}),
               dryRun: args.dryRun,
               format: args.format,

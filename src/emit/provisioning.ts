@@ -1,18 +1,28 @@
-/** `provisioning.ts`: the JetStream streams and consumers the contract implies, for services to apply at start-up. */
+/** `provisioning.ts`: the broker topology the contract implies (NATS and RabbitMQ), for services to apply at start-up. */
 import type { Catalog } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { amqpPlan } from '../provision/amqp-plan.js';
 import { natsPlan } from '../provision/nats-plan.js';
 import type { GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
 
 export function emitProvisioning(catalog: Catalog, runtime: string): { file: GeneratedFile; diagnostics: Diagnostic[] } {
-  const { plan, diagnostics } = natsPlan(catalog);
+  const nats = natsPlan(catalog);
+  const amqp = amqpPlan(catalog);
   const file = new CodeFile('provisioning.ts');
-  const type = file.type('NatsProvisionPlan', runtime);
   file.line('/**');
-  file.line(' * Streams (from `x-stream`) and durable consumers (from receive operations) of the contract.');
+  file.line(' * NATS JetStream: streams (from `x-stream`) and durable consumers (from receive operations).');
   file.line(' * Apply at start-up with `provisionNats(transport, natsProvisioning)`; it is idempotent.');
   file.line(' */');
-  file.line(`export const natsProvisioning: ${type} = ${JSON.stringify(plan, null, 2)};`);
-  return { file: { path: file.path, content: file.render() }, diagnostics };
+  file.line(`export const natsProvisioning: ${file.type('NatsProvisionPlan', runtime)} = ${JSON.stringify(nats.plan, null, 2)};`);
+  file.line();
+  file.line('/**');
+  file.line(' * RabbitMQ: exchanges (from `amqp` channel bindings), a durable queue per consumer group and');
+  file.line(' * its bindings. Apply with `provisionAmqp(transport, amqpProvisioning)`; it is idempotent.');
+  file.line(' */');
+  file.line(`export const amqpProvisioning: ${file.type('AmqpProvisionPlan', runtime)} = ${JSON.stringify(amqp.plan, null, 2)};`);
+  file.line();
+  file.line('/** Where the contract routes each subject over RabbitMQ: pass as `bindings` to the AMQP transport. */');
+  file.line(`export const amqpBindings: Record<string, ${file.type('AmqpSubjectBinding', runtime)}> = ${JSON.stringify(amqp.subjects, null, 2)};`);
+  return { file: { path: file.path, content: file.render() }, diagnostics: [...nats.diagnostics, ...amqp.diagnostics] };
 }

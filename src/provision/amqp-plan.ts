@@ -182,3 +182,25 @@ export function amqpPlan(catalog: Catalog, options: AmqpPlanOptions = {}): AmqpP
     diagnostics,
   };
 }
+
+/**
+ * The part of a plan that lives on one virtual host (a connection reaches one): exchanges
+ * declared for another vhost, and bindings to them, are left out and listed.
+ */
+export function planForVhost(plan: AmqpProvisionPlan, vhost: string): { plan: AmqpProvisionPlan; skipped: string[] } {
+  const here = (v: string | undefined) => v === undefined || v === vhost;
+  const elsewhere = new Set((plan.exchanges ?? []).filter((e) => !here(e.vhost)).map((e) => e.name));
+  const skipped = [
+    ...(plan.exchanges ?? []).filter((e) => !here(e.vhost)).map((e) => `exchange ${e.name} (vhost ${e.vhost})`),
+    ...(plan.queues ?? []).filter((q) => !here((q as { vhost?: string }).vhost)).map((q) => `queue ${q.name} (vhost ${(q as { vhost?: string }).vhost})`),
+    ...(plan.bindings ?? []).filter((b) => elsewhere.has(b.exchange)).map((b) => `binding ${b.exchange} → ${b.queue} (${b.pattern})`),
+  ];
+  return {
+    plan: {
+      exchanges: (plan.exchanges ?? []).filter((e) => here(e.vhost)),
+      queues: (plan.queues ?? []).filter((q) => here((q as { vhost?: string }).vhost)),
+      bindings: (plan.bindings ?? []).filter((b) => !elsewhere.has(b.exchange)),
+    },
+    skipped,
+  };
+}

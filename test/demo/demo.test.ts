@@ -1,4 +1,4 @@
-/** `npm run demo` runs end to end over the local NATS: events flow both ways and request/reply answers. */
+/** `npm run demo` runs end to end over the local NATS and RabbitMQ: events flow both ways and request/reply answers. */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,8 +7,9 @@ import { describe, expect, it } from 'vitest';
 const exec = promisify(execFile);
 
 describe('demo', () => {
-  it('exchanges events and a request/reply between the generated clients', async () => {
-    const { stdout } = await exec(path.resolve('node_modules/.bin/tsx'), ['test/demo/demo.ts'], { timeout: 60_000 });
+  it.each(['nats', 'amqp'])('exchanges events and a request/reply between the generated clients over %s', async (transport) => {
+    const { stdout } = await exec(path.resolve('node_modules/.bin/tsx'), ['test/demo/demo.ts', '--transport', transport], { timeout: 60_000 });
+    expect(stdout).toMatch(new RegExp(`^provision +${transport === 'nats' ? 'NATS' : 'RabbitMQ'}: `, 'm'));
     expect(stdout).toMatch(/^notifications welcome e-mail to ada@example\.com/m);
     expect(stdout).toMatch(/^users +refused an invalid user\.created: .*\/eventId must match format "uuid"/m);
     expect(stdout).toMatch(/^notifications platform health: up \(reply system\.health\.status@1\.0\.0, correlation [0-9a-f-]{36}\)/m);

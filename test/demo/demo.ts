@@ -1,6 +1,6 @@
 /**
- * `npm run demo`: the workspace's services talking over the local NATS through the
- * generated clients — the code a service team writes.
+ * `npm run demo [-- --transport amqp]`: the workspace's services talking over the local
+ * NATS (or RabbitMQ) through the generated clients — the code a service team writes.
  *
  *   users          publishes user.created@2.0.0 and user.deleted@1.0.0
  *   notifications  handles user.created (durable group notifications-welcome) and asks
@@ -9,8 +9,10 @@
  *   platform       answers system.health.check with system.health.status
  */
 import { randomUUID } from 'node:crypto';
-import { createEventBus, NatsTransport, provisionNats, type EventBus } from 'event-contracts/runtime';
+import { connectAmqp, createEventBus, NatsTransport, provisionAmqp, provisionNats, type EventBus, type Transport } from 'event-contracts/runtime';
 import {
+  amqpBindings,
+  amqpProvisioning,
   NotificationsServiceClient,
   PaymentsServiceClient,
   PlatformServiceClient,
@@ -19,18 +21,39 @@ import {
   natsProvisioning,
 } from '../../generated/index.js';
 
-const server = process.env.NATS_URL ?? '127.0.0.1:4222';
+// The same code runs over either broker: the transport is configuration (`--transport amqp`).
+const transportName = process.argv.includes('--transport') ? process.argv[process.argv.indexOf('--transport') + 1] : 'nats';
+if (transportName !== 'nats' && transportName !== 'amqp') throw new Error(`unknown transport ${transportName}: nats or amqp`);
+const natsServer = process.env.NATS_URL ?? '127.0.0.1:4222';
+const amqpServer = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const log = (who: string, text: string) => console.log(`${who.padEnd(13)} ${text}`);
 
+async function connect(): Promise<Transport> {
+  if (transportName === 'amqp') {
+    // Events no queue is bound for (nobody receives transaction.cancelled here) are dropped, as on NATS.
+    return connectAmqp(amqpServer, { bindings: amqpBindings, unroutable: 'drop' });
+  }
+  return NatsTransport.connect({ connect: { servers: natsServer } });
+}
+
 async function bus(source: string): Promise<EventBus> {
-  return createEventBus({ transport: await NatsTransport.connect({ connect: { servers: server } }), source });
+  return createEventBus({ transport: await connect(), source });
+}
+
+async function provision(): Promise<void> {
+  if (transportName === 'amqp') {
+    const result = await provisionAmqp(amqpServer, amqpProvisioning);
+    log('provision', `RabbitMQ: ${result.exchanges.length} exchanges, ${result.queues.length} queues, ${result.bindings.length} bindings`);
+    return;
+  }
+  // Streams and durable consumers come from the contract; a single local server holds one replica.
+  const provisioning = { ...natsProvisioning, streams: natsProvisioning.streams?.map((s) => ({ ...s, replicas: 1 })) };
+  const provisioned = await provisionNats({ servers: natsServer }, provisioning);
+  log('provision', `NATS: ${provisioned.streams.map((s) => `${s.name} ${s.action}`).join(', ')}`);
 }
 
 async function main(): Promise<void> {
-  // Streams and durable consumers come from the contract; a single local server holds one replica.
-  const provisioning = { ...natsProvisioning, streams: natsProvisioning.streams?.map((s) => ({ ...s, replicas: 1 })) };
-  const provisioned = await provisionNats({ servers: server }, provisioning);
-  log('provision', provisioned.streams.map((s) => `${s.name} ${s.action}`).join(', '));
+  await provision();
 
   const [usersBus, notificationsBus, paymentsBus, platformBus] = await Promise.all(['users-service', 'notifications-service', 'payments-service', 'platform-service'].map(bus));
   const users = new UsersServiceClient(usersBus!);
