@@ -127,21 +127,26 @@ function readHeaders(msg: Msg): HeaderReader {
 
 /** Parses "NATS/1.0\r\nk: v\r\n..." as MsgHdrsImpl.decode() does; undefined = let it decide. */
 export function parseHeaderBlock(s: string): Map<string, string> | undefined {
-  const lines = s.split('\r\n');
-  if (lines[0] !== 'NATS/1.0') return undefined;
+  // One pass with indexOf rather than split(): no array of lines per message.
+  let pos = s.indexOf('\r\n');
+  if ((pos < 0 ? s : s.slice(0, pos)) !== 'NATS/1.0') return undefined;
   const map = new Map<string, string>();
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === '') continue;
-    const idx = line.indexOf(':');
-    if (idx < 0) continue; // MsgHdrs skips such lines too
-    for (let j = 0; j < idx; j++) {
-      const c = line.charCodeAt(j);
+  const n = s.length;
+  while (pos >= 0 && pos < n) {
+    const start = pos + 2;
+    let end = s.indexOf('\r\n', start);
+    if (end < 0) end = n;
+    pos = end;
+    if (end === start) continue;
+    const idx = s.indexOf(':', start);
+    if (idx < 0 || idx >= end) continue; // MsgHdrs skips lines without ':' too
+    for (let j = start; j < idx; j++) {
+      const c = s.charCodeAt(j);
       if (c < 33 || c > 126) return undefined; // MsgHdrs throws on it
     }
-    const v = line.slice(idx + 1).trim();
+    const v = s.slice(idx + 1, end).trim();
     if (v.includes('\r') || v.includes('\n')) return undefined; // MsgHdrs throws on it
-    const k = line.slice(0, idx);
+    const k = s.slice(start, idx);
     if (!map.has(k)) map.set(k, v); // readers see the first value, as with MsgHdrs.get()
   }
   return map;
