@@ -3,6 +3,15 @@
 // plain validator function), builds the CloudEvents envelope and, on consume, decodes,
 // validates, dedupes and acks each event. Raw nats.js sends the same bytes and headers.
 //
+// Fairness: each round runs raw and SDK back to back on the same server and stream, with the
+// order alternating between rounds (the stream and its dedupe window grow during the run);
+// the best round of each is kept. Raw publishes the SDK's exact body and headers with a msg id
+// as long as the SDK's (a UUID); raw consumers ack every message like the SDK does.
+// Besides the headline raw consumer (an async iterator that only acks), two more baselines
+// are printed, never replacing it: raw + JSON.parse (the least any real consumer does), and
+// raw with nats.js's callback API, which acks in batches per socket read and is much faster
+// than its iterator (each iterator ack is a socket write of its own).
+//
 // `run()` returns rows { name, value, unit }; `node bench/nats.mjs` prints them.
 // Needs `npm run build` (imports ../dist/runtime/index.js) and NATS at NATS_URL or 127.0.0.1:4222.
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
@@ -13,7 +22,7 @@ const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';
 const WINDOW = 1000;
 const CORE_N = Number(process.env.BENCH_CORE_N ?? 100_000);
 const JS_N = Number(process.env.BENCH_JS_N ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 const data = {
   userId: 'c5a1f6d2-3b8e-4d7a-9f10-2e6b7c8d9e0f',
@@ -100,7 +109,8 @@ export async function run() {
     // Alternate who goes first: the stream (and its dedupe window) grows during the run.
     const rawPublish = async (r) => {
       const t0 = performance.now();
-      await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}` }));
+      // Same length as the SDK's UUID ids, so both send the same number of bytes.
+      await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}`.padEnd(36, '0') }));
       keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0));
     };
     const sdkPublish = async () => {
@@ -123,49 +133,75 @@ export async function run() {
     const filter = `${prefix}.js.users.*`;
     const stored = seqSdk;
 
-    // JetStream pull consume of the whole stream, ack each.
+    // JetStream pull consume of the whole stream, ack each; the order rotates between rounds.
     const consumer = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 }), source: 'bench/consumer' });
-    for (let r = 0; r < ROUNDS; r++) {
-      const rawName = `raw${r}`;
-      await jsm.consumers.add(stream, { durable_name: rawName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
-      const c = await js.consumers.get(stream, rawName);
-      let t0 = performance.now();
+    let durable = 0;
+    const rawConsumer = async () => {
+      const name = `raw${durable++}`;
+      await jsm.consumers.add(stream, { durable_name: name, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
+      return js.consumers.get(stream, name);
+    };
+    const parse = (m) => JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8'));
+    const rawIterate = (json) => async () => {
+      const c = await rawConsumer();
+      const t0 = performance.now();
       const iter = await c.consume({ max_messages: 1000 });
       let n = 0;
       for await (const m of iter) {
+        if (json) parse(m);
         m.ack();
         if (++n === stored) break;
       }
-      keep('jetstream consume raw', rate(stored, performance.now() - t0));
-
-      // The least a real consumer does: parse the JSON it received, then ack.
-      const parseName = `rawjson${r}`;
-      await jsm.consumers.add(stream, { durable_name: parseName, ack_policy: AckPolicy.Explicit, max_ack_pending: 50_000, filter_subject: filter });
-      const pc = await js.consumers.get(stream, parseName);
-      t0 = performance.now();
-      const piter = await pc.consume({ max_messages: 1000 });
-      let pn = 0;
-      for await (const m of piter) {
-        JSON.parse(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength).toString('utf8'));
-        m.ack();
-        if (++pn === stored) break;
-      }
-      keep('jetstream consume raw + JSON.parse', rate(stored, performance.now() - t0));
-
+      return rate(stored, performance.now() - t0);
+    };
+    const rawCallback = async () => {
+      const c = await rawConsumer();
+      let n = 0;
+      let done;
+      const finished = new Promise((res) => (done = res));
+      const t0 = performance.now();
+      const msgs = await c.consume({
+        max_messages: 1000,
+        callback: (m) => {
+          m.ack();
+          if (++n === stored) done();
+        },
+      });
+      await finished;
+      const value = rate(stored, performance.now() - t0);
+      await msgs.close();
+      return value;
+    };
+    const sdkConsume = async () => {
       let handled = 0;
       let done;
       const finished = new Promise((res) => (done = res));
-      t0 = performance.now();
+      const t0 = performance.now();
       const sub = await consumer.subscribe({
-        group: `sdk${r}`,
+        group: `sdk${durable++}`,
         subjects: [filter],
         concurrency: 64,
         maxInFlight: 1000,
         handlers: [{ type: ev.type, accepts: [ev], handle: async () => void (++handled === stored && done()) }],
       });
       await finished;
-      keep('jetstream consume sdk', rate(stored, performance.now() - t0)); debug('jetstream consume sdk', best['jetstream consume sdk']);
+      const value = rate(stored, performance.now() - t0);
       await sub.close();
+      return value;
+    };
+    const consumers = [
+      ['jetstream consume raw', rawIterate(false)],
+      // The least a real consumer does: parse the JSON it received, then ack.
+      ['jetstream consume raw + JSON.parse', rawIterate(true)],
+      ['jetstream consume raw (callback API)', rawCallback],
+      ['jetstream consume sdk', sdkConsume],
+    ];
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < consumers.length; i++) {
+        const [name, measure] = consumers[(i + r) % consumers.length];
+        keep(name, await measure());
+        debug(name, best[name]);
+      }
     }
 
     for (const [name, value] of Object.entries(best)) rows.push({ name, value, unit: 'msgs/s' });
@@ -174,6 +210,7 @@ export async function run() {
     rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream consume sdk/(raw + JSON.parse)', value: ratio('jetstream consume sdk', 'jetstream consume raw + JSON.parse'), unit: 'ratio' });
+    rows.push({ name: 'ratio jetstream consume sdk/(raw callback API)', value: ratio('jetstream consume sdk', 'jetstream consume raw (callback API)'), unit: 'ratio' });
 
     await consumer.close();
     return rows;
