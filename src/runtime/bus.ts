@@ -235,7 +235,9 @@ class BusImpl implements EventBus {
       // publish() reports every failure as a rejection, never as a synchronous throw.
       return Promise.reject(err);
     }
-    return this.transport.publish(msg).then((r) => ({ id: msg.id, subject: msg.subject, stream: r.stream, sequence: r.sequence, duplicate: r.duplicate }));
+    // The receipt callback keeps only id and subject alive while the ack is awaited, not the message.
+    const { id, subject } = msg;
+    return this.transport.publish(msg).then((r) => ({ id, subject, stream: r.stream, sequence: r.sequence, duplicate: r.duplicate }));
   }
 
   private async publishSlow<T>(event: EventDescriptor<T>, data: T, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
