@@ -252,8 +252,8 @@ export function checkLockAppendOnly(baseline: LoadedLock, current: LoadedLock, r
   for (const [type, { versions }] of Object.entries(baseline.lock.events)) {
     for (const [version, entry] of Object.entries(versions)) {
       const now = current.lock.events[type]?.versions[version];
-      const where = current.locate(type) ?? current.file?.locate('');
       if (!now) {
+        const where = current.locate(type) ?? current.file?.locate('');
         findings.push(
           error({
             rule: 'LOCK_ENTRY_REMOVED',

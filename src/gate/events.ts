@@ -25,7 +25,8 @@ interface KnownVersion {
   version: string;
   payload: JsonSchema;
   headers?: JsonSchema;
-  location?: SourceLocation;
+  /** Where it is written; a function because locating in a large lock costs a positioned parse of it. */
+  location: () => SourceLocation | undefined;
 }
 
 export function settingsFor(config: Config, type: string): { level: CompatLevelName; policy: 'strict' | 'lenient' } {
@@ -73,7 +74,7 @@ function checkType(input: EventGateInput, type: string, spec: EventType | undefi
 
 function checkReleased(input: EventGateInput, event: EventVersion, entry: LockedVersion, level: CompatLevelName, policy: 'strict' | 'lenient'): Finding[] {
   const findings: Finding[] = [];
-  const lockLocation = input.released.locate(event.type, event.version);
+  const lockLocation = () => input.released.locate(event.type, event.version);
   if (entry.contentType !== event.contentType) {
     findings.push({
       rule: 'CONTENT_TYPE_CHANGED',
@@ -83,7 +84,7 @@ function checkReleased(input: EventGateInput, event: EventVersion, entry: Locked
       event: event.key,
       message: `released version ${event.key} changed its content type from ${entry.contentType} to ${event.contentType}: readers decode it the old way`,
       location: event.location,
-      ...(lockLocation ? { related: lockLocation } : {}),
+      ...(lockLocation() ? { related: lockLocation()! } : {}),
       hint: 'a new content type is a new major version',
     });
   }
@@ -105,7 +106,7 @@ function checkReleased(input: EventGateInput, event: EventVersion, entry: Locked
     event: event.key,
     message: `released version ${event.key} changed what it validates (${summary || 'schema changed'}); released versions are immutable`,
     location: event.payloadLocation,
-    ...(lockLocation ? { related: lockLocation } : {}),
+    ...(lockLocation() ? { related: lockLocation()! } : {}),
     hint: `leave ${event.key} as released and publish the change as ${event.type}@${next}${bump === 'major' ? ` on a new channel for major ${semver.major(event.version) + 1}` : ''}`,
   });
   return findings;
@@ -130,13 +131,22 @@ function checkNewVersion(
   const known = new Map<string, KnownVersion>();
   for (const [version, entry] of Object.entries(locked)) {
     if (semver.major(version) === major && semver.lt(version, event.version)) {
-      const lockLocation = input.released.locate(event.type, version);
-      known.set(version, { version, payload: entry.payload, ...(entry.headers ? { headers: entry.headers } : {}), ...(lockLocation ? { location: lockLocation } : {}) });
+      known.set(version, {
+        version,
+        payload: entry.payload,
+        ...(entry.headers ? { headers: entry.headers } : {}),
+        location: () => input.released.locate(event.type, version),
+      });
     }
   }
   for (const v of spec.versions) {
     if (semver.major(v.version) === major && semver.lt(v.version, event.version)) {
-      known.set(v.version, { version: v.version, payload: canonicalSchema(v.payload), ...(v.headers ? { headers: canonicalSchema(v.headers) } : {}), location: v.payloadLocation });
+      known.set(v.version, {
+        version: v.version,
+        payload: canonicalSchema(v.payload),
+        ...(v.headers ? { headers: canonicalSchema(v.headers) } : {}),
+        location: () => v.payloadLocation,
+      });
     }
   }
   const previous = [...known.values()].sort((a, b) => semver.compare(a.version, b.version));
@@ -164,7 +174,7 @@ function checkNewVersion(
         path: `${part === 'headers' ? '/headers' : ''}${change.path}`,
         message: `${event.key} breaks ${level} compatibility with ${event.type}@${other.version}: ${change.message}`,
         location: input.locateBelow(where, change.newPath ?? change.path),
-        ...(other.location ? { related: other.location } : {}),
+        ...(other.location() ? { related: other.location()! } : {}),
         hint: `a breaking change needs a new major version: publish it as ${event.type}@${major + 1}.0.0 on its own channel (".v${major + 1}") and keep ${event.type}@${latest.version} until its consumers have moved`,
       });
     }
@@ -187,7 +197,7 @@ function checkNewVersion(
       event: event.key,
       message: `${event.key} adds to ${event.type}@${latest.version} (${additive}) but bumps only the patch version`,
       location: event.location,
-      ...(latest.location ? { related: latest.location } : {}),
+      ...(latest.location() ? { related: latest.location()! } : {}),
       hint: `an additive change is a minor version: use ${event.type}@${semver.inc(latest.version, 'minor')}`,
     });
   }

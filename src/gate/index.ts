@@ -9,6 +9,7 @@ import type { Catalog } from '../catalog/model.js';
 import type { Config, IgnoreRule } from '../config.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import { parseLock, readLock, type LoadedLock } from '../registry/lock.js';
+import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
 import { readBaseline } from './baseline.js';
 import { checkContracts, checkLockAppendOnly } from './contract.js';
@@ -37,10 +38,12 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
     findings = checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow });
   } else {
     const baseline = readBaseline(options.against, options.specs, options.config.lockFile);
+    trace('baseline extracted from git');
     try {
       const released = baseline.lockText !== undefined ? parseLock(path.join(baseline.root, 'registry.lock.json'), baseline.lockText, `${baseline.ref}:${options.config.lockFile}`) : readLock(path.join(baseline.root, '.none'));
       const existing = baseline.specs.filter((s) => existsSync(s));
       const before = existing.length > 0 ? await openWorkspace(existing, { examples: false }) : undefined;
+      trace('baseline loaded');
       findings = [
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
@@ -50,6 +53,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
       baseline.dispose();
     }
   }
+  trace(`gate: ${findings.length} findings`);
   return { loadDiagnostics: [], findings: applyIgnores(findings, options.config.compatibility.ignore), catalog: workspace.catalog, lock };
 }
 
