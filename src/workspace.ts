@@ -12,9 +12,6 @@ import { dedupe, parseEntry, prepareWorkspace, type PreparedEntry, type SourceFi
 import type { SourceSet } from './load/refs.js';
 import { trace } from './trace.js';
 import { checkExamples } from './validation/examples.js';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 
 export interface Workspace {
   catalog: Catalog;
@@ -37,7 +34,7 @@ function documentKey(entry: PreparedEntry): string {
   return sha256(h.join('\0'));
 }
 
-export async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<CachedDocument> {
+async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<CachedDocument> {
   const key = documentKey(entry);
   const cached = readCache<CachedDocument>('documents', key);
   if (cached) return cached;
@@ -47,41 +44,6 @@ export async function documentModel(entry: PreparedEntry, sources: SourceSet): P
     : { diagnostics: parsed.diagnostics };
   writeCache('documents', key, result);
   return result;
-}
-
-/**
- * Cold documents are parsed on every core: the AsyncAPI parser is CPU-bound at ~0.1–0.3 s
- * a document. Worker threads take a share each while this thread parses the rest;
- * results are keyed by file, so the catalog does not depend on who finished first. Only
- * the built tool uses workers (a worker cannot run the TypeScript sources).
- */
-function startWorkers(cold: PreparedEntry[]): { mine: PreparedEntry[]; results: Promise<Map<string, CachedDocument>> } {
-  const script = new URL('./workspace-worker.js', import.meta.url);
-  const cores = availableParallelism();
-  if (cold.length < 4 || cores < 2 || process.env.EVENT_CONTRACTS_NO_WORKERS || !import.meta.url.endsWith('.js') || !existsSync(script)) {
-    return { mine: cold, results: Promise.resolve(new Map()) };
-  }
-  const workers = Math.min(cores - 1, 3);
-  const share = Math.floor(cold.length / (workers + 1));
-  const jobs = Array.from({ length: workers }, (_, i) => cold.slice(i * share, (i + 1) * share));
-  const runs = jobs.map(
-    (job) =>
-      new Promise<Array<CachedDocument & { absPath: string }>>((resolve, reject) => {
-        const worker = new Worker(script, { workerData: { entries: job.map((e) => e.entry.absPath) } });
-        worker.once('message', resolve);
-        worker.once('error', reject);
-        worker.once('exit', (code) => (code === 0 ? undefined : reject(new Error(`document worker exited with ${code}`))));
-      }),
-  );
-  const results = Promise.allSettled(runs).then((settled) => {
-    const map = new Map<string, CachedDocument>();
-    for (const outcome of settled) {
-      // What a failed worker did not deliver, the main loop parses itself.
-      if (outcome.status === 'fulfilled') for (const { absPath, ...result } of outcome.value) map.set(absPath, result);
-    }
-    return map;
-  });
-  return { mine: cold.slice(workers * share), results };
 }
 
 export interface OpenOptions {
@@ -97,17 +59,17 @@ export async function openWorkspace(specs: readonly string[], options: OpenOptio
   const loadDiagnostics = [...prepared.diagnostics];
   const models: DocumentModel[] = [];
   const ready = prepared.entries.filter((e) => e.ok);
-  const { mine, results } = startWorkers(ready.filter((e) => readCache('documents', documentKey(e)) === undefined));
-  const parsedHere = new Map<string, CachedDocument>();
-  for (const entry of mine) parsedHere.set(entry.entry.absPath, await documentModel(entry, prepared.sources));
-  const fromWorkers = await results;
-  trace(`documents: ${ready.length} (${ready.length - mine.length - fromWorkers.size} from cache, ${mine.length} parsed here, ${fromWorkers.size} in worker threads)`);
+  // Parsing is not spread over worker threads: measured on two cores, a worker's own parser
+  // start-up (import and meta-schema compile) cost more than it saved, up to 80 documents.
+  let parsed = 0;
   for (const entry of ready) {
-    const path = entry.entry.absPath;
-    const result = parsedHere.get(path) ?? fromWorkers.get(path) ?? (await documentModel(entry, prepared.sources));
+    const cached = readCache<CachedDocument>('documents', documentKey(entry));
+    if (!cached) parsed++;
+    const result = cached ?? (await documentModel(entry, prepared.sources));
     loadDiagnostics.push(...result.diagnostics);
     if (result.model) models.push(result.model);
   }
+  trace(`documents: ${ready.length} (${ready.length - parsed} from cache, ${parsed} parsed)`);
   const { catalog, diagnostics: catalogDiagnostics } = mergeDocuments(models);
   const files = prepared.sources.all();
   const byShownPath = new Map(files.map((f) => [f.displayPath, f]));
