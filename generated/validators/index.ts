@@ -40,13 +40,13 @@ function check<T>(validate: CompiledValidator, data: unknown): ValidationResult<
 
 const load = createRequire(import.meta.url);
 
-/** Each event's compiled code is read on its first validation, once. */
-function lazy(module: string, name: string): () => CompiledValidator {
+/** A schema's compiled code is read on its first validation, once. */
+function lazy(module: string): () => CompiledValidator {
   let compiled: CompiledValidator | undefined;
-  return () => (compiled ??= (load(module) as Record<string, CompiledValidator>)[name]!);
+  return () => (compiled ??= load(module) as CompiledValidator);
 }
 
-const validateSystemHealthCheckV1Compiled = lazy("./ajv/SystemHealthCheckV1.cjs", "payloadSchema");
+const validateSystemHealthCheckV1Compiled = lazy("./ajv/SystemHealthCheckV1.payload.cjs");
 /**
  * Validates the payload of `system.health.check@1.0.0`: the typed value, or every problem found.
  */
@@ -54,7 +54,7 @@ export function validateSystemHealthCheckV1(data: unknown): ValidationResult<Sys
   return check(validateSystemHealthCheckV1Compiled(), data);
 }
 
-const validateSystemHealthCheckV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.cjs", "headersSchema");
+const validateSystemHealthCheckV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `system.health.check@1.0.0`: the typed value, or every problem found.
  */
@@ -62,7 +62,7 @@ export function validateSystemHealthCheckV1Headers(data: unknown): ValidationRes
   return check(validateSystemHealthCheckV1HeadersCompiled(), data);
 }
 
-const validateSystemHealthStatusV1Compiled = lazy("./ajv/SystemHealthStatusV1.cjs", "payloadSchema");
+const validateSystemHealthStatusV1Compiled = lazy("./ajv/SystemHealthStatusV1.payload.cjs");
 /**
  * Validates the payload of `system.health.status@1.0.0`: the typed value, or every problem found.
  */
@@ -70,7 +70,7 @@ export function validateSystemHealthStatusV1(data: unknown): ValidationResult<Sy
   return check(validateSystemHealthStatusV1Compiled(), data);
 }
 
-const validateSystemHealthStatusV1HeadersCompiled = lazy("./ajv/SystemHealthStatusV1.cjs", "headersSchema");
+const validateSystemHealthStatusV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `system.health.status@1.0.0`: the typed value, or every problem found.
  */
@@ -78,7 +78,7 @@ export function validateSystemHealthStatusV1Headers(data: unknown): ValidationRe
   return check(validateSystemHealthStatusV1HeadersCompiled(), data);
 }
 
-const validateSystemMaintenanceEndV1Compiled = lazy("./ajv/SystemMaintenanceEndV1.cjs", "payloadSchema");
+const validateSystemMaintenanceEndV1Compiled = lazy("./ajv/SystemMaintenanceEndV1.payload.cjs");
 /**
  * Validates the payload of `system.maintenance.end@1.0.0`: the typed value, or every problem found.
  */
@@ -86,7 +86,7 @@ export function validateSystemMaintenanceEndV1(data: unknown): ValidationResult<
   return check(validateSystemMaintenanceEndV1Compiled(), data);
 }
 
-const validateSystemMaintenanceEndV1HeadersCompiled = lazy("./ajv/SystemMaintenanceEndV1.cjs", "headersSchema");
+const validateSystemMaintenanceEndV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `system.maintenance.end@1.0.0`: the typed value, or every problem found.
  */
@@ -94,7 +94,7 @@ export function validateSystemMaintenanceEndV1Headers(data: unknown): Validation
   return check(validateSystemMaintenanceEndV1HeadersCompiled(), data);
 }
 
-const validateSystemMaintenanceStartV1Compiled = lazy("./ajv/SystemMaintenanceStartV1.cjs", "payloadSchema");
+const validateSystemMaintenanceStartV1Compiled = lazy("./ajv/SystemMaintenanceStartV1.payload.cjs");
 /**
  * Validates the payload of `system.maintenance.start@1.0.0`: the typed value, or every problem found.
  */
@@ -102,7 +102,7 @@ export function validateSystemMaintenanceStartV1(data: unknown): ValidationResul
   return check(validateSystemMaintenanceStartV1Compiled(), data);
 }
 
-const validateSystemMaintenanceStartV1HeadersCompiled = lazy("./ajv/SystemMaintenanceStartV1.cjs", "headersSchema");
+const validateSystemMaintenanceStartV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `system.maintenance.start@1.0.0`: the typed value, or every problem found.
  */
@@ -110,7 +110,7 @@ export function validateSystemMaintenanceStartV1Headers(data: unknown): Validati
   return check(validateSystemMaintenanceStartV1HeadersCompiled(), data);
 }
 
-const validateTransactionCancelledV1Compiled = lazy("./ajv/TransactionCancelledV1.cjs", "payloadSchema");
+const validateTransactionCancelledV1Compiled = lazy("./ajv/TransactionCancelledV1.payload.cjs");
 /**
  * Validates the payload of `transaction.cancelled@1.0.0`: the typed value, or every problem found.
  */
@@ -118,7 +118,7 @@ export function validateTransactionCancelledV1(data: unknown): ValidationResult<
   return check(validateTransactionCancelledV1Compiled(), data);
 }
 
-const validateTransactionCancelledV1HeadersCompiled = lazy("./ajv/TransactionCancelledV1.cjs", "headersSchema");
+const validateTransactionCancelledV1HeadersCompiled = lazy("./ajv/TransactionCancelledV1.headers.cjs");
 /**
  * Validates the headers of `transaction.cancelled@1.0.0`: the typed value, or every problem found.
  */
@@ -126,7 +126,7 @@ export function validateTransactionCancelledV1Headers(data: unknown): Validation
   return check(validateTransactionCancelledV1HeadersCompiled(), data);
 }
 
-const validateTransactionCompletedV1Compiled = lazy("./ajv/TransactionCompletedV1.cjs", "payloadSchema");
+const validateTransactionCompletedV1Compiled = lazy("./ajv/TransactionCompletedV1.payload.cjs");
 /**
  * Validates the payload of `transaction.completed@1.1.0`: the typed value, or every problem found.
  */
@@ -134,7 +134,7 @@ export function validateTransactionCompletedV1(data: unknown): ValidationResult<
   return check(validateTransactionCompletedV1Compiled(), data);
 }
 
-const validateTransactionCompletedV1HeadersCompiled = lazy("./ajv/TransactionCompletedV1.cjs", "headersSchema");
+const validateTransactionCompletedV1HeadersCompiled = lazy("./ajv/TransactionCancelledV1.headers.cjs");
 /**
  * Validates the headers of `transaction.completed@1.1.0`: the typed value, or every problem found.
  */
@@ -142,7 +142,7 @@ export function validateTransactionCompletedV1Headers(data: unknown): Validation
   return check(validateTransactionCompletedV1HeadersCompiled(), data);
 }
 
-const validateTransactionCreatedV1Compiled = lazy("./ajv/TransactionCreatedV1.cjs", "payloadSchema");
+const validateTransactionCreatedV1Compiled = lazy("./ajv/TransactionCreatedV1.payload.cjs");
 /**
  * Validates the payload of `transaction.created@1.0.0`: the typed value, or every problem found.
  */
@@ -150,7 +150,7 @@ export function validateTransactionCreatedV1(data: unknown): ValidationResult<Tr
   return check(validateTransactionCreatedV1Compiled(), data);
 }
 
-const validateTransactionCreatedV1HeadersCompiled = lazy("./ajv/TransactionCreatedV1.cjs", "headersSchema");
+const validateTransactionCreatedV1HeadersCompiled = lazy("./ajv/TransactionCancelledV1.headers.cjs");
 /**
  * Validates the headers of `transaction.created@1.0.0`: the typed value, or every problem found.
  */
@@ -158,7 +158,7 @@ export function validateTransactionCreatedV1Headers(data: unknown): ValidationRe
   return check(validateTransactionCreatedV1HeadersCompiled(), data);
 }
 
-const validateTransactionFailedV1Compiled = lazy("./ajv/TransactionFailedV1.cjs", "payloadSchema");
+const validateTransactionFailedV1Compiled = lazy("./ajv/TransactionFailedV1.payload.cjs");
 /**
  * Validates the payload of `transaction.failed@1.0.0`: the typed value, or every problem found.
  */
@@ -166,7 +166,7 @@ export function validateTransactionFailedV1(data: unknown): ValidationResult<Tra
   return check(validateTransactionFailedV1Compiled(), data);
 }
 
-const validateTransactionFailedV1HeadersCompiled = lazy("./ajv/TransactionFailedV1.cjs", "headersSchema");
+const validateTransactionFailedV1HeadersCompiled = lazy("./ajv/TransactionCancelledV1.headers.cjs");
 /**
  * Validates the headers of `transaction.failed@1.0.0`: the typed value, or every problem found.
  */
@@ -174,7 +174,7 @@ export function validateTransactionFailedV1Headers(data: unknown): ValidationRes
   return check(validateTransactionFailedV1HeadersCompiled(), data);
 }
 
-const validateUserAuthenticatedV1Compiled = lazy("./ajv/UserAuthenticatedV1.cjs", "payloadSchema");
+const validateUserAuthenticatedV1Compiled = lazy("./ajv/UserAuthenticatedV1.payload.cjs");
 /**
  * Validates the payload of `user.authenticated@1.0.0`: the typed value, or every problem found.
  */
@@ -182,7 +182,7 @@ export function validateUserAuthenticatedV1(data: unknown): ValidationResult<Use
   return check(validateUserAuthenticatedV1Compiled(), data);
 }
 
-const validateUserAuthenticatedV1HeadersCompiled = lazy("./ajv/UserAuthenticatedV1.cjs", "headersSchema");
+const validateUserAuthenticatedV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `user.authenticated@1.0.0`: the typed value, or every problem found.
  */
@@ -190,7 +190,7 @@ export function validateUserAuthenticatedV1Headers(data: unknown): ValidationRes
   return check(validateUserAuthenticatedV1HeadersCompiled(), data);
 }
 
-const validateUserCreatedV1Compiled = lazy("./ajv/UserCreatedV1.cjs", "payloadSchema");
+const validateUserCreatedV1Compiled = lazy("./ajv/UserCreatedV1.payload.cjs");
 /**
  * Validates the payload of `user.created@1.2.0`: the typed value, or every problem found.
  */
@@ -198,7 +198,7 @@ export function validateUserCreatedV1(data: unknown): ValidationResult<UserCreat
   return check(validateUserCreatedV1Compiled(), data);
 }
 
-const validateUserCreatedV1HeadersCompiled = lazy("./ajv/UserCreatedV1.cjs", "headersSchema");
+const validateUserCreatedV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `user.created@1.2.0`: the typed value, or every problem found.
  */
@@ -206,7 +206,7 @@ export function validateUserCreatedV1Headers(data: unknown): ValidationResult<Us
   return check(validateUserCreatedV1HeadersCompiled(), data);
 }
 
-const validateUserCreatedV2Compiled = lazy("./ajv/UserCreatedV2.cjs", "payloadSchema");
+const validateUserCreatedV2Compiled = lazy("./ajv/UserCreatedV2.payload.cjs");
 /**
  * Validates the payload of `user.created@2.0.0`: the typed value, or every problem found.
  */
@@ -214,7 +214,7 @@ export function validateUserCreatedV2(data: unknown): ValidationResult<UserCreat
   return check(validateUserCreatedV2Compiled(), data);
 }
 
-const validateUserCreatedV2HeadersCompiled = lazy("./ajv/UserCreatedV2.cjs", "headersSchema");
+const validateUserCreatedV2HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `user.created@2.0.0`: the typed value, or every problem found.
  */
@@ -222,7 +222,7 @@ export function validateUserCreatedV2Headers(data: unknown): ValidationResult<Us
   return check(validateUserCreatedV2HeadersCompiled(), data);
 }
 
-const validateUserDeletedV1Compiled = lazy("./ajv/UserDeletedV1.cjs", "payloadSchema");
+const validateUserDeletedV1Compiled = lazy("./ajv/UserDeletedV1.payload.cjs");
 /**
  * Validates the payload of `user.deleted@1.0.0`: the typed value, or every problem found.
  */
@@ -230,7 +230,7 @@ export function validateUserDeletedV1(data: unknown): ValidationResult<UserDelet
   return check(validateUserDeletedV1Compiled(), data);
 }
 
-const validateUserDeletedV1HeadersCompiled = lazy("./ajv/UserDeletedV1.cjs", "headersSchema");
+const validateUserDeletedV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `user.deleted@1.0.0`: the typed value, or every problem found.
  */
@@ -238,7 +238,7 @@ export function validateUserDeletedV1Headers(data: unknown): ValidationResult<Us
   return check(validateUserDeletedV1HeadersCompiled(), data);
 }
 
-const validateUserUpdatedV1Compiled = lazy("./ajv/UserUpdatedV1.cjs", "payloadSchema");
+const validateUserUpdatedV1Compiled = lazy("./ajv/UserUpdatedV1.payload.cjs");
 /**
  * Validates the payload of `user.updated@1.1.0`: the typed value, or every problem found.
  */
@@ -246,7 +246,7 @@ export function validateUserUpdatedV1(data: unknown): ValidationResult<UserUpdat
   return check(validateUserUpdatedV1Compiled(), data);
 }
 
-const validateUserUpdatedV1HeadersCompiled = lazy("./ajv/UserUpdatedV1.cjs", "headersSchema");
+const validateUserUpdatedV1HeadersCompiled = lazy("./ajv/SystemHealthCheckV1.headers.cjs");
 /**
  * Validates the headers of `user.updated@1.1.0`: the typed value, or every problem found.
  */

@@ -1,9 +1,9 @@
 /**
  * Standalone validators, compiled by ajv at generate time so that no schema is compiled
- * when a service starts. Each event version gets one CommonJS module of ajv's own
- * standalone output (`validators/ajv/<Name>.cjs`); one typed ESM module
- * (`validators/index.ts`) exports `validate<Name>(data)` for every event, returning the
- * typed value or the list of issues.
+ * when a service starts. Each distinct schema gets one CommonJS module of ajv's own
+ * standalone output (`validators/ajv/<Name>.payload.cjs`, `<Name>.headers.cjs`; events
+ * with the same schema share one); one typed ESM module (`validators/index.ts`) exports
+ * `validate<Name>(data)` for every event, returning the typed value or the list of issues.
  *
  * Why CommonJS underneath: a workspace of hundreds of events carries megabytes of
  * validator code, and parsing all of it at start-up costs more than the whole start-up
@@ -73,10 +73,10 @@ function check<T>(validate: CompiledValidator, data: unknown): ValidationResult<
 
 const load = createRequire(import.meta.url);
 
-/** Each event's compiled code is read on its first validation, once. */
-function lazy(module: string, name: string): () => CompiledValidator {
+/** A schema's compiled code is read on its first validation, once. */
+function lazy(module: string): () => CompiledValidator {
   let compiled: CompiledValidator | undefined;
-  return () => (compiled ??= (load(module) as Record<string, CompiledValidator>)[name]!);
+  return () => (compiled ??= load(module) as CompiledValidator);
 }
 `;
 
@@ -95,6 +95,7 @@ export function emitValidators(
   index.use('createRequire', 'node:module');
   index.raw(PRELUDE);
   const diagnostics: Diagnostic[] = [];
+  const modules = new Map<string, string>();
   for (const type of catalog.events) {
     for (const event of type.versions) {
       const names = validatorNames(event);
@@ -102,22 +103,23 @@ export function emitValidators(
       // Problems were reported by the example checks, which compile the same schemas.
       if (compiled.diagnostics.some((d) => d.severity === 'error')) continue;
       const parts = partsOf(event).map(({ part }) => ({ part, fn: part === 'payload' ? names.payload : names.headers! }));
-      const module = `./ajv/${event.codeName}.cjs`;
-      // Each schema's standalone code runs in its own function scope: two of them in one
-      // module would otherwise declare the same identifiers.
-      const bodies = parts.map(
-        ({ part }) =>
-          `exports.${part}Schema = (function () {\n  const module = { exports: {} };\n${compiled.parts[part]!.code!.replace(/^"use strict";/, '')}\n  return module.exports;\n})();\n`,
-      );
-      files.push({
-        path: `validators/ajv/${event.codeName}.cjs`,
-        content: banner('//', [event.location.file]) + `// ${oneLine(event.key)}\n"use strict";\n` + bodies.join('\n'),
-      });
       for (const { part, fn } of parts) {
+        // One module per distinct schema: events that share one (typically their headers)
+        // share its module, named after the first event that uses it.
+        const schema = compiled.parts[part]!;
+        let module = modules.get(schema.key);
+        if (!module) {
+          module = `./ajv/${event.codeName}.${part}.cjs`;
+          modules.set(schema.key, module);
+          files.push({
+            path: `validators/${module.slice(2)}`,
+            content: banner('//', [event.location.file]) + `// ${oneLine(event.key)} ${part}\n` + schema.code!,
+          });
+        }
         const typeName = index.type(typeNameOf(event, part), '../types.js');
         const lazyName = `${fn}Compiled`;
         index.line();
-        index.line(`const ${lazyName} = lazy(${JSON.stringify(module)}, ${JSON.stringify(`${part}Schema`)});`);
+        index.line(`const ${lazyName} = lazy(${JSON.stringify(module)});`);
         index.raw(docComment(`Validates ${part === 'payload' ? 'the payload' : 'the headers'} of \`${event.key}\`: the typed value, or every problem found.`));
         index.line(`export function ${fn}(data: unknown): ValidationResult<${typeName}> {`);
         index.line(`  return check(${lazyName}(), data);`);

@@ -19,6 +19,8 @@ export type CompiledValidator = ((data: unknown) => boolean) & {
 };
 
 export interface CompiledSchema {
+  /** Identity of the schema's content (dialect and canonical form): equal keys, equal code. */
+  key: string;
   validate?: CompiledValidator;
   /** ajv's standalone CommonJS module for this schema (`module.exports = validate…`). */
   code?: string;
@@ -59,12 +61,13 @@ export function compileSchema(schema: JsonSchema, dialect: SchemaDialect): Compi
   try {
     const compiled = compiler.compile(typeof canonical === 'boolean' ? (canonical ? {} : { not: {} }) : canonical, dialect);
     result = {
+      key,
       validate: compiled.validate as CompiledValidator,
       code: standaloneCode(compiler.instance(dialect), compiled.validate),
       unchecked: compiled.unchecked,
     };
   } catch (error) {
-    result = { unchecked: [], error: (error as Error).message };
+    result = { key, unchecked: [], error: (error as Error).message };
   }
   bySchema.set(key, result);
   return result;
