@@ -45,10 +45,6 @@ export type DraftData = Omit<Draft, 'senders' | 'channels'> & {
   channels: Array<{ serviceId: string; channelId: string; address?: string }>;
 };
 
-export function buildCatalog(documents: readonly LoadedDocument[]): CatalogResult {
-  return mergeDocuments(documents.map(describeDocument));
-}
-
 /** One document's service, channels, operations and message drafts, with the problems found in it. */
 export function describeDocument(loaded: LoadedDocument): DocumentModel {
   const diagnostics: Diagnostic[] = [];

@@ -25,18 +25,6 @@ export interface LoadedDocument {
   locate(path: readonly (string | number)[]): SourceLocation;
 }
 
-export interface LoadResult {
-  documents: LoadedDocument[];
-  /**
-   * Where a node below an already located node was written, following `$ref`s: e.g. the
-   * property `/properties/email` of a payload whose location is known.
-   */
-  locateBelow(location: SourceLocation, pointer: string): SourceLocation;
-  /** Every file read (entries and referenced fragments), for caching and watching. */
-  files: SourceFile[];
-  diagnostics: Diagnostic[];
-}
-
 const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export interface SpecDiscovery {
@@ -165,19 +153,6 @@ export async function parseEntry(prepared: PreparedEntry, sources: SourceSet): P
       locate: (segments) => originOf(sources, entry, segments),
     },
   };
-}
-
-/** Loads every AsyncAPI document under the given paths; all problems are collected, none thrown. */
-export async function loadWorkspace(paths: readonly string[], sources = new SourceSet()): Promise<LoadResult> {
-  const prepared = prepareWorkspace(paths, sources);
-  const diagnostics = [...prepared.diagnostics];
-  const documents: LoadedDocument[] = [];
-  for (const entry of prepared.entries.filter((e) => e.ok)) {
-    const parsed = await parseEntry(entry, sources);
-    diagnostics.push(...parsed.diagnostics);
-    if (parsed.document) documents.push(parsed.document);
-  }
-  return { documents, locateBelow: prepared.locateBelow, files: sources.all(), diagnostics: dedupe(diagnostics) };
 }
 
 /** A fragment shared by several documents reports its problem once. */

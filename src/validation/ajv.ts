@@ -27,11 +27,12 @@ export interface SchemaCompiler {
 }
 
 /**
- * `source` keeps generated code for standalone output. `lightweight` skips compiling the
- * meta-schemas (~6 ms an instance): for a throw-away instance per generated module, whose
- * identifiers then do not depend on what else was compiled before it.
+ * A throw-away compiler for one schema's standalone module: its identifiers then depend
+ * on that schema alone. It keeps the generated source, and skips compiling the
+ * meta-schemas (~6 ms an instance): schemas are validated by the AsyncAPI parser, and a
+ * malformed one still fails to compile here, with ajv's reason.
  */
-export function createSchemaCompiler(options: { source?: boolean; lightweight?: boolean } = {}): SchemaCompiler {
+export function createSchemaCompiler(): SchemaCompiler {
   const make = (draft2020: boolean): AjvCore => {
     const settings = {
       allErrors: true,
@@ -45,8 +46,9 @@ export function createSchemaCompiler(options: { source?: boolean; lightweight?: 
       ownProperties: true,
       // `unicodeRegExp` keeps `pattern` semantics of JSON Schema (ECMA-262 with the u flag).
       unicodeRegExp: true,
-      code: options.source ? { source: true, lines: true } : {},
-      ...(options.lightweight ? { meta: false, validateSchema: false } : {}),
+      code: { source: true, lines: true },
+      meta: false,
+      validateSchema: false,
     } as const;
     const ajv = (draft2020 ? new Ajv2020(settings) : new Ajv(settings)) as unknown as AjvCore;
     addFormats(ajv as never);

@@ -56,7 +56,7 @@ export function compileSchema(schema: JsonSchema, dialect: SchemaDialect): Compi
   const key = `${dialect}\0${stableStringify(canonical)}`;
   const cached = bySchema.get(key);
   if (cached) return cached;
-  const compiler = createSchemaCompiler({ source: true, lightweight: true });
+  const compiler = createSchemaCompiler();
   let result: CompiledSchema;
   try {
     const compiled = compiler.compile(typeof canonical === 'boolean' ? (canonical ? {} : { not: {} }) : canonical, dialect);
