@@ -200,6 +200,27 @@ describe('memory dedupe store', () => {
     await s.complete('k');
     expect(await s.claim('k', 1000)).toBe('done');
   });
+
+  it('forgets a handled id after its retention, and the oldest ids beyond its size', async () => {
+    const s = new MemoryDedupeStore({ retentionMs: 30, maxEntries: 2 });
+    expect(await s.claim('a', 1000)).toBe('claimed');
+    await s.complete('a');
+    expect(await s.claim('a', 1000)).toBe('done');
+    await new Promise((r) => setTimeout(r, 40));
+    expect(await s.claim('a', 1000)).toBe('claimed'); // remembered no longer: handled again
+    await s.complete('a');
+    expect(await s.claim('b', 1000)).toBe('claimed');
+    await s.complete('b');
+    expect(await s.claim('c', 1000)).toBe('claimed'); // evicts the least recently used: a
+    expect(await s.claim('a', 1000)).toBe('claimed');
+    expect(s.size).toBe(2);
+  });
+
+  it('completing an id it never claimed still remembers it', async () => {
+    const s = new MemoryDedupeStore();
+    await s.complete('x');
+    expect(await s.claim('x', 1000)).toBe('done');
+  });
 });
 
 describe('ephemeral (core) subscriptions', () => {
