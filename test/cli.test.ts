@@ -158,3 +158,19 @@ describe('event-contracts provision amqp', () => {
     expect(result.stderr).toContain('skipped exchange transactions (vhost /ledger)');
   });
 });
+
+describe('the up-to-date record', () => {
+  it('notices a spec file added to a spec folder', async () => {
+    const dir = artifactDir('cli-uptodate');
+    const specs = path.join(dir, 'specs');
+    cpSync('test/fixtures/recursive/api.yaml', path.join(specs, 'api.yaml'));
+    const out = path.join(dir, 'out');
+    expect((await runCli(['generate', '--spec', specs, '--out', out])).code).toBe(0);
+    expect((await runCli(['generate', '--spec', specs, '--out', out, '--check'])).code).toBe(0);
+    // A second document appears beside the first: the output is stale.
+    writeFileSync(path.join(specs, 'second.yaml'), readFileSync(path.join(specs, 'api.yaml'), 'utf8').replace('title: Catalog', 'title: Second').replace(/category\.changed/g, 'category.moved'));
+    const stale = await runCli(['generate', '--spec', specs, '--out', out, '--check']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/missing +clients\/second\.ts/);
+  });
+});

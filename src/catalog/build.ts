@@ -5,7 +5,7 @@
 import semver from 'semver';
 import type { AsyncAPIDocumentInterface, ChannelInterface, MessageInterface, OperationInterface } from '@asyncapi/parser';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
-import { decodePointer, type LoadedDocument } from '../load/index.js';
+import { decodePointer, isObject, type LoadedDocument } from '../load/index.js';
 import type {
   Catalog, Channel, ChannelParameter, Deprecation, EventKey, EventType, EventVersion, JsonSchema,
   MessageExample, Operation, Server, Service, StreamSettings,
@@ -28,7 +28,6 @@ export type Draft = Omit<Mutable<EventVersion>, 'codeName' | 'ownerServiceId' | 
   identity: string;
 };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const byKey = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
@@ -280,7 +279,7 @@ function messageDraft(
 function deprecation(value: unknown): Deprecation | undefined {
   if (value === true) return {};
   if (typeof value === 'string') return { reason: value };
-  if (!isRecord(value)) return undefined;
+  if (!isObject(value)) return undefined;
   return {
     ...(str(value.since) ? { since: str(value.since)! } : {}),
     ...(str(value.reason) ? { reason: str(value.reason)! } : {}),
@@ -307,7 +306,7 @@ function channelModel(
   const json = channel.json() as Record<string, unknown>;
   const parameters: ChannelParameter[] = channel.parameters().all().map((parameter) => {
     const p = parameter.json() as Record<string, unknown>;
-    const schema = isRecord(p.schema) ? p.schema : {};
+    const schema = isObject(p.schema) ? p.schema : {};
     const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : undefined);
     const values = list(p.enum) ?? list(schema.enum);
     const examples = list(p.examples) ?? list(schema.examples);
@@ -349,7 +348,7 @@ function channelModel(
 }
 
 function streamSettings(value: unknown): StreamSettings | undefined {
-  if (!isRecord(value) || !str(value.name)) return undefined;
+  if (!isObject(value) || !str(value.name)) return undefined;
   const retention = value.retention;
   return {
     name: str(value.name)!,
@@ -361,7 +360,7 @@ function streamSettings(value: unknown): StreamSettings | undefined {
 }
 
 function bindingsOf(value: unknown): Record<string, unknown> {
-  if (!isRecord(value)) return {};
+  if (!isObject(value)) return {};
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value).sort()) if (!key.startsWith('x-parser-')) out[key] = toPlainSchema(value[key]);
   return out;
@@ -370,7 +369,7 @@ function bindingsOf(value: unknown): Record<string, unknown> {
 function securityNames(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
   const names = value.flatMap((entry) => {
-    if (!isRecord(entry)) return [];
+    if (!isObject(entry)) return [];
     // AsyncAPI 3 security entries are (dereferenced) scheme objects; 2.x ones are { name: scopes }.
     if (typeof entry.type === 'string') return [str(entry['x-parser-unique-object-id']) ?? str(entry.name) ?? entry.type];
     return Object.keys(entry);

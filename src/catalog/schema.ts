@@ -3,7 +3,8 @@
  * turning the parser's dereferenced (possibly circular) schemas into plain JSON, and
  * the canonical form whose fingerprint changes only when validation would.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../cache.js';
+import { encodePointer, isObject } from '../load/index.js';
 import type { JsonSchema, SchemaDialect } from './model.js';
 
 const SCHEMA_VALUED = new Set([
@@ -19,9 +20,6 @@ const ANNOTATIONS = new Set([
   'readOnly', 'writeOnly', 'default', 'discriminator', 'xml', '$id', '$schema', '$anchor',
 ]);
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const escapeSegment = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /**
  * Copies a dereferenced schema into plain JSON. A node met again while inside itself
@@ -38,20 +36,20 @@ export function toPlainSchema(schema: unknown): JsonSchema {
       onPath.delete(node);
       return out;
     }
-    if (!isRecord(node)) return node;
+    if (!isObject(node)) return node;
     const seen = onPath.get(node);
     if (seen !== undefined) return { $ref: '#' + seen };
     onPath.set(node, pointer);
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(node)) {
       if (key.startsWith('x-parser-')) continue;
-      out[key] = copy(value, `${pointer}/${escapeSegment(key)}`);
+      out[key] = copy(value, `${pointer}${encodePointer([key])}`);
     }
     onPath.delete(node);
     return out;
   };
   const plain = copy(schema, '');
-  return typeof plain === 'boolean' || isRecord(plain) ? (plain as JsonSchema) : {};
+  return typeof plain === 'boolean' || isObject(plain) ? (plain as JsonSchema) : {};
 }
 
 /**
@@ -60,14 +58,14 @@ export function toPlainSchema(schema: unknown): JsonSchema {
  */
 export function canonicalSchema(schema: JsonSchema): JsonSchema {
   const walk = (node: unknown): unknown => {
-    if (!isRecord(node)) return node;
+    if (!isObject(node)) return node;
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(node).sort()) {
       const value = node[key];
       if (ANNOTATIONS.has(key) || key.startsWith('x-')) continue;
       if (SCHEMA_ARRAYS.has(key) && Array.isArray(value)) out[key] = value.map(walk);
       else if (SCHEMA_VALUED.has(key)) out[key] = walk(value);
-      else if (SCHEMA_MAPS.has(key) && isRecord(value)) {
+      else if (SCHEMA_MAPS.has(key) && isObject(value)) {
         const map: Record<string, unknown> = {};
         for (const name of Object.keys(value).sort()) map[name] = Array.isArray(value[name]) ? value[name] : walk(value[name]);
         out[key] = map;
@@ -81,7 +79,7 @@ export function canonicalSchema(schema: JsonSchema): JsonSchema {
 /** JSON with object keys sorted at every depth: the same schema always prints the same bytes. */
 export function stableStringify(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (isRecord(value)) {
+  if (isObject(value)) {
     return `{${Object.keys(value)
       .sort()
       .filter((k) => value[k] !== undefined)
@@ -89,10 +87,6 @@ export function stableStringify(value: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** `sha256:` of the canonical payload (and headers) schema. */
@@ -106,7 +100,7 @@ export function schemaFingerprint(payload: JsonSchema, headers?: JsonSchema): st
  * draft-07; a `$schema` of 2019-09 or 2020-12 needs ajv's 2020 build.
  */
 export function schemaDialect(schemaFormat: string, schema: JsonSchema): SchemaDialect {
-  const declared = isRecord(schema) && typeof schema.$schema === 'string' ? schema.$schema : '';
+  const declared = isObject(schema) && typeof schema.$schema === 'string' ? schema.$schema : '';
   if (/2020-12|2019-09/.test(declared)) return '2020-12';
   const format = schemaFormat.toLowerCase();
   if (format.startsWith('application/vnd.aai.asyncapi') || format === '') return 'draft-07';

@@ -83,4 +83,3 @@ export function emitReadme(catalog: Catalog, settings: PackageSettings): Generat
   };
 }
 
-export { banner };

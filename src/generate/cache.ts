@@ -5,33 +5,16 @@
  * stops before loading the AsyncAPI parser — which alone costs about a second to import.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readCache, sha256 as hash, toolFingerprint as tool, writeCache } from '../cache.js';
+import { listSpecPaths } from '../load/index.js';
 import { listOutputFiles } from './output.js';
 
 interface CacheRecord {
   key: string;
   inputs: string[];
   outputs: Record<string, string>;
-}
-
-function specFilesUnder(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      out.push(p);
-      return;
-    }
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p)) if (!e.startsWith('.') && e !== 'node_modules') walk(path.join(p, e));
-    } else if (/\.(ya?ml|json)$/i.test(p) || paths.includes(p)) out.push(p);
-  };
-  for (const p of paths) walk(path.resolve(p));
-  return out;
 }
 
 function inputKey(settingsKey: string, files: readonly string[]): string {
@@ -49,7 +32,7 @@ const cacheKey = (outDir: string) => hash(path.resolve(outDir)).slice(0, 16);
 export function isUpToDate(outDir: string, specs: readonly string[], settingsKey: string): boolean {
   const record = readCache<CacheRecord>('generate', cacheKey(outDir));
   if (!record) return false;
-  const inputs = [...record.inputs, ...specFilesUnder(specs)];
+  const inputs = [...record.inputs, ...listSpecPaths(specs)];
   if (inputKey(settingsKey, inputs) !== record.key) return false;
   const present = listOutputFiles(outDir);
   if (present.length !== Object.keys(record.outputs).length) return false;
@@ -67,7 +50,7 @@ export function recordRun(
   inputs: readonly string[],
   outputs: ReadonlyArray<{ path: string; content: string }>,
 ): void {
-  const all = [...new Set([...inputs.map((p) => path.resolve(p)), ...specFilesUnder(specs)])].sort();
+  const all = [...new Set([...inputs.map((p) => path.resolve(p)), ...listSpecPaths(specs)])].sort();
   const record: CacheRecord = {
     key: inputKey(settingsKey, all),
     inputs: all,

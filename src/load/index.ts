@@ -78,6 +78,22 @@ export function discoverSpecs(paths: readonly string[], sources: SourceSet): Spe
   return { entries: [...entries].sort(), diagnostics };
 }
 
+/**
+ * Every file the given paths may name as a spec: the YAML/JSON files below a directory,
+ * a file as given, and a path that does not exist yet as itself (so its appearance is
+ * noticed by whoever hashes this list).
+ */
+export function listSpecPaths(paths: readonly string[]): string[] {
+  return paths.flatMap((given) => {
+    const abs = path.resolve(given);
+    try {
+      return statSync(abs).isDirectory() ? listSpecFiles(abs) : [abs];
+    } catch {
+      return [abs];
+    }
+  });
+}
+
 function listSpecFiles(dir: string): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
