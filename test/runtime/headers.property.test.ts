@@ -6,7 +6,7 @@
 import { MsgHdrsImpl } from '@nats-io/nats-core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseHeaderBlock } from '../../src/runtime/nats.js';
+import { parseHeaderBlock, toNatsHeaders } from '../../src/runtime/nats.js';
 
 const nameChar = fc.integer({ min: 33, max: 126 }).filter((c) => c !== 58).map((c) => String.fromCharCode(c));
 const name = fc.array(nameChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(''));
@@ -43,5 +43,21 @@ describe('parseHeaderBlock', () => {
   it('declines status lines, so replies like 503 No Responders are read by MsgHdrs', () => {
     expect(parseHeaderBlock('NATS/1.0 503\r\n\r\n')).toBeUndefined();
     expect(parseHeaderBlock('NATS/1.0\r\nce-id: 1\r\nce-id: 2\r\n\r\n')?.get('ce-id')).toBe('1');
+  });
+});
+
+describe('toNatsHeaders', () => {
+  it('puts on the wire exactly the bytes nats.js MsgHdrs would', () => {
+    const anyValue = fc.string({ unit: 'grapheme', maxLength: 30 }).filter((v) => !/[\r\n]/.test(v));
+    fc.assert(
+      fc.property(fc.dictionary(name, anyValue, { maxKeys: 12 }), fc.option(fc.uuid(), { nil: undefined }), (record, msgId) => {
+        // The same entries, encoded by nats.js (set() would also trim values; we send them as given).
+        const theirs = new MsgHdrsImpl();
+        for (const [k, v] of Object.entries(record)) theirs.headers.set(k, [v]);
+        if (msgId !== undefined) theirs.set('Nats-Msg-Id', msgId);
+        expect(Buffer.from(toNatsHeaders(record, msgId).encode()).toString('utf8')).toBe(Buffer.from(theirs.encode()).toString('utf8'));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
