@@ -25,7 +25,7 @@ const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';
 const WINDOW = 1000;
 const CORE_N = Number(process.env.BENCH_CORE_N ?? 100_000);
 const JS_N = Number(process.env.BENCH_JS_N ?? 20_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
 const data = {
   userId: 'c5a1f6d2-3b8e-4d7a-9f10-2e6b7c8d9e0f',
