@@ -120,6 +120,29 @@ export async function run() {
       await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}`.padEnd(36, '0') }));
       keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0));
     };
+    // The SDK's own technique written by hand: nc.publish() with a reply subject, all acks on
+    // one wildcard subscription, no timeouts (informational: the SDK's cost over its technique).
+    const ackInbox = `_INBOX.bench${id}.`;
+    const waiting = new Map();
+    let token = 0;
+    const ackSub = nc.subscribe(`${ackInbox}*`, { callback: (_e, m) => {
+      const t = m.subject.slice(ackInbox.length);
+      const done = waiting.get(t);
+      waiting.delete(t);
+      done?.(JSON.parse(new TextDecoder().decode(m.data)));
+    } });
+    const rawAsyncAcksPublish = async (r) => {
+      const t0 = performance.now();
+      await windowed(JS_N, WINDOW, () => new Promise((resolve) => {
+        const t = (token++).toString(36);
+        waiting.set(t, resolve);
+        const h = natsHeaders();
+        for (const k of sample.headers.keys()) h.set(k, sample.headers.get(k));
+        h.set('Nats-Msg-Id', `rawa-${r}-${seq++}`.padEnd(36, '0'));
+        nc.publish(`${prefix}.js.raw.u1`, body, { headers: h, reply: ackInbox + t });
+      }));
+      keep('jetstream publish raw, acks on one reply subscription (1000 in flight)', rate(JS_N, performance.now() - t0));
+    };
     // nats.js as it comes: it builds two Errors with stack traces per request.
     const rawDefaultsPublish = async (r) => {
       const t0 = performance.now();
@@ -152,7 +175,9 @@ export async function run() {
         await sdkPublish();
         await rawEncodedPublish(r);
         await rawDefaultsPublish(r);
+        await rawAsyncAcksPublish(r);
       } else {
+        await rawAsyncAcksPublish(r);
         await rawDefaultsPublish(r);
         await rawEncodedPublish(r);
         await sdkPublish();
@@ -160,6 +185,7 @@ export async function run() {
       }
       debug(best);
     }
+    ackSub.unsubscribe();
     // Consumers read what the SDK published (unique event ids, as in production), raw and SDK alike.
     const filter = `${prefix}.js.users.*`;
     const stored = seqSdk;
@@ -239,6 +265,7 @@ export async function run() {
     const ratio = (sdk, raw) => Math.round((best[sdk] / best[raw]) * 1000) / 1000;
     rows.push({ name: 'ratio core publish sdk/raw', value: ratio('core publish sdk', 'core publish raw'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream publish sdk/raw (target >= 0.85)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw (1000 in flight)'), unit: 'ratio' });
+    rows.push({ name: 'ratio jetstream publish sdk/(raw, acks on one reply subscription)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw, acks on one reply subscription (1000 in flight)'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream publish sdk/(raw, nats.js default options)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw, nats.js default options (1000 in flight)'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream publish sdk/(raw + per-message headers, JSON)', value: ratio('jetstream publish sdk (1000 in flight)', 'jetstream publish raw + per-message headers, JSON (1000 in flight)'), unit: 'ratio' });
     rows.push({ name: 'ratio jetstream consume sdk/raw (target >= 0.90)', value: ratio('jetstream consume sdk', 'jetstream consume raw'), unit: 'ratio' });

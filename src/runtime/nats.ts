@@ -27,6 +27,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { NoResponderError, RequestTimeoutError } from './errors.js';
+import { JetStreamAcks } from './nats-acks.js';
 import { deadLetterHeaders } from './memory.js';
 import type {
   ConsumeSpec,
@@ -243,6 +244,7 @@ export class NatsTransport implements Transport {
   readonly js: JetStreamClient;
   private jsmP: Promise<JetStreamManager> | undefined;
   private readonly subs = new Set<TransportSubscription>();
+  private readonly publishAcks: JetStreamAcks;
   private closed = false;
 
   private constructor(
@@ -251,6 +253,7 @@ export class NatsTransport implements Transport {
     private readonly o: NatsTransportOptions,
   ) {
     this.js = jetstream(nc, { timeout: o.publishTimeoutMs ?? 5000 });
+    this.publishAcks = new JetStreamAcks(nc, o.publishTimeoutMs ?? 5000);
   }
 
   static async connect(options: NatsTransportOptions = {}): Promise<NatsTransport> {
@@ -286,19 +289,18 @@ export class NatsTransport implements Transport {
    * same Nats-Msg-Id already in `h`, only after a failure.
    */
   private publishDurable(subject: string, h: MsgHdrs, body: Uint8Array, deadlineMs: number): Promise<TransportReceipt> {
-    const opts = { headers: h, timeout: this.o.publishTimeoutMs ?? 5000 };
     const until = Date.now() + deadlineMs;
-    return this.js.publish(subject, body, opts).then(toReceipt, (err: unknown) => this.retryPublish(subject, body, opts, until, err));
+    return this.publishAcks.publish(subject, body, h).then(toReceipt, (err: unknown) => this.retryPublish(subject, body, h, until, err));
   }
 
-  private async retryPublish(subject: string, body: Uint8Array, opts: { headers: MsgHdrs; timeout: number }, until: number, err: unknown): Promise<TransportReceipt> {
+  private async retryPublish(subject: string, body: Uint8Array, h: MsgHdrs, until: number, err: unknown): Promise<TransportReceipt> {
     for (let attempt = 0; ; attempt++) {
       if (this.closed || this.nc.isClosed() || !isTransient(err) || Date.now() >= until) throw err;
       this.stats.publishRetries++;
       // Same msg id on every attempt: if the first one was stored, the stream drops the copy.
       await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
       try {
-        return toReceipt(await this.js.publish(subject, body, opts));
+        return toReceipt(await this.publishAcks.publish(subject, body, h));
       } catch (e) {
         err = e;
       }
@@ -433,12 +435,15 @@ export class NatsTransport implements Transport {
     return sub;
   }
 
-  /** Stops consumers, waits for outstanding publishes to flush, then closes if we own it. */
+  /** Stops consumers, waits for outstanding publishes' acks, then closes if we own it. */
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.allSettled([...this.subs].map((s) => s.stop()));
     this.flushAcks();
     this.closed = true;
+    // Bounded: each publish ends by its ack or its timeout, and no retry starts once closed.
+    await this.publishAcks.settled();
+    this.publishAcks.close();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 
