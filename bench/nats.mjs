@@ -9,6 +9,9 @@
 // as long as the SDK's (a UUID); raw consumers ack every message like the SDK does. Raw
 // nats.js connects with the option the SDK's transport sets (noAsyncTraces); raw with nats.js's
 // default options, which cost publishes about 40 % of their throughput, is printed beside it.
+// The SDK publishes to JetStream with its acks on one reply subscription, not js.publish();
+// the same technique written by hand over raw nats.js is printed too, so the SDK's own cost
+// over its technique stays visible.
 // Besides the headline raw consumer (an async iterator that only acks), two more baselines
 // are printed, never replacing it: raw + JSON.parse (the least any real consumer does), and
 // raw with nats.js's callback API, which acks in batches per socket read and is much faster
