@@ -193,7 +193,7 @@ class OutboundHeaders extends MsgHdrsImpl {
  * With `msgId`, Nats-Msg-Id goes in last, where js.publish({ msgID }) would have put it via
  * the same slow set(), so the bytes on the wire are unchanged.
  */
-export function toNatsHeaders(r: HeaderRecord, msgId?: string): MsgHdrs {
+export function toNatsHeaders(r: HeaderRecord, msgId?: string): MsgHdrsImpl {
   const h = new OutboundHeaders();
   const map = h.headers;
   for (const k in r) {
