@@ -1,6 +1,7 @@
 // SDK vs raw amqplib on the same RabbitMQ, side by side: publish with publisher confirms,
 // 1,000 in flight, persistent and mandatory, and consume with prefetch 1,000 and a manual
-// ack per message. The SDK validates the event, builds the CloudEvents envelope and maps it
+// ack per message. The SDK validates the event (bench/event.mjs, with its generated
+// validator), builds the CloudEvents envelope and maps it
 // to AMQP properties; on consume it maps them back, decodes, validates, dedupes and acks.
 // Raw amqplib sends the very bytes and properties the SDK sends.
 //
@@ -9,26 +10,13 @@
 // amqp://guest:guest@127.0.0.1:5672. Everything it declares is deleted at the end.
 import amqp from 'amqplib';
 import { AmqpTransport, createEventBus, MemoryTransport, toAmqpProperties } from '../dist/runtime/index.js';
+import { data, validate } from './event.mjs';
 
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const WINDOW = 1000;
 const PUB_N = Number(process.env.BENCH_AMQP_PUB_N ?? 20_000);
 const CON_N = Number(process.env.BENCH_AMQP_CON_N ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-
-const data = {
-  userId: 'c5a1f6d2-3b8e-4d7a-9f10-2e6b7c8d9e0f',
-  email: 'ada.lovelace@example.com',
-  name: 'Ada Lovelace',
-  plan: 'enterprise',
-  createdAt: '2025-01-27T10:00:00.000Z',
-  tags: ['beta', 'eu-west', 'priority'],
-  note: 'x'.repeat(88),
-};
-const validate = (d) =>
-  typeof d === 'object' && d !== null && typeof d.userId === 'string' && typeof d.email === 'string' && d.email.includes('@') && typeof d.name === 'string' && Array.isArray(d.tags)
-    ? { ok: true, value: d }
-    : { ok: false, errors: [{ path: '', message: 'invalid user' }] };
 
 /** Keeps `window` operations in flight; resolves when `n` have completed. */
 async function windowed(n, window, op) {
@@ -56,7 +44,7 @@ export async function run() {
   try {
     transport = await AmqpTransport.connect({ url: URL, exchange, queuePrefix: `${prefix}.` });
     bus = createEventBus({ transport, source: 'bench/producer' });
-    const ev = { type: 'user.created', version: '1.0.0', address: `${prefix}.pub.users.{userId}`, parameters: ['userId'], validate };
+    const ev = { type: 'user.created', version: '2.0.0', address: `${prefix}.pub.users.{userId}`, parameters: ['userId'], validate };
     const conEv = { ...ev, address: `${prefix}.con.users.{userId}` };
     const params = { userId: 'u1' };
 

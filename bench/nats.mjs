@@ -1,6 +1,6 @@
 // SDK vs raw nats.js on the same server, side by side: core publish, JetStream publish with
-// 1,000 in flight, JetStream pull consume. A 300-byte JSON event; the SDK validates it (a
-// plain validator function), builds the CloudEvents envelope and, on consume, decodes,
+// 1,000 in flight, JetStream pull consume. A 300-byte JSON event (bench/event.mjs); the SDK
+// validates it with its generated validator, builds the CloudEvents envelope and, on consume, decodes,
 // validates, dedupes and acks each event. Raw nats.js sends the same bytes and headers.
 //
 // Fairness: each round runs raw and SDK back to back on the same server and stream, with the
@@ -23,26 +23,13 @@ import { randomUUID } from 'node:crypto';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
 import { createEventBus, NatsTransport, provisionNats } from '../dist/runtime/index.js';
+import { data, validate } from './event.mjs';
 
 const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';
 const WINDOW = 1000;
 const CORE_N = Number(process.env.BENCH_CORE_N ?? 100_000);
 const JS_N = Number(process.env.BENCH_JS_N ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-
-const data = {
-  userId: 'c5a1f6d2-3b8e-4d7a-9f10-2e6b7c8d9e0f',
-  email: 'ada.lovelace@example.com',
-  name: 'Ada Lovelace',
-  plan: 'enterprise',
-  createdAt: '2025-01-27T10:00:00.000Z',
-  tags: ['beta', 'eu-west', 'priority'],
-  note: 'x'.repeat(88),
-};
-const validate = (d) =>
-  typeof d === 'object' && d !== null && typeof d.userId === 'string' && typeof d.email === 'string' && d.email.includes('@') && typeof d.name === 'string' && Array.isArray(d.tags)
-    ? { ok: true, value: d }
-    : { ok: false, errors: [{ path: '', message: 'invalid user' }] };
 
 /** Keeps `window` operations in flight; resolves when `n` have completed. */
 async function windowed(n, window, op) {
@@ -74,7 +61,7 @@ export async function run() {
   let bus;
   try {
     bus = createEventBus({ transport, source: 'bench/producer' });
-    const ev = { type: 'user.created', version: '1.0.0', address: `${prefix}.js.users.{userId}`, parameters: ['userId'], validate };
+    const ev = { type: 'user.created', version: '2.0.0', address: `${prefix}.js.users.{userId}`, parameters: ['userId'], validate };
     const coreEv = { ...ev, address: `${prefix}.core.users.{userId}` };
     const params = { userId: 'u1' };
 

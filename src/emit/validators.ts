@@ -14,6 +14,7 @@
  */
 import type { Catalog, EventVersion, JsonSchema } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
+import { formatsModuleSource } from '../validation/ajv.js';
 import { compileEvent, partsOf } from '../validation/event-validators.js';
 import { banner, docComment, oneLine, type GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
@@ -127,6 +128,7 @@ export function emitValidators(
       }
     }
   }
+  if (modules.size > 0) files.push({ path: 'validators/ajv/formats.cjs', content: banner('//', []) + formatsModuleSource() });
   files.push({ path: index.path, content: index.render() });
   return { files, diagnostics };
 }

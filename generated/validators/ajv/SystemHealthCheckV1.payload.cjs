@@ -7,7 +7,7 @@ const schema0 = {"additionalProperties":false,"properties":{"depth":{"enum":["sh
 const func0 = Object.prototype.hasOwnProperty;
 const func10 = require("ajv/dist/runtime/ucs2length").default;
 const formats0 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats2 = require("./formats.cjs")["date-time"];
 const pattern0 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){

@@ -10,7 +10,7 @@ const pattern0 = new RegExp("^acc_[0-9a-z]{20}$", "u");
 const pattern1 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 const pattern3 = new RegExp("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "u");
 const pattern4 = new RegExp("^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$", "u");
-const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats0 = require("./formats.cjs")["date-time"];
 const formats2 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){

@@ -12,9 +12,9 @@ const pattern3 = new RegExp("^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", "u");
 const pattern4 = new RegExp("^[0-9]{4}$", "u");
 const pattern6 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 const pattern8 = new RegExp("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "u");
-const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats0 = require("./formats.cjs")["date-time"];
 const formats2 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-const formats8 = require("ajv-formats/dist/formats").fullFormats.date;
+const formats8 = require("./formats.cjs").date;
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

@@ -11,7 +11,7 @@ const pattern1 = new RegExp("^-?(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 const pattern4 = new RegExp("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "u");
 const formats0 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
-const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats2 = require("./formats.cjs")["date-time"];
 
 function validate0(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 let vErrors = null;

@@ -6,7 +6,7 @@ module.exports.default = validate0;
 const schema0 = {"properties":{"createdAt":{"format":"date-time","type":"string"},"email":{"format":"email","maxLength":254,"type":"string"},"eventId":{"format":"uuid","type":"string"},"marketingOptIn":{"type":"boolean"},"name":{"maxLength":200,"minLength":1,"type":"string"},"referralCode":{"pattern":"^[A-Z0-9]{4,12}(-[A-Z0-9]{4})?$","type":"string"},"userId":{"format":"uuid","type":"string"}},"required":["eventId","userId","email","name","createdAt"],"type":"object"};
 const func0 = Object.prototype.hasOwnProperty;
 const func7 = require("ajv/dist/runtime/ucs2length").default;
-const formats0 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats0 = require("./formats.cjs")["date-time"];
 const formats2 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats4 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 const pattern0 = new RegExp("^[A-Z0-9]{4,12}(-[A-Z0-9]{4})?$", "u");

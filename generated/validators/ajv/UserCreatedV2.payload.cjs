@@ -10,8 +10,8 @@ const pattern0 = new RegExp("^[A-Z]{2}$", "u");
 const pattern1 = new RegExp("^[a-z]{2,3}(-[A-Z]{2})?$", "u");
 const pattern2 = new RegExp("^[a-z][a-z0-9-]{1,62}$", "u");
 const pattern4 = new RegExp("^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "u");
-const formats0 = require("ajv-formats/dist/formats").fullFormats.uri;
-const formats2 = require("ajv-formats/dist/formats").fullFormats["date-time"];
+const formats0 = require("./formats.cjs").uri;
+const formats2 = require("./formats.cjs")["date-time"];
 const formats4 = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/i;
 const formats6 = /^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$/i;
 
