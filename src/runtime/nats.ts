@@ -135,8 +135,13 @@ export function parseHeaderBlock(s: string): Map<string, string> | undefined {
   const n = s.length;
   while (pos >= 0 && pos < n) {
     const start = pos + 2;
-    let end = s.indexOf('\r\n', start);
+    // The line ends at the first CR, which must start a CRLF. A CR or LF on its own makes
+    // MsgHdrs refuse the value (or it is in a line it skips): decline, and let it decide.
+    let end = s.indexOf('\r', start);
     if (end < 0) end = n;
+    else if (end + 1 < n && s.charCodeAt(end + 1) !== 10) return undefined;
+    const lf = s.indexOf('\n', start);
+    if (lf >= 0 && lf < end) return undefined;
     pos = end;
     if (end === start) continue;
     const idx = s.indexOf(':', start);
@@ -145,8 +150,11 @@ export function parseHeaderBlock(s: string): Map<string, string> | undefined {
       const c = s.charCodeAt(j);
       if (c < 33 || c > 126) return undefined; // MsgHdrs throws on it
     }
-    const v = s.slice(idx + 1, end).trim();
-    if (v.includes('\r') || v.includes('\n')) return undefined; // MsgHdrs throws on it
+    // "name: value" with nothing to trim (the usual case) needs one slice, not slice + trim.
+    const first = s.charCodeAt(idx + 2);
+    const last = s.charCodeAt(end - 1);
+    const v =
+      s.charCodeAt(idx + 1) === 32 && idx + 2 < end && first > 32 && first < 127 && last > 32 && last < 127 ? s.slice(idx + 2, end) : s.slice(idx + 1, end).trim();
     const k = s.slice(start, idx);
     if (!map.has(k)) map.set(k, v); // readers see the first value, as with MsgHdrs.get()
   }

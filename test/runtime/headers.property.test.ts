@@ -14,8 +14,9 @@ const value = fc.string({ maxLength: 30 }).filter((v) => !/[\r\n]/.test(v));
 const line = fc.oneof(
   { weight: 8, arbitrary: fc.tuple(name, value).map(([k, v]) => `${k}: ${v}`) },
   { weight: 1, arbitrary: fc.tuple(name, value).map(([k, v]) => `${k}:${v}  `) },
-  // Lines MsgHdrs ignores or rejects: no colon, a space in the name, an empty line.
-  { weight: 1, arbitrary: fc.constantFrom('no colon here', 'bad name: x', '', ' leading: space') },
+  // Lines MsgHdrs ignores or rejects: no colon, a space in the name, an empty line, a CR or
+  // LF on its own, values to trim.
+  { weight: 1, arbitrary: fc.constantFrom('no colon here', 'bad name: x', '', ' leading: space', 'k: a\nb', 'k: a\rb', 'k: v\n', 'no colon\r', 'k:\tv\t', 'k: \u00a0v', 'k:  ') },
 );
 
 describe('parseHeaderBlock', () => {
