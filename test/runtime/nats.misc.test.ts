@@ -84,6 +84,45 @@ describe('NATS specifics', () => {
     }
   });
 
+  it('acks reach the server: after 2 000 events nothing is pending and nothing was redelivered', async () => {
+    // The dedupe store would hide lost acks from the handler (a redelivery is acked as a
+    // duplicate), so this asks the server what it saw.
+    const id = rand();
+    const prefix = `ack${id}`;
+    const stream = `ACK_${id}`;
+    await provisionNats(t, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'memory' }] });
+    const bus = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }), source: 's' });
+    try {
+      const ev = userCreated(prefix);
+      let handled = 0;
+      let duplicates = 0;
+      const consumer = createEventBus({
+        transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }),
+        source: 'c',
+        middleware: [{ notice: (n) => void (n.kind === 'duplicate' && duplicates++) }],
+      });
+      try {
+        await consumer.subscribe({ group: 'acks', concurrency: 16, maxInFlight: 256, ackWaitMs: 2000, handlers: [{ type: ev.type, accepts: [ev], handle: async () => void handled++ }] });
+        await Promise.all(Array.from({ length: 2000 }, (_, i) => bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` } })));
+        await waitFor(() => handled === 2000, 20_000, 'all handled');
+        const jsm = await jetstreamManager(t.nc);
+        await waitFor(async () => (await jsm.consumers.info(stream, 'acks')).num_ack_pending === 0, 5000, 'no ack pending');
+        // Past the ack wait: anything unacknowledged would have come back by now.
+        await sleep(2500);
+        const info = await jsm.consumers.info(stream, 'acks');
+        expect(info.ack_floor.stream_seq).toBe(2000);
+        expect(info.num_redelivered).toBe(0);
+        expect(duplicates).toBe(0);
+        expect(handled).toBe(2000);
+      } finally {
+        await consumer.close();
+      }
+    } finally {
+      await bus.close();
+      await (await jetstreamManager(t.nc)).streams.delete(stream);
+    }
+  });
+
   it('core NATS: transient publish reaches an ephemeral queue group once per group, nothing stored', async () => {
     const prefix = `core${rand()}`;
     const ev = userCreated(prefix);
