@@ -10,7 +10,7 @@
  * the stream drops a copy it already stored), JetStreamApiError when the server refused.
  */
 import { createInbox, errors, type Msg, type MsgHdrs, type NatsConnection, type Status, type Subscription } from '@nats-io/transport-node';
-import { JetStreamApiError, JetStreamError, type PubAck } from '@nats-io/jetstream';
+import { JetStreamApiCodes, JetStreamApiError, JetStreamError, type PubAck } from '@nats-io/jetstream';
 
 interface Pending {
   subject: string;
@@ -19,12 +19,21 @@ interface Pending {
   deadline: number;
 }
 
-/** No stream listens on the subject (or JetStream is not up yet after a restart). */
-export class NoStreamResponderError extends JetStreamError {
-  constructor(subject: string) {
-    super(`no JetStream stream answered a publish to '${subject}'`);
+/**
+ * No stream answered (none stores the subject, or JetStream is not up yet after a restart),
+ * or JetStream said it is not enabled. Named as nats.js names it, which the transport
+ * retries until its publish deadline, as it did with js.publish().
+ */
+export class JetStreamUnavailableError extends JetStreamError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'JetStreamNotEnabled';
   }
+}
+
+interface SettledWaiter {
+  tokens: Set<string>;
+  resolve(): void;
 }
 
 const decoder = new TextDecoder();
@@ -35,7 +44,9 @@ export class JetStreamAcks {
   private next = 0;
   private readonly sub: Subscription;
   private sweeper: NodeJS.Timeout | undefined;
-  private idle: (() => void) | undefined;
+  private waiters: SettledWaiter[] = [];
+  /** Set once closing, or when the reply subscription failed: every publish rejects with it. */
+  private failure: Error | undefined;
   private readonly status: AsyncIterable<Status> & { stop?(): void };
 
   constructor(
@@ -44,16 +55,27 @@ export class JetStreamAcks {
   ) {
     const inboxPrefix = (nc as unknown as { options?: { inboxPrefix?: string } }).options?.inboxPrefix;
     this.prefix = `${createInbox(inboxPrefix)}.`;
-    this.sub = nc.subscribe(`${this.prefix}*`, { callback: (err, msg) => (err ? undefined : this.onAck(msg)) });
+    this.sub = nc.subscribe(`${this.prefix}*`, {
+      callback: (err, msg) => {
+        if (!err) this.onAck(msg);
+        else {
+          // The reply subscription is gone (a permissions error, say): say so, not time out.
+          this.failure = err;
+          this.failAll(() => err);
+        }
+      },
+    });
     this.status = nc.status();
     void this.watch();
   }
 
   publish(subject: string, body: Uint8Array, headers: MsgHdrs): Promise<PubAck> {
+    if (this.failure) return Promise.reject(this.failure);
     const token = (this.next++).toString(36);
     return new Promise<PubAck>((resolve, reject) => {
-      // Deadlines grow with insertion order (one timeout for all), which the sweep relies on.
-      this.pending.set(token, { subject, resolve, reject, deadline: Date.now() + this.timeoutMs });
+      // Deadlines grow with insertion order (one timeout for all), which the sweep relies on;
+      // a monotonic clock keeps that true when the wall clock is set back.
+      this.pending.set(token, { subject, resolve, reject, deadline: performance.now() + this.timeoutMs });
       this.sweeper ??= setInterval(this.sweep, Math.min(250, this.timeoutMs));
       try {
         this.nc.publish(subject, body, { headers, reply: this.prefix + token });
@@ -63,13 +85,18 @@ export class JetStreamAcks {
     });
   }
 
-  /** Resolves once no publish awaits its ack (each ends by its ack or its timeout). */
-  settled(): Promise<void> {
+  /**
+   * Takes no more publishes, then resolves once those awaiting their ack have it or timed
+   * out (so within the ack timeout).
+   */
+  drain(): Promise<void> {
+    this.failure ??= new errors.ClosedConnectionError();
     if (this.pending.size === 0) return Promise.resolve();
-    return new Promise((resolve) => (this.idle = resolve));
+    return new Promise((resolve) => this.waiters.push({ tokens: new Set(this.pending.keys()), resolve }));
   }
 
   close(): void {
+    this.failure ??= new errors.ClosedConnectionError();
     this.failAll(() => new errors.ClosedConnectionError());
     this.sub.unsubscribe();
     this.status.stop?.();
@@ -80,7 +107,7 @@ export class JetStreamAcks {
     // An ack after its timeout: the retry, under the same msg id, gets an ack of its own.
     if (!p) return;
     if (msg.data.length === 0 && msg.headers?.code === 503) {
-      p.reject(new NoStreamResponderError(p.subject));
+      p.reject(new JetStreamUnavailableError(`no JetStream stream answered a publish to '${p.subject}'`));
       return;
     }
     let r: (PubAck & { error?: undefined }) | { error: ConstructorParameters<typeof JetStreamApiError>[0] };
@@ -90,7 +117,9 @@ export class JetStreamAcks {
       p.reject(new JetStreamError(`unreadable publish ack: ${(err as Error).message}`));
       return;
     }
-    if (r.error) p.reject(new JetStreamApiError(r.error));
+    if (r.error?.err_code === JetStreamApiCodes.JetStreamNotEnabledForAccount) {
+      p.reject(new JetStreamUnavailableError(`JetStream is not enabled: ${r.error.description}`, { cause: new JetStreamApiError(r.error) }));
+    } else if (r.error) p.reject(new JetStreamApiError(r.error));
     else if (!r.stream) p.reject(new JetStreamError('invalid ack response'));
     else p.resolve({ ...r, duplicate: r.duplicate ?? false });
   }
@@ -102,15 +131,20 @@ export class JetStreamAcks {
     if (this.pending.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
-      const idle = this.idle;
-      this.idle = undefined;
-      idle?.();
+    }
+    if (this.waiters.length > 0) {
+      this.waiters = this.waiters.filter((w) => {
+        w.tokens.delete(token);
+        if (w.tokens.size > 0) return true;
+        w.resolve();
+        return false;
+      });
     }
     return p;
   }
 
   private readonly sweep = (): void => {
-    const now = Date.now();
+    const now = performance.now();
     for (const [token, p] of this.pending) {
       if (p.deadline > now) break;
       this.settle(token);

@@ -254,6 +254,7 @@ export class NatsTransport implements Transport {
   private readonly subs = new Set<TransportSubscription>();
   private readonly publishAcks: JetStreamAcks;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   private constructor(
     readonly nc: NatsConnection,
@@ -307,6 +308,7 @@ export class NatsTransport implements Transport {
       this.stats.publishRetries++;
       // Same msg id on every attempt: if the first one was stored, the stream drops the copy.
       await sleep(Math.min(2000, 50 * 2 ** Math.min(attempt, 6)));
+      if (this.closed) throw err;
       try {
         return toReceipt(await this.publishAcks.publish(subject, body, h));
       } catch (e) {
@@ -444,13 +446,17 @@ export class NatsTransport implements Transport {
   }
 
   /** Stops consumers, waits for outstanding publishes' acks, then closes if we own it. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
+    // Consumers stop first: handlers still running may publish dead letters.
     await Promise.allSettled([...this.subs].map((s) => s.stop()));
     this.flushAcks();
     this.closed = true;
-    // Bounded: each publish ends by its ack or its timeout, and no retry starts once closed.
-    await this.publishAcks.settled();
+    // Takes no more publishes (retries included); bounded by the ack timeout.
+    await this.publishAcks.drain();
     this.publishAcks.close();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }

@@ -99,7 +99,7 @@ describe('NATS specifics', () => {
       const consumer = createEventBus({
         transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }),
         source: 'c',
-        middleware: [{ notice: (n) => void (n.kind === 'duplicate' && duplicates++) }],
+        middleware: [{ name: 'count-duplicates', notice: (n) => void (n.kind === 'duplicate' && duplicates++) }],
       });
       try {
         await consumer.subscribe({ group: 'acks', concurrency: 16, maxInFlight: 256, ackWaitMs: 2000, handlers: [{ type: ev.type, accepts: [ev], handle: async () => void handled++ }] });

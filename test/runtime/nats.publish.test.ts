@@ -95,4 +95,50 @@ describe('NATS JetStream publish acks', () => {
       silent.unsubscribe();
     }
   });
+
+  it('close() called twice at once: both return; nothing is published after close() returned', async () => {
+    const subject = `late${rand()}.x`;
+    const seen: string[] = [];
+    let closedAt = Infinity;
+    // Never acks; records when each attempt arrived.
+    const silent = nc.subscribe(subject, { callback: () => void seen.push(Date.now() > closedAt ? 'after close' : 'before close') });
+    await nc.flush();
+    const t = await NatsTransport.connect({ connection: nc, publishTimeoutMs: 150, publishDeadlineMs: 10_000 });
+    try {
+      const outcome = t.publish(message(subject, 'e1')).then(() => 'acked', (e: Error) => e.name);
+      await new Promise((r) => setTimeout(r, 200)); // the first attempt timed out: a retry is sleeping
+      const both = Promise.all([t.close(), t.close()]).then(() => 'closed');
+      const watchdog = new Promise((r) => setTimeout(() => r('hung'), 3000));
+      expect(await Promise.race([both, watchdog])).toBe('closed');
+      closedAt = Date.now();
+      expect(await outcome).not.toBe('acked');
+      await new Promise((r) => setTimeout(r, 2500)); // longer than any retry back-off
+      await nc.flush();
+      expect(seen.filter((s) => s === 'after close')).toEqual([]);
+      // A transport that is closing takes no more publishes.
+      await expect(t.publish(message(subject, 'e2'))).rejects.toThrow();
+    } finally {
+      silent.unsubscribe();
+    }
+  });
+
+  it('"JetStream not enabled" answers are retried like a JetStream still starting', async () => {
+    const subject = `notenabled${rand()}.x`;
+    let calls = 0;
+    const fake = nc.subscribe(subject, {
+      callback: (_err, m) => {
+        calls++;
+        m.respond(calls === 1 ? JSON.stringify({ error: { code: 503, err_code: 10039, description: 'jetstream not enabled for account' } }) : JSON.stringify({ stream: 'FAKE', seq: 7 }));
+      },
+    });
+    await nc.flush();
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL }, publishDeadlineMs: 5000 });
+    try {
+      expect(await t.publish(message(subject, 'e1'))).toMatchObject({ stream: 'FAKE', sequence: 7 });
+      expect(t.stats.publishRetries).toBe(1);
+    } finally {
+      fake.unsubscribe();
+      await t.close();
+    }
+  });
 });
