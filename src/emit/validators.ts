@@ -12,7 +12,7 @@
  * on Node 20. It also sidesteps ajv's "ESM" output, which still calls `require()`
  * (ajv#1976, #2209).
  */
-import type { Catalog, EventVersion, JsonSchema } from '../catalog/model.js';
+import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { formatsModuleSource } from '../validation/ajv.js';
 import { compileEvent, partsOf } from '../validation/event-validators.js';

@@ -266,7 +266,7 @@ export interface SubscribeSpec {
   /** Deliveries before a failing event is dead-lettered. Default 5. */
   maxDeliver?: number;
   backoff?: Partial<BackoffOptions>;
-  /** Default: an in-memory LRU per process. Pass `null` to disable deduplication. */
+  /** Default: a MemoryDedupeStore per bus (the last 100 000 ids for 24 h). Pass `null` to disable deduplication. */
   dedupe?: DedupeStore | null;
   /** How long a dedupe claim protects an event from a concurrent handler. Default 60 s. */
   claimTtlMs?: number;
