@@ -211,7 +211,7 @@ describe('memory dedupe store', () => {
     await s.complete('a');
     expect(await s.claim('b', 1000)).toBe('claimed');
     await s.complete('b');
-    expect(await s.claim('c', 1000)).toBe('claimed'); // evicts the least recently used: a
+    expect(await s.claim('c', 1000)).toBe('claimed'); // evicts the oldest: a
     expect(await s.claim('a', 1000)).toBe('claimed');
     expect(s.size).toBe(2);
   });
