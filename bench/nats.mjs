@@ -100,16 +100,11 @@ export async function run() {
     }
     coreSink.unsubscribe();
 
-    // JetStream publish, 1,000 in flight, each awaiting its ack; both dedupe by msg id.
+    // JetStream publish, 1,000 in flight, each awaiting its ack; all dedupe by msg id.
     let seq = 0;
     let seqSdk = 0;
-    // Alternate who goes first: the stream (and its dedupe window) grows during the run.
-    const rawPublish = async (r) => {
-      const t0 = performance.now();
-      // Same length as the SDK's UUID ids, so both send the same number of bytes.
-      await windowed(JS_N, WINDOW, () => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `raw-${r}-${seq++}`.padEnd(36, '0') }));
-      keep('jetstream publish raw (1000 in flight)', rate(JS_N, performance.now() - t0));
-    };
+    // Same length as the SDK's UUID ids, so every side sends the same number of bytes.
+    const msgId = (tag, r) => `${tag}-${r}-${seq++}`.padEnd(36, '0');
     // The SDK's own technique written by hand: nc.publish() with a reply subject, all acks on
     // one wildcard subscription, no timeouts (informational: the SDK's cost over its technique).
     const ackInbox = `_INBOX.bench${id}.`;
@@ -121,57 +116,36 @@ export async function run() {
       waiting.delete(t);
       done?.(JSON.parse(new TextDecoder().decode(m.data)));
     } });
-    const rawAsyncAcksPublish = async (r) => {
-      const t0 = performance.now();
-      await windowed(JS_N, WINDOW, () => new Promise((resolve) => {
+    const publishers = [
+      ['jetstream publish raw (1000 in flight)', (r) => js.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: msgId('raw', r) })],
+      ['jetstream publish sdk (1000 in flight)', () => (seqSdk++, bus.publish(ev, data, { params }))],
+      // What a hand-written raw publisher of the same events does per message: its own id,
+      // time, headers and JSON (informational; the headline raw sends one pre-built message).
+      ['jetstream publish raw + per-message headers, JSON (1000 in flight)', () => {
+        const eventId = randomUUID();
+        const h = natsHeaders();
+        for (const k of sample.headers.keys()) h.set(k, sample.headers.get(k));
+        h.set('ce-id', eventId);
+        h.set('ce-time', new Date().toISOString());
+        return js.publish(`${prefix}.js.raw.u1`, Buffer.from(JSON.stringify(data)), { headers: h, msgID: eventId });
+      }],
+      // nats.js as it comes: it builds two Errors with stack traces per request.
+      ['jetstream publish raw, nats.js default options (1000 in flight)', (r) => jsDefaults.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: msgId('rawd', r) })],
+      ['jetstream publish raw, acks on one reply subscription (1000 in flight)', (r) => new Promise((resolve) => {
         const t = (token++).toString(36);
         waiting.set(t, resolve);
         const h = natsHeaders();
         for (const k of sample.headers.keys()) h.set(k, sample.headers.get(k));
-        h.set('Nats-Msg-Id', `rawa-${r}-${seq++}`.padEnd(36, '0'));
+        h.set('Nats-Msg-Id', msgId('rawa', r));
         nc.publish(`${prefix}.js.raw.u1`, body, { headers: h, reply: ackInbox + t });
-      }));
-      keep('jetstream publish raw, acks on one reply subscription (1000 in flight)', rate(JS_N, performance.now() - t0));
-    };
-    // nats.js as it comes: it builds two Errors with stack traces per request.
-    const rawDefaultsPublish = async (r) => {
-      const t0 = performance.now();
-      await windowed(JS_N, WINDOW, () => jsDefaults.publish(`${prefix}.js.raw.u1`, body, { headers: rawHeaders, msgID: `rawd-${r}-${seq++}`.padEnd(36, '0') }));
-      keep('jetstream publish raw, nats.js default options (1000 in flight)', rate(JS_N, performance.now() - t0));
-    };
-    // What a hand-written raw publisher of the same events does per message: its own id, time,
-    // headers and JSON (informational; the headline raw sends one pre-built message).
-    const rawEncodedPublish = async (r) => {
-      const t0 = performance.now();
-      await windowed(JS_N, WINDOW, () => {
-        const id = randomUUID();
-        const h = natsHeaders();
-        for (const k of sample.headers.keys()) h.set(k, sample.headers.get(k));
-        h.set('ce-id', id);
-        h.set('ce-time', new Date().toISOString());
-        return js.publish(`${prefix}.js.raw.u1`, Buffer.from(JSON.stringify(data)), { headers: h, msgID: id });
-      });
-      keep('jetstream publish raw + per-message headers, JSON (1000 in flight)', rate(JS_N, performance.now() - t0));
-    };
-    const sdkPublish = async () => {
-      const t0 = performance.now();
-      await windowed(JS_N, WINDOW, () => bus.publish(ev, data, { params }));
-      seqSdk += JS_N;
-      keep('jetstream publish sdk (1000 in flight)', rate(JS_N, performance.now() - t0));
-    };
+      })],
+    ];
+    // Alternate who goes first: the stream (and its dedupe window) grows during the run.
     for (let r = 0; r < ROUNDS; r++) {
-      if (r % 2 === 0) {
-        await rawPublish(r);
-        await sdkPublish();
-        await rawEncodedPublish(r);
-        await rawDefaultsPublish(r);
-        await rawAsyncAcksPublish(r);
-      } else {
-        await rawAsyncAcksPublish(r);
-        await rawDefaultsPublish(r);
-        await rawEncodedPublish(r);
-        await sdkPublish();
-        await rawPublish(r);
+      for (const [name, op] of r % 2 === 0 ? publishers : [...publishers].reverse()) {
+        const t0 = performance.now();
+        await windowed(JS_N, WINDOW, () => op(r));
+        keep(name, rate(JS_N, performance.now() - t0));
       }
       debug(best);
     }
