@@ -31,11 +31,6 @@ export class JetStreamUnavailableError extends JetStreamError {
   }
 }
 
-interface SettledWaiter {
-  tokens: Set<string>;
-  resolve(): void;
-}
-
 const decoder = new TextDecoder();
 
 export class JetStreamAcks {
@@ -44,7 +39,8 @@ export class JetStreamAcks {
   private next = 0;
   private readonly sub: Subscription;
   private sweeper: NodeJS.Timeout | undefined;
-  private waiters: SettledWaiter[] = [];
+  /** Callers of drain() waiting for the last ack. */
+  private drained: Array<() => void> = [];
   /** Set once closing, or when the reply subscription failed: every publish rejects with it. */
   private failure: Error | undefined;
   private readonly status: AsyncIterable<Status> & { stop?(): void };
@@ -90,9 +86,10 @@ export class JetStreamAcks {
    * out (so within the ack timeout).
    */
   drain(): Promise<void> {
+    // From here on nothing is added to `pending`, so it only empties.
     this.failure ??= new errors.ClosedConnectionError();
     if (this.pending.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ tokens: new Set(this.pending.keys()), resolve }));
+    return new Promise((resolve) => this.drained.push(resolve));
   }
 
   close(): void {
@@ -131,14 +128,9 @@ export class JetStreamAcks {
     if (this.pending.size === 0) {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
-    }
-    if (this.waiters.length > 0) {
-      this.waiters = this.waiters.filter((w) => {
-        w.tokens.delete(token);
-        if (w.tokens.size > 0) return true;
-        w.resolve();
-        return false;
-      });
+      const drained = this.drained;
+      this.drained = [];
+      for (const resolve of drained) resolve();
     }
     return p;
   }
