@@ -32,7 +32,7 @@ import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type Consum
 import { subjectMatches } from './address.js';
 import { AmqpHeaders, X_ATTEMPT, X_SUBJECT, attemptOf, bindingKey, subjectOf, toAmqpProperties } from './amqp-headers.js';
 import { BusClosedError, NoResponderError, RequestTimeoutError } from './errors.js';
-import { deadLetterHeaders } from './memory.js';
+import { deadLetterHeaders } from './dead-letter.js';
 import type {
   ConsumeSpec,
   DeadLetterInfo,

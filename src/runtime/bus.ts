@@ -46,15 +46,7 @@ import type {
   TransportSubscription,
 } from './types.js';
 import { VersionResolver } from './versions.js';
-
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 250, maxMs: 30_000, factor: 2, jitter: 0.5 };
-
-/** Delay before delivery `attempt + 1`, given `attempt` failed deliveries so far (1-based). */
-export function backoffDelay(b: BackoffOptions, attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(b.maxMs, b.initialMs * Math.pow(b.factor, Math.max(0, attempt - 1)));
-  const j = Math.min(1, Math.max(0, b.jitter));
-  return Math.round(base * (1 - j) + random() * base * j);
-}
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 
 let lastMs = 0;
 let lastIso = '';

@@ -88,3 +88,34 @@ export class BusClosedError extends EventContractsError {
     super('the event bus is closed');
   }
 }
+
+/** What a broker's permissions can refuse. */
+export type BrokerOperation = 'publish' | 'subscribe' | 'request' | 'respond';
+
+/**
+ * The broker's permissions refused an operation on a subject (nats-server permissions
+ * violation, RabbitMQ 403 ACCESS_REFUSED). Not retried: retrying cannot succeed until an
+ * operator grants the permission. Nothing was stored.
+ */
+export class PermissionDeniedError extends EventContractsError {
+  constructor(
+    readonly operation: BrokerOperation,
+    readonly subject: string,
+    readonly transport: string,
+    readonly detail: string,
+  ) {
+    super(`${transport}: permission denied to ${operation} on '${subject}' (${detail}); grant it in the broker's permissions for this account`);
+  }
+}
+
+/** The message headers of an outbound event do not satisfy the contract's headers schema. */
+export class HeaderValidationError extends EventContractsError {
+  constructor(
+    readonly eventId: string,
+    readonly eventType: string,
+    readonly eventVersion: string,
+    readonly issues: readonly ValidationIssue[],
+  ) {
+    super(`${eventType}@${eventVersion} (${eventId}) headers are invalid: ` + issues.map((i) => `${i.path || '/'} ${i.message}`).join('; '));
+  }
+}

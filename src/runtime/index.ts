@@ -3,7 +3,8 @@
  * anything outside src/runtime.
  */
 export type * from './types.js';
-export { createEventBus, backoffDelay, DEFAULT_BACKOFF } from './bus.js';
+export { createEventBus } from './bus.js';
+export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { CLOUDEVENTS_MAPPING, H as HEADERS, SPEC_VERSION, JSON_CONTENT_TYPE, STRUCTURED_CONTENT_TYPE, decodeMessage, recordHeaders } from './codec.js';
 export type { AttributeMapping, DecodedEnvelope } from './codec.js';
 export { compileAddress, subjectMatches } from './address.js';
@@ -11,7 +12,8 @@ export type { CompiledAddress } from './address.js';
 export { parseSemver, VersionResolver } from './versions.js';
 export { MemoryDedupeStore, KvDedupeStore } from './dedupe.js';
 export type { KvDedupeOptions } from './dedupe.js';
-export { MemoryTransport, deadLetterHeaders } from './memory.js';
+export { MemoryTransport } from './memory.js';
+export { deadLetterHeaders, STRIPPED_HEADERS } from './dead-letter.js';
 export type { MemoryTransportOptions } from './memory.js';
 export {
   EventContractsError,
@@ -24,7 +26,10 @@ export {
   DecodeError,
   PublishBatchError,
   BusClosedError,
+  PermissionDeniedError,
+  HeaderValidationError,
 } from './errors.js';
+export type { BrokerOperation } from './errors.js';
 export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export type { Metrics, MetricsSnapshot } from './metrics.js';
 export { NatsTransport, connectNats, provisionNats, durableName } from './nats.js';

@@ -5,8 +5,8 @@
  * redelivery, ack-wait expiry, dead-letter publishing and request/reply with queue groups.
  * It passes the same conformance suite as the NATS transport.
  */
-import { recordHeaders } from './codec.js';
-import { H } from './codec.js';
+import { H, recordHeaders } from './codec.js';
+import { deadLetterHeaders } from './dead-letter.js';
 import { subjectMatches } from './address.js';
 import { BusClosedError, NoResponderError, RequestTimeoutError } from './errors.js';
 import type {
@@ -376,15 +376,3 @@ export class MemoryTransport implements Transport {
   }
 }
 
-/** Original headers plus the reason, shared by every transport that republishes. */
-export function deadLetterHeaders(original: Readonly<HeaderRecord>, subject: string, info: DeadLetterInfo, deliveryCount: number): HeaderRecord {
-  return {
-    ...original,
-    [H.dlReason]: info.reason,
-    [H.dlDetail]: info.detail.replace(/[\r\n]+/g, ' ').slice(0, 2048),
-    [H.dlGroup]: info.group,
-    [H.dlSubject]: subject,
-    [H.dlDeliveryCount]: String(deliveryCount),
-    [H.dlTime]: new Date().toISOString(),
-  };
-}

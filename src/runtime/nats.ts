@@ -28,7 +28,7 @@ import {
 } from '@nats-io/jetstream';
 import { NoResponderError, RequestTimeoutError } from './errors.js';
 import { JetStreamAcks } from './nats-acks.js';
-import { deadLetterHeaders } from './memory.js';
+import { deadLetterHeaders } from './dead-letter.js';
 import type {
   ConsumeSpec,
   DeadLetterInfo,

@@ -108,6 +108,10 @@ export type DeadLetterReason =
   | 'unknown-type'
   | 'unknown-version'
   | 'validation-failed'
+  /** The contract's headers schema refused the message's headers. */
+  | 'headers-invalid'
+  /** Decoded body larger or JSON nested deeper than the consumer's limits. */
+  | 'too-large'
   | 'handler-failed';
 
 /** A message delivered by a durable consumer; settle it exactly once. */
@@ -125,6 +129,12 @@ export interface Delivery extends InboundMessage {
   deadLetter(info: DeadLetterInfo): Promise<void>;
   /** Extend the broker's ack deadline for a long-running handler, when supported. */
   working?(): void;
+  /**
+   * Set by a transport that could not read the message's framing (a header block its
+   * client library refuses, say). The bus dead-letters such a delivery with this reason
+   * without decoding it; `headers` is then empty and `body` the raw bytes.
+   */
+  readonly malformed?: { readonly reason: DeadLetterReason; readonly detail: string };
 }
 
 export interface DeadLetterInfo {
