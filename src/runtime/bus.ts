@@ -3,38 +3,40 @@
  * middleware onions, schedules handlers (concurrency, per-key order, dedupe, retries with
  * backoff, dead letters) and leaves bytes-on-the-wire to a Transport.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { addressOf } from './address.js';
-import { compress, decodeMessage, decodeMessageSync, encodeFields, H, type DecodedEnvelope, type EncodedEvent } from './codec.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { compress, decodeMessage, encodeFields, H, type DecodedEnvelope, type EncodedEvent } from './codec.js';
+import { Consumer, errorText, type ConsumerHost } from './consumer.js';
 import { MemoryDedupeStore } from './dedupe.js';
 import {
   BusClosedError,
   DecodeError,
   EventTooLargeError,
   EventValidationError,
+  HeaderValidationError,
   PublishBatchError,
   RemoteHandlerError,
 } from './errors.js';
+import { prepareHeaders, readContractHeaders } from './headers.js';
+import { DEFAULT_LIMITS, withinDepth, type InboundLimits } from './limits.js';
+import { composeHandle, composePublish, type HandleFn, type PublishFn } from './onion.js';
 import type {
-  BackoffOptions,
   BatchItem,
   DeadLetter,
   DeadLetterReason,
   DeadLetterSubscribeSpec,
-  DedupeStore,
-  Delivery,
   Envelope,
   EventBus,
   EventBusOptions,
   EventDescriptor,
-  EventHandler,
-  HandleMiddlewareContext,
   HandlerContext,
+  HeaderReader,
   HeaderRecord,
   InboundMessage,
   Middleware,
   OutboundMessage,
-  PublishMiddlewareContext,
   PublishOptions,
   PublishReceipt,
   RequestOptions,
@@ -43,10 +45,14 @@ import type {
   SubscribeSpec,
   Subscription,
   Transport,
-  TransportSubscription,
 } from './types.js';
 import { VersionResolver } from './versions.js';
-import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+
+/** The event a handler is running for: what it publishes is caused by it. */
+interface Handling {
+  readonly env: Envelope;
+  readonly headers: HeaderReader | undefined;
+}
 
 let lastMs = 0;
 let lastIso = '';
@@ -60,38 +66,11 @@ function nowIso(): string {
   return lastIso;
 }
 
-type PublishFn = (ctx: PublishMiddlewareContext, send: () => Promise<PublishReceipt>) => Promise<PublishReceipt>;
-type HandleFn = (ctx: HandleMiddlewareContext, run: () => Promise<void>) => Promise<void>;
-
-/** Builds the onion once; with no middleware the call is direct (the hot path). */
-function composePublish(mw: readonly Middleware[]): PublishFn | undefined {
-  const layers = mw.filter((m) => m.publish);
-  if (layers.length === 0) return undefined;
-  return (ctx, send) => {
-    const step = (i: number): Promise<PublishReceipt> => (i === layers.length ? send() : layers[i]!.publish!(ctx, () => step(i + 1)));
-    return step(0);
-  };
-}
-
-function composeHandle(mw: readonly Middleware[]): HandleFn | undefined {
-  const layers = mw.filter((m) => m.handle);
-  if (layers.length === 0) return undefined;
-  return (ctx, run) => {
-    const step = (i: number): Promise<void> => (i === layers.length ? run() : layers[i]!.handle!(ctx, () => step(i + 1)));
-    return step(0);
-  };
-}
-
 function headerBytes(h: HeaderRecord): number {
   // NATS/1.0 status line plus "k: v\r\n" per header plus the closing CRLF.
   let n = 12;
   for (const k in h) n += k.length + (h[k] as string).length + 4;
   return n;
-}
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
 }
 
 interface Prepared<T> {
@@ -100,26 +79,27 @@ interface Prepared<T> {
   encoded: EncodedEvent;
   value: T;
   time: string;
+  correlationId: string | undefined;
+  causationId: string | undefined;
 }
 
-interface Route {
-  handler: EventHandler;
-  versions: VersionResolver<unknown>;
+/** The payload's own event id, where the contract names a field for it. */
+function eventIdOf<T>(event: EventDescriptor<T>, data: T): string | undefined {
+  const field = event.eventIdField;
+  if (field === undefined || typeof data !== 'object' || data === null || !Object.prototype.hasOwnProperty.call(data, field)) return undefined;
+  const v = (data as Record<string, unknown>)[field];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-interface Job {
-  d: Delivery;
-  env: DecodedEnvelope;
-  route: Route;
-  key: string | undefined;
-}
+type Extra = { causationId?: string; correlationId?: string; subject?: string; parentTrace?: string };
 
-class BusImpl implements EventBus {
+class BusImpl implements EventBus, ConsumerHost {
   readonly source: string;
   private readonly transport: Transport;
   private readonly mode: 'binary' | 'structured';
   private readonly compressAbove: number | undefined;
-  private readonly maxDecodedBytes: number;
+  readonly limits: InboundLimits;
+  private readonly handling = new AsyncLocalStorage<Handling>();
   private readonly requestTimeoutMs: number;
   private readonly newId: () => string;
   private readonly middleware: readonly Middleware[];
@@ -137,7 +117,7 @@ class BusImpl implements EventBus {
     this.source = o.source;
     this.mode = o.mode ?? 'binary';
     this.compressAbove = o.compression?.thresholdBytes;
-    this.maxDecodedBytes = o.maxDecodedBytes ?? 16 * 1024 * 1024;
+    this.limits = { maxDecodedBytes: o.maxDecodedBytes ?? DEFAULT_LIMITS.maxDecodedBytes, maxDepth: o.maxDepth ?? DEFAULT_LIMITS.maxDepth };
     this.requestTimeoutMs = o.requestTimeoutMs ?? 5000;
     this.newId = o.newId ?? randomUUID;
     this.middleware = o.middleware ?? [];
@@ -165,7 +145,7 @@ class BusImpl implements EventBus {
     event: EventDescriptor<T>,
     data: T,
     options: PublishOptions | RequestOptions | undefined,
-    extra?: { causationId?: string; correlationId?: string; subject?: string },
+    extra?: Extra,
   ): Promise<Prepared<T>> {
     const p = this.prepareSync(event, data, options, extra);
     if (this.compressAbove !== undefined) p.encoded = await compress(p.encoded, this.compressAbove);
@@ -177,15 +157,20 @@ class BusImpl implements EventBus {
     event: EventDescriptor<T>,
     data: T,
     options: PublishOptions | RequestOptions | undefined,
-    extra?: { causationId?: string; correlationId?: string; subject?: string },
+    extra?: Extra,
   ): Prepared<T> {
-    const id = options?.id ?? this.newId();
+    const id = options?.id ?? eventIdOf(event, data) ?? this.newId();
     const result = event.validate(data);
     if (!result.ok) throw new EventValidationError(id, event.type, event.version, result.errors);
     // Replies travel to the requester's inbox, so their channel address is not filled in.
     const subject = extra?.subject ?? addressOf(event).fill(options?.params);
     const po = options as PublishOptions | undefined;
     const time = po?.timestamp ? po.timestamp.toISOString() : nowIso();
+    // Published while handling an event (through any client, not only ctx.publish): caused
+    // by that event and part of its conversation, unless the caller says otherwise.
+    const cur = extra === undefined ? this.handling.getStore() : undefined;
+    const correlationId = options?.correlationId ?? extra?.correlationId ?? (cur ? (cur.env.correlationId ?? cur.env.id) : undefined);
+    const causationId = po?.causationId ?? extra?.causationId ?? cur?.env.id;
     const encoded = encodeFields(
       {
         id,
@@ -195,14 +180,20 @@ class BusImpl implements EventBus {
         version: event.version,
         data: result.value,
         metadata: options?.metadata,
-        correlationId: options?.correlationId ?? extra?.correlationId,
-        causationId: po?.causationId ?? extra?.causationId,
+        correlationId,
+        causationId,
         partitionKey: po?.orderingKey,
         contentType: event.contentType,
       },
       this.mode,
     );
-    return { id, subject, encoded, value: result.value, time };
+    if (event.headers !== undefined || po?.headers !== undefined) {
+      const parentTrace = extra?.parentTrace ?? cur?.headers?.get('traceparent');
+      const h = prepareHeaders(event.headers, po?.headers, { id, correlationId, causationId, parentTrace });
+      if (!h.ok) throw new HeaderValidationError(id, event.type, event.version, h.issues);
+      Object.assign(encoded.headers, h.wire);
+    }
+    return { id, subject, encoded, value: result.value, time, correlationId, causationId };
   }
 
   private checkSize(id: string, m: OutboundMessage): void {
@@ -212,7 +203,7 @@ class BusImpl implements EventBus {
     if (size > limit) throw new EventTooLargeError(id, size, limit);
   }
 
-  publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions, extra?: { causationId?: string; correlationId?: string }): Promise<PublishReceipt> {
+  publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions, extra?: Extra): Promise<PublishReceipt> {
     if (this.compressAbove !== undefined || this.publishOnion || options?.transient === true) return this.publishSlow(event, data, options, extra);
     // Hot path (no compression, no middleware, durable): no async frames of our own between
     // the caller and the transport. Each async layer cost a promise, a microtask hop and a
@@ -232,13 +223,13 @@ class BusImpl implements EventBus {
     return this.transport.publish(msg).then((r) => ({ id, subject, stream: r.stream, sequence: r.sequence, duplicate: r.duplicate }));
   }
 
-  private async publishSlow<T>(event: EventDescriptor<T>, data: T, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
+  private async publishSlow<T>(event: EventDescriptor<T>, data: T, options: PublishOptions | undefined, extra: Extra | undefined): Promise<PublishReceipt> {
     this.assertOpen();
     const p = this.compressAbove === undefined ? this.prepareSync(event, data, options, extra) : await this.prepare(event, data, options, extra);
     return this.sendPrepared(event, p, options, extra);
   }
 
-  private async sendPrepared<T>(event: EventDescriptor<T>, p: Prepared<T>, options: PublishOptions | undefined, extra: { causationId?: string; correlationId?: string } | undefined): Promise<PublishReceipt> {
+  private async sendPrepared<T>(event: EventDescriptor<T>, p: Prepared<T>, options: PublishOptions | undefined, extra: Extra | undefined): Promise<PublishReceipt> {
     if (!this.publishOnion && options?.transient !== true) {
       // No middleware, durable publish; one await, one receipt object.
       const msg: OutboundMessage = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
@@ -270,8 +261,8 @@ class BusImpl implements EventBus {
       data: p.value,
       metadata: options?.metadata ?? {},
       subject: p.subject,
-      ...(options?.correlationId ?? extra?.correlationId ? { correlationId: (options?.correlationId ?? extra?.correlationId) as string } : {}),
-      ...(options?.causationId ?? extra?.causationId ? { causationId: (options?.causationId ?? extra?.causationId) as string } : {}),
+      ...(p.correlationId !== undefined ? { correlationId: p.correlationId } : {}),
+      ...(p.causationId !== undefined ? { causationId: p.causationId } : {}),
     };
     try {
       return await this.publishOnion({ envelope, descriptor: event as EventDescriptor, headers: msg.headers, transient }, send);
@@ -314,26 +305,33 @@ class BusImpl implements EventBus {
     const inflight = new Set<Promise<void>>();
     let stopped = false;
     const ts = await this.transport.consume({ group: spec.group, subjects: [spec.subject], maxInFlight: 16 }, (d) => {
+      // Dead letters are read whatever they carry: a reader that throws here would stop
+      // reading the one queue where nothing may be lost.
+      const settle = (ok: boolean): Promise<void> => {
+        try {
+          return ok ? d.ack() : d.retry(backoffDelay(DEFAULT_BACKOFF, d.deliveryCount));
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      };
       if (stopped) {
-        void d.retry(0).catch(() => undefined);
+        void settle(false).catch(() => undefined);
         return;
       }
-      const h = d.headers;
-      const dl: DeadLetter = {
-        originalSubject: h.get(H.dlSubject) ?? '',
-        reason: (h.get(H.dlReason) ?? 'undecodable') as DeadLetterReason,
-        detail: h.get(H.dlDetail) ?? '',
-        group: h.get(H.dlGroup) ?? '',
-        deliveryCount: Number(h.get(H.dlDeliveryCount) ?? '0'),
-        failedAt: new Date(h.get(H.dlTime) ?? 0),
-        headers: h,
-        body: d.body,
-      };
-      const p = handle(dl).then(
-        () => d.ack(),
-        () => d.retry(1000),
-      ).catch(() => undefined).finally(() => inflight.delete(p));
-      inflight.add(p);
+      let p: Promise<void>;
+      try {
+        const dl = readDeadLetter(d.headers, d.body, d.malformed);
+        p = Promise.resolve()
+          .then(() => handle(dl))
+          .then(
+            () => settle(true),
+            () => settle(false),
+          );
+      } catch {
+        p = settle(false);
+      }
+      const t: Promise<void> = p.catch(() => undefined).finally(() => inflight.delete(t));
+      inflight.add(t);
     });
     const bus = this;
     const sub: Subscription = {
@@ -357,10 +355,11 @@ class BusImpl implements EventBus {
     const res = await this.transport.request(msg, options?.timeoutMs ?? this.requestTimeoutMs);
     const failure = res.headers.get(H.replyError);
     if (failure !== undefined) throw new RemoteHandlerError(p.subject, failure, res.headers.get(H.replyErrorDetail) ?? '');
-    const env = await decodeMessage(res, this.maxDecodedBytes);
+    const env = await decodeMessage(res, this.limits.maxDecodedBytes);
     if (env.type !== reply.type) throw new DecodeError('unknown-type', `expected a ${reply.type} reply, got ${env.type}`);
     const match = new VersionResolver(reply.type, [reply]).resolve(env.version);
     if (!match.ok) throw new DecodeError('unknown-version', match.detail);
+    if (!withinDepth(env.data, this.limits.maxDepth)) throw new DecodeError('too-large', `reply ${env.id} nests deeper than ${this.limits.maxDepth} levels`);
     const v = reply.validate(env.data);
     if (!v.ok) throw new EventValidationError(env.id, env.type, env.version, v.errors);
     return { ...env, data: v.value };
@@ -381,28 +380,36 @@ class BusImpl implements EventBus {
     const ts = await this.transport.serve({ subject, group }, async (msg: InboundMessage) => {
       let env: DecodedEnvelope;
       try {
-        env = await decodeMessage(msg, this.maxDecodedBytes);
+        env = await decodeMessage(msg, this.limits.maxDecodedBytes);
       } catch (err) {
         return errorReply((err as DecodeError).reason ?? 'undecodable', (err as Error).message);
       }
       if (env.type !== request.type) return errorReply('unknown-type', `this responder handles ${request.type}, not ${env.type}`);
       const m = versions.resolve(env.version);
       if (!m.ok) return errorReply('unknown-version', m.detail);
-      const v = m.descriptor.validate(env.data);
+      if (!withinDepth(env.data, this.limits.maxDepth)) return errorReply('too-large', `request ${env.id} nests deeper than ${this.limits.maxDepth} levels`);
+      let v: ReturnType<typeof m.descriptor.validate>;
+      let headerProblem: string | undefined;
+      try {
+        v = m.descriptor.validate(env.data);
+        if (m.descriptor.headers) headerProblem = readContractHeaders(m.descriptor.headers, msg.headers);
+      } catch (err) {
+        return errorReply('validation-failed', `request ${env.id} could not be validated: ${errorText(err)}`);
+      }
       if (!v.ok) return errorReply('validation-failed', new EventValidationError(env.id, env.type, env.version, v.errors).message);
+      if (headerProblem !== undefined) return errorReply('headers-invalid', `request ${env.id} headers are invalid: ${headerProblem}`);
       const typed = { ...env, data: v.value } as Envelope<Req>;
       let result!: Res;
       const run = async () => {
         result = await handler(typed, this.handlerContext(group, typed, 1, msg.headers, addr.extract(msg.subject) ?? {}));
       };
       try {
-        if (this.handleOnion) await this.handleOnion({ envelope: typed, group, deliveryCount: 1, headers: msg.headers }, run);
-        else await run();
+        await this.runHandling(typed, () => (this.handleOnion ? this.handleOnion({ envelope: typed, group, deliveryCount: 1, headers: msg.headers }, run) : run()), msg.headers);
       } catch (err) {
         return errorReply('handler-failed', errorText(err));
       }
       try {
-        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '' });
+        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '', parentTrace: msg.headers.get('traceparent') });
         return { headers: p.encoded.headers, body: p.encoded.body };
       } catch (err) {
         return errorReply('invalid-reply', errorText(err));
@@ -428,8 +435,8 @@ class BusImpl implements EventBus {
     return this.closeController.signal;
   }
 
-  get decodedLimit(): number {
-    return this.maxDecodedBytes;
+  runHandling<T>(env: Envelope, fn: () => Promise<T>, headers?: HeaderReader): Promise<T> {
+    return this.handling.run({ env, headers }, fn);
   }
 
   get handleMiddleware(): HandleFn | undefined {
@@ -486,263 +493,27 @@ class Context implements HandlerContext {
     return this.bus.signal;
   }
   publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions): Promise<PublishReceipt> {
-    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id });
-  }
-}
-
-/** One subscribe() call: a durable consumer plus the scheduler in front of its handlers. */
-class Consumer implements Subscription {
-  readonly group: string;
-  private readonly routes = new Map<string, Route>();
-  private readonly concurrency: number;
-  private readonly maxInFlight: number;
-  private readonly maxDeliver: number;
-  private readonly backoff: BackoffOptions;
-  private readonly claimTtlMs: number;
-  private readonly deadLetterSubject: string;
-  private readonly keyOf: ((e: Envelope) => string | undefined) | undefined;
-  private readonly ready: Job[] = [];
-  /** Keys with a job running; the array holds the jobs waiting behind it, in arrival order. */
-  private readonly keyed = new Map<string, Job[]>();
-  private running = 0;
-  private readonly settling = new Set<Promise<void>>();
-  private ts: TransportSubscription | undefined;
-  private stopped = false;
-  private closed: Promise<void> | undefined;
-  private readonly memDedupe: MemoryDedupeStore | undefined;
-
-  constructor(
-    private readonly bus: BusImpl,
-    private readonly spec: SubscribeSpec,
-    private readonly dedupe: DedupeStore | null,
-  ) {
-    this.group = spec.group;
-    if (!/^[A-Za-z0-9_-]+$/.test(spec.group)) throw new Error(`consumer group '${spec.group}' must match [A-Za-z0-9_-]+ (it names a durable consumer)`);
-    for (const h of spec.handlers) {
-      if (this.routes.has(h.type)) throw new Error(`two handlers for '${h.type}' in group ${spec.group}`);
-      this.routes.set(h.type, { handler: h, versions: new VersionResolver(h.type, h.accepts as EventDescriptor<unknown>[]) });
-    }
-    this.concurrency = Math.max(1, spec.concurrency ?? 1);
-    this.maxInFlight = Math.max(this.concurrency, spec.maxInFlight ?? Math.max(4 * this.concurrency, 64));
-    // A core (ephemeral) subscription never redelivers: its first failure is its last.
-    this.maxDeliver = spec.ephemeral ? 1 : Math.max(1, spec.maxDeliver ?? 5);
-    this.backoff = { ...DEFAULT_BACKOFF, ...spec.backoff };
-    this.claimTtlMs = spec.claimTtlMs ?? 60_000;
-    this.deadLetterSubject = spec.deadLetter?.subject ?? `deadletter.${spec.group}`;
-    this.keyOf = spec.orderingKey;
-    this.memDedupe = dedupe instanceof MemoryDedupeStore ? dedupe : undefined;
-  }
-
-  subjects(): string[] {
-    if (this.spec.subjects && this.spec.subjects.length > 0) return [...new Set(this.spec.subjects)];
-    const out = new Set<string>();
-    for (const r of this.routes.values()) for (const d of r.handler.accepts) out.add(addressOf(d).pattern);
-    return [...out];
-  }
-
-  async start(): Promise<void> {
-    const consumeSpec = {
-      group: this.group,
-      subjects: this.subjects(),
-      maxInFlight: this.maxInFlight,
-      ...(this.spec.ackWaitMs !== undefined ? { ackWaitMs: this.spec.ackWaitMs } : {}),
-      ...(this.spec.ephemeral ? { ephemeral: true } : {}),
-    };
-    this.ts = await this.bus.wire.consume(consumeSpec, (d) => this.onDelivery(d));
-  }
-
-  /** Runs synchronously in arrival order, so per-key order is fixed before anything awaits. */
-  private onDelivery(d: Delivery): void {
-    if (this.stopped) {
-      this.track(d.retry(0));
-      return;
-    }
-    let env: DecodedEnvelope;
-    try {
-      env = decodeMessageSync(d, this.bus.decodedLimit);
-    } catch (err) {
-      const e = err instanceof DecodeError ? err : new DecodeError('undecodable', errorText(err));
-      this.track(this.deadLetter(d, e.reason, e.message, undefined));
-      return;
-    }
-    const route = this.routes.get(env.type);
-    if (!route) {
-      if (this.spec.unhandled === 'ack') this.track(d.ack());
-      else this.track(this.deadLetter(d, 'unknown-type', `no handler for event type '${env.type}' in group ${this.group}`, env));
-      return;
-    }
-    const m = route.versions.resolve(env.version);
-    if (!m.ok) {
-      this.track(this.deadLetter(d, 'unknown-version', m.detail, env));
-      return;
-    }
-    const v = m.descriptor.validate(env.data);
-    if (!v.ok) {
-      this.track(this.deadLetter(d, 'validation-failed', new EventValidationError(env.id, env.type, env.version, v.errors).message, env));
-      return;
-    }
-    (env as { data: unknown }).data = v.value;
-    let key: string | undefined;
-    try {
-      key = this.keyOf ? this.keyOf(env) : env.partitionKey;
-    } catch (err) {
-      this.track(this.deadLetter(d, 'handler-failed', `orderingKey() threw: ${errorText(err)}`, env));
-      return;
-    }
-    const job: Job = { d, env, route, key };
-    if (key !== undefined) {
-      const waiting = this.keyed.get(key);
-      if (waiting) {
-        waiting.push(job);
-        return;
-      }
-      this.keyed.set(key, []);
-    }
-    this.ready.push(job);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.running < this.concurrency && this.ready.length > 0) {
-      const job = this.ready.shift()!;
-      this.running++;
-      this.run(job);
-    }
-  }
-
-  /**
-   * Runs a job in a slot; when it is done, the next job queued behind its key takes the same
-   * slot (per-key order). Promise callbacks rather than an async loop around runJob: one
-   * promise less per event.
-   */
-  private run(job: Job): void {
-    const done = (): void => this.finished(job);
-    (this.stopped ? this.returnToBroker(job) : this.runJob(job)).then(done, done);
-  }
-
-  private finished(job: Job): void {
-    const next = job.key !== undefined ? this.nextForKey(job.key) : undefined;
-    if (next) {
-      this.run(next);
-      return;
-    }
-    this.running--;
-    if (this.running === 0 && this.ready.length === 0) this.idle?.();
-    this.pump();
-  }
-
-  private nextForKey(key: string): Job | undefined {
-    const waiting = this.keyed.get(key);
-    const next = waiting?.shift();
-    if (!next) this.keyed.delete(key);
-    return next;
-  }
-
-  private async returnToBroker(job: Job): Promise<void> {
-    await job.d.retry(0).catch(() => undefined);
-  }
-
-  private async runJob(job: Job): Promise<void> {
-    const { d, env, route } = job;
-    const dedupeKey = `${this.group}/${env.id}`;
-    const store = this.dedupe;
-    try {
-      if (store) {
-        const claim = this.memDedupe ? this.memDedupe.claimSync(dedupeKey, this.claimTtlMs) : await store.claim(dedupeKey, this.claimTtlMs);
-        if (claim === 'done') {
-          this.bus.notify({ kind: 'duplicate', group: this.group, id: env.id, type: env.type });
-          await d.ack();
-          return;
-        }
-        if (claim === 'busy') {
-          // Someone else is handling it right now; not a failure, so no dead letter.
-          await d.retry(backoffDelay(this.backoff, 1));
-          return;
-        }
-      }
-    } catch (err) {
-      // The store is unreachable: retry later rather than risk handling twice.
-      await d.retry(backoffDelay(this.backoff, d.deliveryCount)).catch(() => undefined);
-      this.bus.notify({ kind: 'retry', group: this.group, id: env.id, type: env.type, deliveryCount: d.deliveryCount, delayMs: 0, error: err });
-      return;
-    }
-    const ctx = this.bus.handlerContext(this.group, env, () => d.deliveryCount, d.headers, () => this.params(route, env.subject));
-    const onion = this.bus.handleMiddleware;
-    let error: unknown;
-    let failed = false;
-    try {
-      if (onion) {
-        await onion({ envelope: env, group: this.group, deliveryCount: d.deliveryCount, headers: d.headers }, () => route.handler.handle(env, ctx));
-      } else {
-        await route.handler.handle(env, ctx);
-      }
-    } catch (err) {
-      failed = true;
-      error = err;
-    }
-    try {
-      if (!failed) {
-        if (this.memDedupe) this.memDedupe.completeSync(dedupeKey);
-        else if (store) await store.complete(dedupeKey);
-        await d.ack();
-        return;
-      }
-      if (store) await store.release(dedupeKey);
-      if (d.deliveryCount >= this.maxDeliver) {
-        await this.deadLetter(d, 'handler-failed', `failed ${d.deliveryCount} deliveries; last error: ${errorText(error)}`, env);
-      } else {
-        const delayMs = backoffDelay(this.backoff, d.deliveryCount);
-        this.bus.notify({ kind: 'retry', group: this.group, id: env.id, type: env.type, deliveryCount: d.deliveryCount, delayMs, error });
-        await d.retry(delayMs);
-      }
-    } catch {
-      // Settling failed (connection lost): the broker redelivers after its ack wait.
-    }
-  }
-
-  private params(route: Route, subject: string): Record<string, string> {
-    for (const d of route.handler.accepts) {
-      const p = addressOf(d).extract(subject);
-      if (p) return p;
-    }
-    return {};
-  }
-
-  private async deadLetter(d: Delivery, reason: DeadLetterReason, detail: string, env: DecodedEnvelope | undefined): Promise<void> {
-    try {
-      await d.deadLetter({ subject: this.deadLetterSubject, reason, detail, group: this.group });
-      this.bus.notify({ kind: 'dead-letter', group: this.group, reason, detail, ...(env ? { id: env.id, type: env.type } : {}) });
-    } catch {
-      // Dead-letter publish failed: leave it for redelivery (the transport did not term it).
-      await d.retry(backoffDelay(this.backoff, d.deliveryCount)).catch(() => undefined);
-    }
-  }
-
-  private track(p: Promise<void>): void {
-    const t = p.catch(() => undefined).finally(() => this.settling.delete(t));
-    this.settling.add(t);
-  }
-
-  private idle: (() => void) | undefined;
-
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = (async () => {
-        this.stopped = true;
-        await this.ts?.stop();
-        // Jobs not started go back to the broker now instead of after the ack wait.
-        const pending = this.ready.splice(0);
-        for (const w of this.keyed.values()) pending.push(...w.splice(0));
-        await Promise.all(pending.map((j) => this.returnToBroker(j)));
-        if (this.running > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-        await Promise.all(this.settling);
-        this.bus.forget(this);
-      })();
-    }
-    return this.closed;
+    const parentTrace = this.headers.get('traceparent');
+    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id, ...(parentTrace !== undefined ? { parentTrace } : {}) });
   }
 }
 
 export function createEventBus(options: EventBusOptions): EventBus {
   return new BusImpl(options);
+}
+
+/** A dead letter as its reason headers describe it; the transport's word where it could not read them. */
+function readDeadLetter(h: HeaderReader, body: Uint8Array, malformed: { reason: DeadLetterReason; detail: string } | undefined): DeadLetter {
+  const count = Number(h.get(H.dlDeliveryCount) ?? '0');
+  const time = new Date(h.get(H.dlTime) ?? 0);
+  return {
+    originalSubject: h.get(H.dlSubject) ?? '',
+    reason: (h.get(H.dlReason) ?? malformed?.reason ?? 'undecodable') as DeadLetterReason,
+    detail: h.get(H.dlDetail) ?? malformed?.detail ?? '',
+    group: h.get(H.dlGroup) ?? '',
+    deliveryCount: Number.isFinite(count) ? count : 0,
+    failedAt: Number.isNaN(time.getTime()) ? new Date(0) : time,
+    headers: h,
+    body,
+  };
 }

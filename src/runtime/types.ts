@@ -32,6 +32,24 @@ export interface EventDescriptor<T = unknown> {
   readonly validate: Validator<T>;
   /** Payload media type; only JSON is encoded by this runtime. Default 'application/json'. */
   readonly contentType?: string;
+  /** The message's headers schema, when the contract has one. */
+  readonly headers?: HeaderContract;
+  /**
+   * Payload property that holds the event's id (the contract's `x-event-id`, or a required
+   * `eventId`): when the publisher passes no `id`, its value is the envelope id, hence the
+   * broker's dedupe id too.
+   */
+  readonly eventIdField?: string;
+}
+
+/** What the contract says about a message's headers. */
+export interface HeaderContract {
+  /** Validates the headers as an object of name to value (wire values are strings). */
+  readonly validate: Validator<unknown>;
+  /** Header names the schema declares: the ones read back and validated on receipt. */
+  readonly names: readonly string[];
+  /** Declared names whose schema type is not string: their wire text is JSON (a number, a boolean). */
+  readonly json?: readonly string[];
 }
 
 /** Payload type carried by a descriptor. */
@@ -202,6 +220,13 @@ export interface Transport {
 
 export interface PublishOptions {
   params?: Record<string, string>;
+  /**
+   * Message headers declared by the contract (generated clients type this argument). Checked
+   * against the contract's headers schema before anything is sent; values that are not
+   * strings travel as JSON text. Headers the runtime owns are filled by it when absent
+   * (see RUNTIME_HEADERS).
+   */
+  headers?: Readonly<Record<string, string | number | boolean>>;
   /** Event id; default a random UUID. Reuse it when retrying a publish to keep it idempotent. */
   id?: string;
   correlationId?: string;
@@ -368,7 +393,9 @@ export type RuntimeNotice =
   | { kind: 'retry'; group: string; id: string; type: string; deliveryCount: number; delayMs: number; error: unknown }
   | { kind: 'dead-letter'; group: string; id?: string; type?: string; reason: DeadLetterReason; detail: string }
   | { kind: 'duplicate'; group: string; id: string; type: string }
-  | { kind: 'publish-failed'; id: string; type: string; error: unknown };
+  | { kind: 'publish-failed'; id: string; type: string; error: unknown }
+  /** Publishing a dead letter failed; the message stays with the broker and is retried after `delayMs`. */
+  | { kind: 'dead-letter-failed'; group: string; id?: string; type?: string; reason: DeadLetterReason; deliveryCount: number; delayMs: number; error: unknown };
 
 export interface Middleware {
   readonly name: string;
@@ -406,6 +433,8 @@ export interface DedupeStore {
 
 export interface EventBusOptions {
   transport: Transport;
+  /** Deepest nesting of arrays/objects accepted in a payload, checked before validation. Default 100. */
+  maxDepth?: number;
   /** CloudEvents `source` of everything this bus publishes. */
   source: string;
   middleware?: Middleware[];

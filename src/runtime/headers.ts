@@ -1,0 +1,119 @@
+/**
+ * The contract's message headers (AsyncAPI `message.headers`): checked before a publish
+ * sends anything and again on receipt. Some headers a contract may declare are the
+ * runtime's to fill (RUNTIME_HEADERS): the caller leaves them out and the runtime writes
+ * them from the envelope, so they can never disagree with it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { HeaderContract, HeaderReader, HeaderRecord, ValidationIssue } from './types.js';
+
+/**
+ * Headers the runtime fills when the contract declares them and the caller did not pass
+ * them: `Nats-Msg-Id` is the event id (JetStream dedupe), `x-correlation-id` and
+ * `x-causation-id` the envelope's correlation and causation ids, `traceparent` a W3C trace
+ * context continuing the trace of the event being handled (a new trace otherwise).
+ */
+export const RUNTIME_HEADERS = ['Nats-Msg-Id', 'traceparent', 'x-correlation-id', 'x-causation-id'] as const;
+export type RuntimeHeaderName = (typeof RUNTIME_HEADERS)[number];
+
+/** Names a caller may not set: the envelope's own headers and the transports' bookkeeping. */
+function isReserved(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.startsWith('ce-') || n.startsWith('ec-') || n.startsWith('x-ec-') || n === 'content-type' || n === 'content-encoding' || (n.startsWith('nats-') && name !== 'Nats-Msg-Id');
+}
+
+export interface RuntimeHeaderValues {
+  id: string;
+  correlationId: string | undefined;
+  causationId: string | undefined;
+  /** traceparent of the event being handled, if any. */
+  parentTrace: string | undefined;
+}
+
+export type PreparedHeaders = { ok: true; wire: HeaderRecord } | { ok: false; issues: ValidationIssue[] };
+
+/**
+ * Validates the caller's headers plus the runtime's against the contract and returns what
+ * goes on the wire (values that are not strings as JSON text; `Nats-Msg-Id` is left to the
+ * transport, which sets it from the event id).
+ */
+export function prepareHeaders(hc: HeaderContract | undefined, given: Readonly<Record<string, unknown>> | undefined, rt: RuntimeHeaderValues): PreparedHeaders {
+  const value: Record<string, unknown> = {};
+  if (given) {
+    for (const k of Object.keys(given)) {
+      if (isReserved(k)) return { ok: false, issues: [{ path: `/${escapePointer(k)}`, message: 'is set by the runtime, not by the caller' }] };
+      if (k === 'Nats-Msg-Id' && given[k] !== rt.id) return { ok: false, issues: [{ path: '/Nats-Msg-Id', message: 'is the event id: pass options.id (or the payload field the contract names as event id) instead' }] };
+      const v = given[k];
+      if (v !== undefined) value[k] = v;
+    }
+  }
+  if (hc) {
+    for (const name of hc.names) {
+      if (value[name] !== undefined) continue;
+      const filled = runtimeValue(name, rt);
+      if (filled !== undefined) value[name] = filled;
+    }
+    const r = hc.validate(value);
+    if (!r.ok) return { ok: false, issues: r.errors };
+  }
+  const wire: HeaderRecord = {};
+  for (const k of Object.keys(value)) {
+    if (k === 'Nats-Msg-Id') continue;
+    const v = value[k];
+    wire[k] = typeof v === 'string' ? v : JSON.stringify(v);
+  }
+  return { ok: true, wire };
+}
+
+function runtimeValue(name: string, rt: RuntimeHeaderValues): string | undefined {
+  switch (name) {
+    case 'Nats-Msg-Id':
+      return rt.id;
+    case 'x-correlation-id':
+      // An event that starts a conversation is its own correlation id.
+      return rt.correlationId ?? rt.id;
+    case 'x-causation-id':
+      return rt.causationId;
+    case 'traceparent':
+      return childTraceparent(rt.parentTrace);
+    default:
+      return undefined;
+  }
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+/** A traceparent in the parent's trace with a new span id, or a new sampled trace. */
+export function childTraceparent(parent: string | undefined): string {
+  const m = parent !== undefined ? TRACEPARENT.exec(parent) : null;
+  const span = randomBytes(8).toString('hex');
+  if (m && m[1] !== '00000000000000000000000000000000') return `00-${m[1]}-${span}-${m[2]}`;
+  return `00-${randomBytes(16).toString('hex')}-${span}-01`;
+}
+
+/**
+ * Reads the declared headers of an inbound message and validates them; undefined when they
+ * satisfy the contract, else the problems as one line. Undeclared headers are not read:
+ * brokers add their own, so a headers schema cannot be closed on the wire.
+ */
+export function readContractHeaders(hc: HeaderContract, h: HeaderReader): string | undefined {
+  const value: Record<string, unknown> = {};
+  for (const name of hc.names) {
+    const v = h.get(name);
+    if (v === undefined) continue;
+    if (hc.json !== undefined && hc.json.includes(name)) {
+      try {
+        value[name] = JSON.parse(v);
+      } catch {
+        value[name] = v;
+      }
+    } else value[name] = v;
+  }
+  const r = hc.validate(value);
+  if (r.ok) return undefined;
+  return r.errors.map((i) => `${i.path || '/'} ${i.message}`).join('; ');
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
