@@ -18,11 +18,12 @@
 // than its iterator (each iterator ack is a socket write of its own).
 //
 // `run()` returns rows { name, value, unit }; `node bench/nats.mjs` prints them.
-// Needs `npm run build` (imports ../dist/runtime/index.js) and NATS at NATS_URL or 127.0.0.1:4222.
+// Needs `npm run build` (imports ../dist/runtime/index.js and ../dist/runtime/nats/index.js) and NATS at NATS_URL or 127.0.0.1:4222.
 import { randomUUID } from 'node:crypto';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
-import { createEventBus, NatsTransport, provisionNats } from '../dist/runtime/index.js';
+import { createEventBus } from '../dist/runtime/index.js';
+import { NatsTransport, provisionNats } from '../dist/runtime/nats/index.js';
 import { data, validate } from './event.mjs';
 
 const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';

@@ -6,8 +6,8 @@
  */
 import type { Catalog, Channel, StreamSettings } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
-import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/index.js';
-import { durableName } from '../runtime/nats.js';
+import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/nats/provision.js';
+import { durableName } from '../runtime/nats/names.js';
 
 /** `transaction.{accountId}.created.v1` → `transaction.*.created.v1`. */
 export function subjectPattern(address: string): string {

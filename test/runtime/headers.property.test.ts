@@ -6,7 +6,7 @@
 import { MsgHdrsImpl } from '@nats-io/nats-core/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseHeaderBlock, toNatsHeaders } from '../../src/runtime/nats.js';
+import { parseHeaderBlock, toNatsHeaders } from '../../src/runtime/nats/headers.js';
 
 const nameChar = fc.integer({ min: 33, max: 126 }).filter((c) => c !== 58).map((c) => String.fromCharCode(c));
 const name = fc.array(nameChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(''));
@@ -56,7 +56,7 @@ describe('toNatsHeaders', () => {
         const theirs = new MsgHdrsImpl();
         for (const [k, v] of Object.entries(record)) theirs.headers.set(k, [v]);
         if (msgId !== undefined) theirs.set('Nats-Msg-Id', msgId);
-        expect(Buffer.from(toNatsHeaders(record, msgId).encode()).toString('utf8')).toBe(Buffer.from(theirs.encode()).toString('utf8'));
+        expect(Buffer.from((toNatsHeaders(record, msgId) as MsgHdrsImpl).encode()).toString('utf8')).toBe(Buffer.from(theirs.encode()).toString('utf8'));
       }),
       { numRuns: 2000 },
     );

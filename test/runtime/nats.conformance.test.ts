@@ -1,6 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { NatsTransport, provisionNats } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { describeTransportConformance } from './conformance.js';
 import { NATS_URL, rand } from './helpers.js';
 

@@ -3,7 +3,8 @@
  * same id survive a broker restart, and every event is handled exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventBus, NatsTransport, provisionNats, type EventBus } from '../../src/runtime/index.js';
+import { createEventBus, type EventBus } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { OwnNatsServer, rand, userCreated, waitFor } from './helpers.js';
 
 describe('NATS faults: broker restart mid-stream', () => {

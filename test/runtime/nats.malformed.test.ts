@@ -5,7 +5,8 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createEventBus, NatsTransport, provisionNats, type DeadLetter, type EventBus, type HeaderRecord } from '../../src/runtime/index.js';
+import { createEventBus, type DeadLetter, type EventBus, type HeaderRecord } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { NATS_URL, rand, userCreated, waitFor } from './helpers.js';
 
 const good = (id: string): HeaderRecord => ({

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
-import { NatsTransport, provisionNats } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { NATS_URL, rand } from './helpers.js';
 
 const body = new TextEncoder().encode('{"n":1}');

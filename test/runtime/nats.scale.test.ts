@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
-import { createEventBus, NatsTransport, provisionNats } from '../../src/runtime/index.js';
+import { createEventBus } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { NATS_URL, rand, waitFor } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,7 +23,7 @@ function compileRuntime(): void {
   mkdirSync(RUNTIME_DIR, { recursive: true });
   execFileSync(
     process.execPath,
-    [join(root, 'node_modules/typescript/bin/tsc'), '--outDir', RUNTIME_DIR, '--rootDir', join(root, 'src/runtime'), '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--strict', join(root, 'src/runtime/index.ts')],
+    [join(root, 'node_modules/typescript/bin/tsc'), '--outDir', RUNTIME_DIR, '--rootDir', join(root, 'src/runtime'), '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', '--strict', join(root, 'src/runtime/index.ts'), join(root, 'src/runtime/nats/index.ts')],
     { stdio: 'inherit' },
   );
 }

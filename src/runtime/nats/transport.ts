@@ -1,0 +1,202 @@
+/**
+ * NATS transport: core NATS for transient publishes, ephemeral queue subscriptions and
+ * request/reply; JetStream for durable publishes (awaiting the ack, `Nats-Msg-Id` = event
+ * id, retried with the same id across connection loss) and durable pull consumers with
+ * explicit acks, nak-with-delay retries and dead-letter republishing.
+ *
+ * This file puts the parts together: connection.ts (connecting, the status watcher),
+ * publisher.ts, consumer.ts, request-reply.ts; provisioning is in provision.ts.
+ * Written for nats-server 2.9: one filter subject per consumer (see names.ts durableName).
+ */
+import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { deadLetterHeaders } from '../dead-letter.js';
+import type {
+  ConsumeSpec,
+  DeadLetterInfo,
+  DeliveryHandler,
+  HeaderRecord,
+  InboundMessage,
+  OutboundMessage,
+  RequestHandler,
+  ServeSpec,
+  Transport,
+  TransportReceipt,
+  TransportSubscription,
+} from '../types.js';
+import { ConnectionEvents, connectNatsClient, permissionDenied } from './connection.js';
+import { AckBatcher, consumeCore, consumeDurable, type ConsumerHost } from './consumer.js';
+import { toNatsHeaders } from './headers.js';
+import { CorePublisher, DurablePublisher, JetStreamAcks } from './publisher.js';
+import { request, serve } from './request-reply.js';
+
+export interface NatsTransportOptions {
+  /** An open connection to reuse; the transport then does not close it. */
+  connection?: NatsConnection;
+  /** Otherwise connect with these options (reconnects forever and `noAsyncTraces` by default). */
+  connect?: NodeConnectionOptions;
+  /** Per-attempt JetStream publish ack timeout. Default 5000 ms. */
+  publishTimeoutMs?: number;
+  /** Give up retrying a durable publish after this long. Default 60 000 ms. */
+  publishDeadlineMs?: number;
+  /**
+   * Give up retrying a dead-letter publish after this long (the message then stays with the
+   * broker and the bus retries it with its backoff). A dead-letter subject that no stream
+   * stores fails at once. Default 5000 ms.
+   */
+  deadLetterDeadlineMs?: number;
+  /** Create missing durable consumers on consume(). Default true. */
+  createConsumers?: boolean;
+  /** max_ack_pending of consumers this transport creates. Default 20 000. */
+  maxAckPending?: number;
+  /** Pull request expiry; bounds how long a lost pull goes unnoticed. Default 2000 ms. */
+  pullExpiresMs?: number;
+}
+
+export interface NatsTransportStats {
+  /** Durable publishes that needed more than one attempt. */
+  publishRetries: number;
+  /** Pull loop errors recovered from (connection loss, server restart, a refused pull). */
+  consumeErrors: number;
+  /** Messages whose hand-off to the bus threw; they went back to the broker with a delay. */
+  deliveryErrors: number;
+  /** Dead-letter publishes that failed (the message stayed with the broker). */
+  deadLetterFailures: number;
+}
+
+export class NatsTransport implements Transport, ConsumerHost {
+  readonly name = 'nats';
+  readonly stats: NatsTransportStats = { publishRetries: 0, consumeErrors: 0, deliveryErrors: 0, deadLetterFailures: 0 };
+  readonly js: JetStreamClient;
+  /** The connection's status stream, watched once (disconnects, permission violations). */
+  readonly events: ConnectionEvents;
+  /** Acks of a loop turn, sent together. */
+  readonly acks: AckBatcher;
+  private jsmP: Promise<JetStreamManager> | undefined;
+  private readonly subs = new Set<TransportSubscription>();
+  private readonly publishAcks: JetStreamAcks;
+  private readonly durable: DurablePublisher;
+  private readonly core: CorePublisher;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    readonly options: NatsTransportOptions,
+  ) {
+    this.js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 5000 });
+    this.events = new ConnectionEvents(nc);
+    this.acks = new AckBatcher(nc);
+    this.publishAcks = new JetStreamAcks(nc, options.publishTimeoutMs ?? 5000, this.events);
+    this.durable = new DurablePublisher(this.publishAcks, {
+      isClosed: () => this.isClosed,
+      retried: () => void this.stats.publishRetries++,
+    });
+    this.core = new CorePublisher(nc, this.events);
+  }
+
+  static async connect(options: NatsTransportOptions = {}): Promise<NatsTransport> {
+    if (options.connection) return new NatsTransport(options.connection, false, options);
+    return new NatsTransport(await connectNatsClient(options.connect), true, options);
+  }
+
+  jsm(): Promise<JetStreamManager> {
+    return (this.jsmP ??= jetstreamManager(this.nc));
+  }
+
+  maxMessageBytes(): number | undefined {
+    return this.nc.info?.max_payload;
+  }
+
+  publish(m: OutboundMessage): Promise<TransportReceipt> {
+    let h;
+    try {
+      h = toNatsHeaders(m.headers, m.id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.durable.publish(m.subject, h, m.body, this.options.publishDeadlineMs ?? 60_000);
+  }
+
+  publishTransient(m: OutboundMessage): Promise<void> {
+    try {
+      return this.core.publish(m.subject, m.body, toNatsHeaders(m.headers));
+    } catch (err) {
+      return Promise.reject(permissionDenied(err, 'publish', m.subject) ?? err);
+    }
+  }
+
+  async consume(spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
+    const sub = spec.ephemeral ? await consumeCore(this, spec, onDelivery) : await consumeDurable(this, spec, onDelivery);
+    this.subs.add(sub);
+    return {
+      stop: async () => {
+        this.subs.delete(sub);
+        await sub.stop();
+      },
+    };
+  }
+
+  /** Used by consumers: the original bytes with the dead-letter headers, under our own msg id. */
+  async publishDeadLetter(info: DeadLetterInfo, subject: string, original: HeaderRecord, body: Uint8Array, deliveryCount: number, id: string, extra?: HeaderRecord): Promise<void> {
+    try {
+      const headers = deadLetterHeaders(original, subject, info, deliveryCount);
+      if (extra) Object.assign(headers, extra);
+      // Fails at once when no stream stores the dead-letter subject: the bus then returns the
+      // message to the broker with its backoff and reports it, rather than this looping.
+      await this.durable.publish(info.subject, toNatsHeaders(headers, id), body, this.options.deadLetterDeadlineMs ?? 5000, false);
+    } catch (err) {
+      this.stats.deadLetterFailures++;
+      const denied = permissionDenied(err, 'publish', info.subject);
+      if (denied) throw denied;
+      if ((err as { noStream?: boolean }).noStream) {
+        throw new Error(`no JetStream stream stores the dead-letter subject '${info.subject}' (provision it: natsProvisioning has a stream per consumer group)`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async request(m: OutboundMessage, timeoutMs: number): Promise<InboundMessage> {
+    return request(this.nc, m, timeoutMs);
+  }
+
+  async serve(spec: ServeSpec, handler: RequestHandler): Promise<TransportSubscription> {
+    const s = await serve(this.nc, spec, handler);
+    const sub: TransportSubscription = {
+      stop: async () => {
+        this.subs.delete(sub);
+        await s.stop();
+      },
+    };
+    this.subs.add(sub);
+    return sub;
+  }
+
+  /** Stops consumers, waits for outstanding publishes' acks, then closes if we own it. */
+  close(): Promise<void> {
+    return (this.closing ??= this.shutDown());
+  }
+
+  private async shutDown(): Promise<void> {
+    // Consumers stop first: handlers still running may publish dead letters.
+    await Promise.allSettled([...this.subs].map((s) => s.stop()));
+    this.acks.flush();
+    this.closed = true;
+    // Takes no more publishes (retries included); bounded by the ack timeout.
+    await this.publishAcks.drain();
+    this.publishAcks.close();
+    this.core.close();
+    this.events.stop();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.nc.isClosed();
+  }
+}
+
+/** Connects and returns a transport; shorthand for NatsTransport.connect. */
+export function connectNats(options: NatsTransportOptions = {}): Promise<NatsTransport> {
+  return NatsTransport.connect(options);
+}
