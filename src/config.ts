@@ -23,6 +23,10 @@ export interface IgnoreRule {
 export interface Config {
   /** Where the config came from (undefined: defaults only). */
   file?: string;
+  /** The workspace root: the absolute folder of the config file (undefined: no config file). */
+  root?: string;
+  /** Folders besides the root that `$ref`s may reach (absolute). */
+  refRoots: string[];
   specs: string[];
   out: string;
   package: { name: string; version: string };
@@ -53,12 +57,12 @@ export async function loadConfig(cwd = process.cwd()): Promise<Config> {
     } catch (error) {
       throw new ConfigError(`${name}: ${(error as Error).message}`);
     }
-    return resolveConfig(raw, name);
+    return resolveConfig(raw, name, cwd);
   }
   return resolveConfig({}, undefined);
 }
 
-export function resolveConfig(raw: unknown, file: string | undefined): Config {
+export function resolveConfig(raw: unknown, file: string | undefined, dir = process.cwd()): Config {
   const where = file ?? 'config';
   const obj = (v: unknown, what: string): Record<string, unknown> => {
     if (v === undefined) return {};
@@ -102,8 +106,11 @@ export function resolveConfig(raw: unknown, file: string | undefined): Config {
   });
   const specs = root.specs === undefined ? ['asyncapi'] : root.specs;
   if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'string')) throw new ConfigError(`${where}: specs must be a list of paths`);
+  const refRoots = root.refRoots ?? [];
+  if (!Array.isArray(refRoots) || !refRoots.every((s) => typeof s === 'string')) throw new ConfigError(`${where}: refRoots must be a list of folders`);
   return {
-    ...(file ? { file } : {}),
+    ...(file ? { file, root: path.resolve(dir) } : {}),
+    refRoots: (refRoots as string[]).map((r) => path.resolve(dir, r)),
     specs: specs as string[],
     out: typeof root.out === 'string' ? root.out : 'generated',
     package: {

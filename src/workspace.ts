@@ -8,8 +8,8 @@ import { mergeDocuments, describeDocument, type DocumentModel } from './catalog/
 import type { Catalog } from './catalog/model.js';
 import { readCache, sha256, toolFingerprint, writeCache } from './cache.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic, type SourceLocation } from './diagnostics.js';
-import { dedupe, parseEntry, prepareWorkspace, type PreparedEntry, type SourceFile } from './load/index.js';
-import type { SourceSet } from './load/refs.js';
+import { dedupe, parseEntry, prepareWorkspace, SourceSet, workspaceRoots, type PreparedEntry, type SourceFile } from './load/index.js';
+import type { Config } from './config.js';
 import { trace } from './trace.js';
 import { checkExamples } from './validation/examples.js';
 
@@ -52,10 +52,20 @@ export interface OpenOptions {
    * cold cache). The compatibility gate does without: examples do not change what is compatible.
    */
   examples?: boolean;
+  /**
+   * Where the workspace is: the config's folder and the extra roots it names. Without it,
+   * each spec path is its own workspace.
+   */
+  config?: Pick<Config, 'root' | 'refRoots'>;
+}
+
+/** The folders `$ref`s of these specs may reach under this config. */
+export function rootsOf(specs: readonly string[], config: Pick<Config, 'root' | 'refRoots'> | undefined): string[] {
+  return workspaceRoots(specs, { ...(config?.root !== undefined ? { configDir: config.root } : {}), extra: config?.refRoots ?? [] });
 }
 
 export async function openWorkspace(specs: readonly string[], options: OpenOptions = {}): Promise<Workspace> {
-  const prepared = prepareWorkspace(specs);
+  const prepared = prepareWorkspace(specs, new SourceSet(rootsOf(specs, options.config)));
   const loadDiagnostics = [...prepared.diagnostics];
   const models: DocumentModel[] = [];
   const ready = prepared.entries.filter((e) => e.ok);

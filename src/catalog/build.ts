@@ -10,7 +10,7 @@ import type {
   Catalog, Channel, ChannelParameter, Deprecation, EventKey, EventType, EventVersion, JsonSchema,
   MessageExample, Operation, Server, Service, StreamSettings,
 } from './model.js';
-import { kebabCase, pascalCase } from './names.js';
+import { boundedName, kebabCase, MAX_NAME_LENGTH, pascalCase, SAFE_SERVICE_ID } from './names.js';
 import { schemaDialect, stableStringify, toPlainSchema } from './schema.js';
 
 export interface CatalogResult {
@@ -52,7 +52,7 @@ export function describeDocument(loaded: LoadedDocument): DocumentModel {
   const at = (pointer: string | undefined): SourceLocation => loaded.locate(decodePointer(pointer ?? ''));
   const info = doc.info();
   const infoJson = info.json() as Record<string, unknown>;
-  const serviceId = str(infoJson['x-service-id']) ?? kebabCase(info.title());
+  const serviceId = serviceIdOf(loaded, infoJson, info.title(), diagnostics);
   const location = at('/info');
   const defaultContentType = doc.defaultContentType() ?? 'application/json';
 
@@ -127,6 +127,25 @@ export function describeDocument(loaded: LoadedDocument): DocumentModel {
   };
 }
 
+/**
+ * The service id names a generated file (`clients/<id>.ts`) and is the events' `source`:
+ * a declared `x-service-id` must already be a safe file name; the fallback, the title in
+ * kebab-case, is cut to a bounded length (start plus hash).
+ */
+function serviceIdOf(loaded: LoadedDocument, info: Record<string, unknown>, title: string, diagnostics: Diagnostic[]): string {
+  const fallback = boundedName(kebabCase(title), MAX_NAME_LENGTH, title, '-');
+  const declared = info['x-service-id'];
+  if (declared === undefined) return fallback;
+  if (typeof declared === 'string' && SAFE_SERVICE_ID.test(declared)) return declared;
+  diagnostics.push({
+    code: 'INVALID_SERVICE_ID',
+    severity: 'error',
+    message: `x-service-id ${JSON.stringify(String(declared).slice(0, 100))} is not a service id: use 1 to 80 ASCII letters, digits, ".", "_" or "-", not starting with "." or "-"`,
+    location: loaded.locate(['info', 'x-service-id']),
+  });
+  return fallback;
+}
+
 function reportConflict(existing: Pick<Draft, 'identity' | 'location' | 'key'>, draft: Pick<Draft, 'identity' | 'location' | 'key'>, diagnostics: Diagnostic[]): void {
   if (existing.identity === draft.identity) return;
   // The same file position means the same definition seen through another path.
@@ -149,18 +168,19 @@ export function mergeDocuments(models: readonly DocumentModel[]): CatalogResult 
   const serviceIds = new Map<string, SourceLocation>();
   for (const model of models) {
     diagnostics.push(...model.diagnostics);
-    const previous = serviceIds.get(model.service.id);
+    // Ids name files: two that differ only in case would share one on a case-insensitive file system.
+    const previous = serviceIds.get(model.service.id.toLowerCase());
     if (previous) {
       diagnostics.push({
         code: 'DUPLICATE_SERVICE',
         severity: 'error',
-        message: `service "${model.service.id}" is defined by two documents; give one a different info.title or x-service-id`,
+        message: `service "${model.service.id}" is defined by two documents (service ids are compared ignoring case); give one a different info.title or x-service-id`,
         location: model.service.location,
         related: previous,
       });
       continue;
     }
-    serviceIds.set(model.service.id, model.service.location);
+    serviceIds.set(model.service.id.toLowerCase(), model.service.location);
     services.push(model.service);
     for (const data of model.drafts) {
       const existing = drafts.get(data.key);
@@ -440,12 +460,13 @@ function finishEvents(
       type,
       versions: versions.map((draft) => {
         const parsed = semver.parse(draft.version)!;
-        let codeName = `${pascalCase(type)}V${parsed.major}`;
+        // Code names also name files (`validators/ajv/<name>.payload.cjs`): bounded, and unique ignoring case.
+        let codeName = `${boundedName(pascalCase(type), 60)}V${parsed.major}`;
         if ((perMajor.get(parsed.major) ?? 0) > 1) codeName += `_${parsed.minor}_${parsed.patch}`;
-        const clash = usedNames.get(codeName);
+        const clash = usedNames.get(codeName.toLowerCase());
         if (clash) {
           let n = 2;
-          while (usedNames.has(`${codeName}_${n}`)) n++;
+          while (usedNames.has(`${codeName}_${n}`.toLowerCase())) n++;
           diagnostics.push({
             code: 'NAME_CLASH',
             severity: 'warning',
@@ -454,7 +475,7 @@ function finishEvents(
           });
           codeName = `${codeName}_${n}`;
         }
-        usedNames.set(codeName, draft.key);
+        usedNames.set(codeName.toLowerCase(), draft.key);
         const { definedBy, definedByFile: _file, senders, channels, identity: _identity, ...rest } = draft;
         const owner = serviceByFile.get(rest.location.file) ?? [...senders].sort()[0] ?? definedBy;
         return {

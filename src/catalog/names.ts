@@ -1,4 +1,5 @@
-/** Identifier helpers: everything from a spec is made safe before it becomes a name in code. */
+/** Identifier helpers: everything from a spec is made safe before it becomes a name in code or a file name. */
+import { createHash } from 'node:crypto';
 
 const RESERVED = new Set(
   (
@@ -53,3 +54,20 @@ export function propertyKey(name: string): string {
 export function isReservedWord(name: string): boolean {
   return RESERVED.has(name);
 }
+
+/** Longest name (in characters) the generator derives from a spec for an identifier or a file. */
+export const MAX_NAME_LENGTH = 80;
+
+/**
+ * A name cut to `max` characters: when longer, its start plus a hash of the whole text, so
+ * two long names that share a start stay distinct and the same text always gives the same
+ * name. `text` must already consist of safe characters (the hash adds the separator and hex digits).
+ */
+export function boundedName(name: string, max = MAX_NAME_LENGTH, text = name, separator: '_' | '-' = '_'): string {
+  if (name.length <= max) return name;
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 10);
+  return `${name.slice(0, max - hash.length - 1)}${separator}${hash}`;
+}
+
+/** A service id that is safe as a file name on every file system: ASCII letters, digits, `.`, `_`, `-`; no leading dot. */
+export const SAFE_SERVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;

@@ -11,10 +11,10 @@ import { hasErrors } from '../diagnostics.js';
 import { OutputDirError } from '../generate/output.js';
 import { EXIT, reportDiagnostics, summary, type Io, type OutputFormat } from './report.js';
 
-const openWorkspace = async (specs: string[]) => (await import('../workspace.js')).openWorkspace(specs);
+const openWorkspace = async (specs: string[], config: Config | undefined) => (await import('../workspace.js')).openWorkspace(specs, config ? { config } : {});
 
-export async function validateCommand(specs: string[], format: OutputFormat, io: Io): Promise<number> {
-  const workspace = await openWorkspace(specs);
+export async function validateCommand(specs: string[], format: OutputFormat, io: Io, config?: Config): Promise<number> {
+  const workspace = await openWorkspace(specs, config);
   const events = workspace.catalog.events.reduce((n, t) => n + t.versions.length, 0);
   reportDiagnostics(io, format, workspace.diagnostics, { services: workspace.catalog.services.length, eventVersions: events });
   if (format === 'human') {
@@ -24,8 +24,8 @@ export async function validateCommand(specs: string[], format: OutputFormat, io:
   return workspace.ok ? EXIT.ok : EXIT.problems;
 }
 
-export async function catalogCommand(specs: string[], format: OutputFormat, io: Io): Promise<number> {
-  const workspace = await openWorkspace(specs);
+export async function catalogCommand(specs: string[], format: OutputFormat, io: Io, config?: Config): Promise<number> {
+  const workspace = await openWorkspace(specs, config);
   if (format === 'json') {
     io.out(JSON.stringify(workspace.catalog, null, 2));
     reportDiagnostics(io, 'human', workspace.diagnostics);
@@ -71,6 +71,7 @@ export async function generateCommand(args: GenerateArgs, io: Io): Promise<numbe
         force,
         packageName: args.config.package.name,
         packageVersion: args.config.package.version,
+        config: args.config,
       });
     } catch (error) {
       if (error instanceof OutputDirError) {
@@ -196,27 +197,36 @@ export async function schemaDiffCommand(
   }
 }
 
-export async function docsCommand(args: { specs: string[]; out: string; title?: string; format: OutputFormat }, io: Io): Promise<number> {
-  const workspace = await openWorkspace(args.specs);
+export async function docsCommand(args: { specs: string[]; out: string; title?: string; format: OutputFormat; config?: Config }, io: Io): Promise<number> {
+  const workspace = await openWorkspace(args.specs, args.config);
   if (!workspace.ok) {
     reportDiagnostics(io, args.format, workspace.diagnostics);
     return EXIT.problems;
   }
   const { emitDocs } = await import('../docs/index.js');
-  const { diffOutput, writeOutput } = await import('../generate/output.js');
+  const { assertOwnedOutput, assertSafePaths, diffOutput, writeOutput } = await import('../generate/output.js');
   const files = emitDocs(workspace.catalog, args.title ? { title: args.title } : {});
-  const diff = diffOutput(args.out, files);
-  writeOutput(args.out, files, diff);
+  try {
+    assertSafePaths(args.out, files);
+    assertOwnedOutput(args.out, 'index.html');
+    writeOutput(args.out, files, diffOutput(args.out, files));
+  } catch (error) {
+    if (error instanceof OutputDirError) {
+      io.err(`event-contracts: ${error.message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
   if (args.format === 'json') io.out(JSON.stringify({ out: args.out, files: files.length }, null, 2));
   else io.err(`wrote ${files.length} files to ${args.out} (open ${path.join(args.out, 'index.html')})`);
   return EXIT.ok;
 }
 
 export async function provisionCommand(
-  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat },
+  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config },
   io: Io,
 ): Promise<number> {
-  const workspace = await openWorkspace(args.specs);
+  const workspace = await openWorkspace(args.specs, args.config);
   if (!workspace.ok) {
     reportDiagnostics(io, args.format, workspace.diagnostics);
     return EXIT.problems;

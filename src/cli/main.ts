@@ -55,13 +55,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'validate [paths..]',
       'Load the specs and report every problem (file:line:col), examples included',
       (y) => specOptions(y),
-      (args) => run((config) => validateCommand(specPaths(args, config), args.format, io))(),
+      (args) => run((config) => validateCommand(specPaths(args, config), args.format, io, config))(),
     )
     .command(
       'catalog [paths..]',
       'Print the event catalog built from the specs',
       (y) => specOptions(y).option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
-      (args) => run((config) => catalogCommand(specPaths(args, config), args.format, io))(),
+      (args) => run((config) => catalogCommand(specPaths(args, config), args.format, io, config))(),
     )
     .command(
       'generate [paths..]',
@@ -97,7 +97,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('title', { type: 'string', describe: 'site title' }),
       (args) =>
         run((config) =>
-          docsCommand({ specs: specPaths(args, config), out: args.out ?? `${config.out}/docs`, ...(args.title ? { title: args.title } : {}), format: args.format }, io),
+          docsCommand({ specs: specPaths(args, config), out: args.out ?? `${config.out}/docs`, ...(args.title ? { title: args.title } : {}), format: args.format, config }, io),
         )(),
     )
     .command(
@@ -137,6 +137,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               ...(args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {}),
               dryRun: args.dryRun,
               format: args.format,
+              config,
             },
             io,
           ),

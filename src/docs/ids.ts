@@ -5,6 +5,8 @@
  * `_xx_` escapes. Reversible means two different names never share an id.
  */
 
+import { boundedName } from '../catalog/names.js';
+
 /** Characters kept as they are in ids and file names. */
 const SAFE = /[A-Za-z0-9.-]/;
 
@@ -22,8 +24,9 @@ export function encodeId(text: string): string {
 }
 
 /**
- * Hands out file slugs: the encoded name, made unique ignoring case (case-insensitive
- * file systems would otherwise merge `User.html` and `user.html`) by a numeric suffix.
+ * Hands out file slugs: the encoded name (a long one cut to a start plus a hash of the
+ * whole), made unique ignoring case (case-insensitive file systems would otherwise merge
+ * `User.html` and `user.html`) by a numeric suffix.
  * Callers pass names in a deterministic order, so the same catalog gives the same slugs.
  */
 export class SlugAllocator {
@@ -33,7 +36,7 @@ export class SlugAllocator {
   slug(name: string): string {
     const known = this.byName.get(name);
     if (known !== undefined) return known;
-    const base = encodeId(name);
+    const base = boundedName(encodeId(name), 100, name, '-');
     let slug = base;
     for (let i = 2; this.taken.has(slug.toLowerCase()); i++) slug = `${base}-${i}`;
     this.taken.add(slug.toLowerCase());

@@ -8,6 +8,7 @@ import type { Catalog, Channel, EventKey, EventType, EventVersion, Service } fro
 import { changelog } from './changelog.js';
 import { layoutGraph, type GraphSide, type GraphView } from './graph.js';
 import { text, type Html } from './html.js';
+import { boundedName } from '../catalog/names.js';
 import { encodeId, SlugAllocator, versionId } from './ids.js';
 import type { MarkdownRenderer } from './markdown.js';
 import { pointerToRowId, schemaTable, type SchemaTable } from './schema-table.js';
@@ -62,7 +63,7 @@ export class SiteMap {
     return this.channels.get(chKey(serviceId, channelId));
   }
   schemaPath(v: EventVersion, part: 'payload' | 'headers'): string {
-    return `schemas/${this.eventSlug.get(v.type) ?? '_'}/${encodeId(v.version)}${part === 'headers' ? '.headers' : ''}.json`;
+    return `schemas/${this.eventSlug.get(v.type) ?? '_'}/${boundedName(encodeId(v.version), 100, v.version, '-')}${part === 'headers' ? '.headers' : ''}.json`;
   }
 }
 

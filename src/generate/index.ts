@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Catalog, EventVersion } from '../catalog/model.js';
+import type { Config } from '../config.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { emitDocs } from '../docs/index.js';
 import { clientModule, emitClients } from '../emit/clients.js';
@@ -18,7 +19,7 @@ import { emitValidators } from '../emit/validators.js';
 import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
 import { isUpToDate, recordRun } from './cache.js';
-import { assertOwnedOutput, diffOutput, isEmptyDiff, writeOutput, type OutputDiff } from './output.js';
+import { assertOwnedOutput, assertSafePaths, diffOutput, isEmptyDiff, writeOutput, type OutputDiff } from './output.js';
 
 const require = createRequire(import.meta.url);
 
@@ -34,6 +35,8 @@ export interface GenerateSettings {
   isReleased?: (type: string, version: string) => boolean;
   /** Files besides the specs whose content shapes the output (the lock). */
   extraInputs?: readonly string[];
+  /** The workspace root and extra `$ref` roots (see `openWorkspace`). */
+  config?: Pick<Config, 'root' | 'refRoots'>;
 }
 
 export interface GenerateResult {
@@ -61,12 +64,12 @@ export function packageSettings(name: string, version: string): PackageSettings 
 }
 
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
-  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion]);
+  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? []]);
   const watched = [...settings.specs, ...(settings.extraInputs ?? [])];
   if (!settings.force && isUpToDate(settings.out, watched, settingsKey)) {
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
-  const workspace = await openWorkspace(settings.specs);
+  const workspace = await openWorkspace(settings.specs, settings.config ? { config: settings.config } : {});
   trace('workspace loaded and examples checked');
   if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };
 
@@ -78,6 +81,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
   if (all.some((d) => d.severity === 'error')) return { diagnostics: all, upToDate: false, fileCount: files.length };
 
   trace('everything emitted (docs included)');
+  assertSafePaths(settings.out, files);
   if (!settings.check) assertOwnedOutput(settings.out);
   const diff = diffOutput(settings.out, files);
   if (!settings.check) {

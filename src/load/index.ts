@@ -7,13 +7,13 @@ import path from 'node:path';
 import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import { parseAsyncApi } from './asyncapi-parser.js';
-import { isObject, originFrom, originOf, scanRefs, SourceSet } from './refs.js';
+import { isObject, originFrom, originOf, scanRefs, SourceSet, SPEC_EXTENSIONS } from './refs.js';
 import type { SourceFile } from './source-file.js';
 
 import { decodePointer } from './source-file.js';
 export { decodePointer, displayPath, encodePointer } from './source-file.js';
 export type { SourceFile } from './source-file.js';
-export { isObject } from './refs.js';
+export { isObject, SourceSet } from './refs.js';
 
 export interface LoadedDocument {
   entry: SourceFile;
@@ -24,8 +24,6 @@ export interface LoadedDocument {
   /** Where a node of the dereferenced document was written (following `$ref`s through files). */
   locate(path: readonly (string | number)[]): SourceLocation;
 }
-
-const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
 export interface SpecDiscovery {
   entries: string[];
@@ -109,6 +107,29 @@ function isAsyncApiValue(value: unknown): boolean {
   return isObject(value) && typeof value.asyncapi === 'string';
 }
 
+/**
+ * The folders a `$ref` may reach. Inside a workspace (a folder with a config file) that is
+ * the workspace; a spec given from outside it is its own workspace (the folder named, or a
+ * file's folder). `extra` adds roots the config names explicitly.
+ */
+export function workspaceRoots(specs: readonly string[], options: { configDir?: string; extra?: readonly string[] } = {}): string[] {
+  const roots = new Set<string>((options.extra ?? []).map((r) => path.resolve(options.configDir ?? '.', r)));
+  const configDir = options.configDir !== undefined ? path.resolve(options.configDir) : undefined;
+  if (configDir !== undefined) roots.add(configDir);
+  for (const spec of specs) {
+    const abs = path.resolve(spec);
+    if (configDir !== undefined && (abs === configDir || abs.startsWith(configDir + path.sep))) continue;
+    let isDir = false;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      isDir = false;
+    }
+    roots.add(isDir ? abs : path.dirname(abs));
+  }
+  return [...roots].sort();
+}
+
 export interface PreparedEntry {
   entry: SourceFile;
   /** The entry and every file it reaches, in path order. */
@@ -128,7 +149,7 @@ export interface PreparedWorkspace {
  * Everything before the AsyncAPI parser: discovery, our own parse of every file, and the
  * `$ref` scan. Cheap, and enough to know each document's inputs (for caching).
  */
-export function prepareWorkspace(paths: readonly string[], sources = new SourceSet()): PreparedWorkspace {
+export function prepareWorkspace(paths: readonly string[], sources: SourceSet): PreparedWorkspace {
   const discovery = discoverSpecs(paths, sources);
   const diagnostics: Diagnostic[] = [...discovery.diagnostics];
   const entries: PreparedEntry[] = [];

@@ -3,7 +3,7 @@
  * forgets which file and line a node came from, so every location we report is
  * recovered here, from our own parse of the raw YAML/JSON.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { readCache, sha256, writeCache } from '../cache.js';
@@ -28,26 +28,59 @@ export function displayPath(absPath: string, cwd = process.cwd()): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel.split(path.sep).join('/') : absPath;
 }
 
+/**
+ * A JSON pointer (RFC 6901) to its segments. Written as a URI fragment (`#/a%20b`) it is
+ * percent-decoded first (RFC 6901 §6); a plain pointer is not, so a key holding `%` stays
+ * itself. Never throws: a malformed percent escape in a fragment is kept as written
+ * (the `$ref` scan reports it, see {@link decodeFragment}).
+ */
 export function decodePointer(pointer: string): string[] {
-  if (pointer === '' || pointer === '#' || pointer === '/' || pointer === '#/') return [];
-  const body = pointer.startsWith('#') ? pointer.slice(1) : pointer;
-  return body
+  if (pointer.startsWith('#')) {
+    try {
+      return decodeFragment(pointer.slice(1));
+    } catch {
+      return plainSegments(pointer.slice(1));
+    }
+  }
+  return plainSegments(pointer);
+}
+
+/** The fragment of a `$ref` (without `#`) to segments; throws URIError on a malformed percent escape. */
+export function decodeFragment(fragment: string): string[] {
+  return plainSegments(fragment, decodeURIComponent);
+}
+
+function plainSegments(pointer: string, unescape: (segment: string) => string = (s) => s): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
     .split('/')
     .slice(1)
-    .map((segment) => decodeURIComponent(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
+    .map((segment) => unescape(segment).replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 export function encodePointer(segments: readonly (string | number)[]): string {
   return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
+/** Files above this size are refused unread. */
+export const MAX_FILE_BYTES = 16 << 20;
+
 export function readSourceFile(absPath: string): SourceFile {
   let text: string;
   const shown = displayPath(absPath);
   try {
+    if (statSync(absPath).size > MAX_FILE_BYTES) {
+      return brokenFile(absPath, shown, '', {
+        code: 'FILE_TOO_LARGE',
+        severity: 'error',
+        message: `${shown} is larger than ${MAX_FILE_BYTES / (1 << 20)} MB; a contract document is not`,
+        location: { file: shown, line: 1, column: 1 },
+      });
+    }
     text = readFileSync(absPath, 'utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'a folder, not a file' : code ?? (error as Error).message;
     return brokenFile(absPath, shown, '', {
       code: 'FILE_UNREADABLE',
       severity: 'error',

@@ -17,8 +17,17 @@ export function artifactDir(...parts: string[]): string {
   return dir;
 }
 
-export async function generateInto(specs: string[], out: string): Promise<GenerateResult> {
-  return generate({ specs, out, check: false, force: true, packageName: 'test-events', packageVersion: '0.0.0' });
+/** `workspace`: the folder `$ref`s may reach (as a config file there would make it); default each spec's own folder. */
+export async function generateInto(specs: string[], out: string, workspace?: string): Promise<GenerateResult> {
+  return generate({
+    specs,
+    out,
+    check: false,
+    force: true,
+    packageName: 'test-events',
+    packageVersion: '0.0.0',
+    ...(workspace !== undefined ? { config: { root: workspace, refRoots: [] } } : {}),
+  });
 }
 
 /** `tsc --noEmit` on a project; resolves with the compiler's output, rejects on errors. */
