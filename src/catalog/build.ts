@@ -12,6 +12,7 @@ import type {
 } from './model.js';
 import { boundedName, kebabCase, MAX_NAME_LENGTH, pascalCase, SAFE_SERVICE_ID } from './names.js';
 import { schemaDialect, stableStringify, toPlainSchema } from './schema.js';
+import { eventIdField } from './event-id.js';
 
 export interface CatalogResult {
   catalog: Catalog;
@@ -259,6 +260,7 @@ function messageDraft(
   });
   const deprecated = deprecation(json['x-deprecated']);
   const contentType = str(json.contentType) ?? defaultContentType;
+  const idField = eventIdField(json['x-event-id'], payload, type, () => loaded.locate([...segments, 'x-event-id']), diagnostics);
   const draft: Draft = {
     key: `${type}@${version}`,
     type,
@@ -275,6 +277,7 @@ function messageDraft(
     ...(headers !== undefined ? { headers } : {}),
     examples,
     ...(deprecated ? { deprecated } : {}),
+    ...(idField !== undefined ? { eventIdField: idField } : {}),
     location,
     payloadLocation: loaded.locate([...segments, 'payload']),
     ...(headers !== undefined ? { headersLocation: loaded.locate([...segments, 'headers']) } : {}),

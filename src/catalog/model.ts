@@ -132,6 +132,8 @@ export interface EventVersion {
   readonly headers?: JsonSchema;
   readonly examples: readonly MessageExample[];
   readonly deprecated?: Deprecation;
+  /** Payload property holding the event's id (`x-event-id`, or a required string `eventId`). */
+  readonly eventIdField?: string;
   /** The service whose document writes the message down (else the first sender, else the first user). */
   readonly ownerServiceId: string;
   readonly channels: readonly { readonly serviceId: string; readonly channelId: string; readonly address?: string }[];

@@ -6,7 +6,7 @@
  */
 import type { Catalog, EventKey, EventVersion, Operation, Service } from '../catalog/model.js';
 import { camelCase, pascalCase } from '../catalog/names.js';
-import { addressParameters, descriptorName, payloadTypeName, primaryAddress } from './events.js';
+import { addressParameters, descriptorName, headerContract, headersTypeName, payloadTypeName, primaryAddress } from './events.js';
 import { docComment, type GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
 import { defaultGroup } from '../provision/nats-plan.js';
@@ -48,6 +48,11 @@ function paramsType(event: EventVersion): string | undefined {
   return `{ ${names.map((n) => `${JSON.stringify(n)}: string`).join('; ')} }`;
 }
 
+/** `options`, or the options with these arguments merged in. */
+function mergeOptions(args: readonly string[]): string {
+  return args.length > 0 ? `{ ...options, ${args.join(', ')} }` : 'options';
+}
+
 function serviceClient(ctx: Context, service: Service): GeneratedFile {
   const file = new CodeFile(`${clientModule(service)}.ts`);
   const rt = (name: string) => file.type(name, ctx.runtime);
@@ -68,6 +73,15 @@ function serviceClient(ctx: Context, service: Service): GeneratedFile {
   file.raw(docComment(`${service.title} ${service.version}: typed client generated from ${service.file}.${service.description ? '\n\n' + service.description : ''}`));
   file.line(`export class ${className} {`);
   file.line(`  constructor(readonly bus: ${rt('EventBus')}) {}`);
+  /**
+   * The contract's headers as an argument of their own, required when the caller must set
+   * some of them; the ones the runtime fills are optional in the type.
+   */
+  const headerArgument = (event: EventVersion): { arg: string; merged: string[] } => {
+    const hc = headerContract(event);
+    if (!hc) return { arg: '', merged: [] };
+    return { arg: `headers${hc.callerRequired.length > 0 ? '' : '?'}: ${rt('PublishHeaders')}<${file.type(headersTypeName(event), '../types.js')}>, `, merged: ['headers'] };
+  };
   for (const operation of service.operations) {
     const messages = operation.messages.map((k) => ctx.events.get(k)).filter((e): e is EventVersion => e !== undefined);
     if (messages.length === 0) continue;
@@ -82,18 +96,20 @@ function serviceClient(ctx: Context, service: Service): GeneratedFile {
         file.line();
         if (reply) {
           const options = rt('RequestOptions');
+          const { arg, merged } = headerArgument(event);
           file.raw(doc(`Sends \`${event.key}\` and awaits the \`${reply.key}\` reply.`));
           file.line(
-            `  ${name}(${params ? `params: ${params}, ` : ''}data: ${ty(event)}, options?: ${options}): Promise<${rt('Envelope')}<${ty(reply)}>> {`,
+            `  ${name}(${params ? `params: ${params}, ` : ''}data: ${ty(event)}, ${arg}options?: ${options}): Promise<${rt('Envelope')}<${ty(reply)}>> {`,
           );
-          file.line(`    return this.bus.request(${ev(event)}, data, ${ev(reply)}, ${params ? '{ ...options, params }' : 'options'});`);
+          file.line(`    return this.bus.request(${ev(event)}, data, ${ev(reply)}, ${mergeOptions(params ? ['params', ...merged] : merged)});`);
         } else {
           const options = rt('PublishOptions');
-          file.raw(doc(`Publishes \`${event.key}\` on \`${primaryAddress(event)}\`.${event.deprecated ? `\n@deprecated ${event.deprecated.reason ?? ''} ${event.deprecated.replacedBy ? 'Use ' + event.deprecated.replacedBy + '.' : ''}`.trimEnd() : ''}`));
+          const { arg, merged } = headerArgument(event);
+          file.raw(doc(`Publishes \`${event.key}\` on \`${primaryAddress(event)}\`.${merged.length > 0 ? ` Headers are checked against the contract before anything is sent.` : ''}${event.deprecated ? `\n@deprecated ${event.deprecated.reason ?? ''} ${event.deprecated.replacedBy ? 'Use ' + event.deprecated.replacedBy + '.' : ''}`.trimEnd() : ''}`));
           file.line(
-            `  ${name}(${params ? `params: ${params}, ` : ''}data: ${ty(event)}, options?: ${options}): Promise<${rt('PublishReceipt')}> {`,
+            `  ${name}(${params ? `params: ${params}, ` : ''}data: ${ty(event)}, ${arg}options?: ${options}): Promise<${rt('PublishReceipt')}> {`,
           );
-          file.line(`    return this.bus.publish(${ev(event)}, data, ${params ? '{ ...options, params }' : 'options'});`);
+          file.line(`    return this.bus.publish(${ev(event)}, data, ${mergeOptions(params ? ['params', ...merged] : merged)});`);
         }
         file.line('  }');
       }

@@ -21,6 +21,33 @@ export function addressParameters(address: string): string[] {
   return [...address.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
 }
 
+/** Header names the runtime fills itself; a publish method's caller may leave them out. */
+export const RUNTIME_HEADER_NAMES: readonly string[] = ['Nats-Msg-Id', 'traceparent', 'x-correlation-id', 'x-causation-id'];
+
+export interface HeaderContractView {
+  /** Declared header names, in schema order. */
+  names: string[];
+  /** Declared names whose type is not string (their wire text is JSON). */
+  json: string[];
+  /** Required names the caller must pass (required, and not filled by the runtime). */
+  callerRequired: string[];
+}
+
+/** What the runtime needs to know of a message's headers schema; undefined without one. */
+export function headerContract(event: EventVersion): HeaderContractView | undefined {
+  const schema = event.headers;
+  if (schema === undefined || typeof schema !== 'object' || schema === null) return undefined;
+  const props = schema['properties'];
+  const properties = typeof props === 'object' && props !== null ? (props as Record<string, unknown>) : {};
+  const names = Object.keys(properties);
+  const json = names.filter((n) => {
+    const t = (properties[n] as Record<string, unknown> | undefined)?.['type'];
+    return t !== undefined && t !== 'string';
+  });
+  const required = Array.isArray(schema['required']) ? (schema['required'] as unknown[]).filter((n): n is string => typeof n === 'string') : [];
+  return { names, json, callerRequired: required.filter((n) => !RUNTIME_HEADER_NAMES.includes(n)) };
+}
+
 export function emitEvents(catalog: Catalog, runtimeModule: string): GeneratedFile {
   const versions = catalog.events.flatMap((t) => t.versions);
   const file = new CodeFile('events.ts');
@@ -40,6 +67,16 @@ export function emitEvents(catalog: Catalog, runtimeModule: string): GeneratedFi
     file.line(`  parameters: ${JSON.stringify(addressParameters(address))},`);
     file.line(`  validate: ${file.use(validatorNames(event).payload, `./${validatorNames(event).module}.js`)},`);
     file.line(`  contentType: ${JSON.stringify(event.contentType)},`);
+    const headers = headerContract(event);
+    if (headers) {
+      const names = validatorNames(event);
+      file.line(`  headers: {`);
+      file.line(`    validate: ${file.use(names.headers!, `./${names.module}.js`)},`);
+      file.line(`    names: ${JSON.stringify(headers.names)},`);
+      if (headers.json.length > 0) file.line(`    json: ${JSON.stringify(headers.json)},`);
+      file.line(`  },`);
+    }
+    if (event.eventIdField !== undefined) file.line(`  eventIdField: ${JSON.stringify(event.eventIdField)},`);
     file.line('};');
   }
   file.line();

@@ -36,50 +36,6 @@ export function validatorNames(event: EventVersion): ValidatorNames {
   };
 }
 
-const PRELUDE = `export interface ValidationIssue {
-  /** JSON pointer of the offending value (\`/\` for the whole value). */
-  readonly path: string;
-  readonly message: string;
-}
-
-export type ValidationResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly errors: ValidationIssue[] };
-
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
-/** A compiled ajv function as the standalone modules export it. */
-type CompiledValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
-
-const escape = (name: unknown) => String(name).replace(/~/g, '~0').replace(/\\//g, '~1');
-
-/** ajv errors as the SDK reports them: a JSON pointer to the value and a message. */
-export function toIssues(errors: readonly AjvError[] | null | undefined): ValidationIssue[] {
-  return (errors ?? []).map((error) => {
-    let path = error.instancePath;
-    if (error.keyword === 'required') path += '/' + escape(error.params.missingProperty);
-    if (error.keyword === 'additionalProperties') path += '/' + escape(error.params.additionalProperty);
-    return { path: path === '' ? '/' : path, message: error.message ?? error.keyword };
-  });
-}
-
-function check<T>(validate: CompiledValidator, data: unknown): ValidationResult<T> {
-  return validate(data) ? { ok: true, value: data as T } : { ok: false, errors: toIssues(validate.errors) };
-}
-
-const load = createRequire(import.meta.url);
-
-/** A schema's compiled code is read on its first validation, once. */
-function lazy(module: string): () => CompiledValidator {
-  let compiled: CompiledValidator | undefined;
-  return () => (compiled ??= load(module) as CompiledValidator);
-}
-`;
 
 export interface ValidatorOutput {
   files: GeneratedFile[];
@@ -90,11 +46,22 @@ export interface ValidatorOutput {
 export function emitValidators(
   catalog: Catalog,
   typeNameOf: (event: EventVersion, part: 'payload' | 'headers') => string,
+  runtimeModule = 'event-contracts/runtime',
 ): ValidatorOutput {
   const files: GeneratedFile[] = [];
   const index = new CodeFile(`${VALIDATORS_MODULE}.ts`);
-  index.use('createRequire', 'node:module');
-  index.raw(PRELUDE);
+  // The wrapping of ajv's functions (issues, lazy loading) lives in the runtime; this module
+  // only names the compiled modules and the types they narrow to. Imported on first use, so
+  // a catalog without JSON Schema payloads gets no unused import.
+  let runtime: { check: string; lazy: string; result: string } | undefined;
+  const prelude = () => {
+    if (runtime) return runtime;
+    const createRequire = index.use('createRequire', 'node:module');
+    runtime = { check: index.use('checkWith', runtimeModule), lazy: index.use('lazyValidator', runtimeModule), result: index.type('ValidationResult', runtimeModule) };
+    index.line();
+    index.line(`const load = ${createRequire}(import.meta.url);`);
+    return runtime;
+  };
   const diagnostics: Diagnostic[] = [];
   const modules = new Map<string, string>();
   for (const type of catalog.events) {
@@ -117,13 +84,14 @@ export function emitValidators(
             content: banner('//', [event.location.file]) + `// ${oneLine(event.key)} ${part}\n` + schema.code!,
           });
         }
+        const { check, lazy, result } = prelude();
         const typeName = index.type(typeNameOf(event, part), '../types.js');
         const lazyName = `${fn}Compiled`;
         index.line();
-        index.line(`const ${lazyName} = lazy(${JSON.stringify(module)});`);
+        index.line(`const ${lazyName} = ${lazy}(load, ${JSON.stringify(module)});`);
         index.raw(docComment(`Validates ${part === 'payload' ? 'the payload' : 'the headers'} of \`${event.key}\`: the typed value, or every problem found.`));
-        index.line(`export function ${fn}(data: unknown): ValidationResult<${typeName}> {`);
-        index.line(`  return check(${lazyName}(), data);`);
+        index.line(`export function ${fn}(data: unknown): ${result}<${typeName}> {`);
+        index.line(`  return ${check}(${lazyName}(), data);`);
         index.line('}');
       }
     }

@@ -19,7 +19,7 @@ import {
   PublishBatchError,
   RemoteHandlerError,
 } from './errors.js';
-import { prepareHeaders, readContractHeaders } from './headers.js';
+import { prepareHeaders, readContractHeaders, RUNTIME_HEADERS } from './headers.js';
 import { DEFAULT_LIMITS, withinDepth, type InboundLimits } from './limits.js';
 import { composeHandle, composePublish, type HandleFn, type PublishFn } from './onion.js';
 import type {
@@ -91,7 +91,12 @@ function eventIdOf<T>(event: EventDescriptor<T>, data: T): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-type Extra = { causationId?: string; correlationId?: string; subject?: string; parentTrace?: string };
+/**
+ * What a publish made while handling an event inherits from it: causation, correlation, and
+ * `inbound`, the handled event's headers (its trace, and the values of headers both messages
+ * declare, such as a tenant).
+ */
+type Extra = { causationId?: string; correlationId?: string; subject?: string; inbound?: HeaderReader };
 
 class BusImpl implements EventBus, ConsumerHost {
   readonly source: string;
@@ -165,6 +170,7 @@ class BusImpl implements EventBus, ConsumerHost {
     // Replies travel to the requester's inbox, so their channel address is not filled in.
     const subject = extra?.subject ?? addressOf(event).fill(options?.params);
     const po = options as PublishOptions | undefined;
+
     const time = po?.timestamp ? po.timestamp.toISOString() : nowIso();
     // Published while handling an event (through any client, not only ctx.publish): caused
     // by that event and part of its conversation, unless the caller says otherwise.
@@ -187,9 +193,11 @@ class BusImpl implements EventBus, ConsumerHost {
       },
       this.mode,
     );
-    if (event.headers !== undefined || po?.headers !== undefined) {
-      const parentTrace = extra?.parentTrace ?? cur?.headers?.get('traceparent');
-      const h = prepareHeaders(event.headers, po?.headers, { id, correlationId, causationId, parentTrace });
+    if (event.headers !== undefined || options?.headers !== undefined) {
+      const inbound = extra?.inbound ?? cur?.headers;
+      const inherited = event.headers && inbound ? inheritedHeaders(event.headers.names, inbound) : undefined;
+      const given = inherited ? { ...inherited, ...options?.headers } : options?.headers;
+      const h = prepareHeaders(event.headers, given, { id, correlationId, causationId, parentTrace: inbound?.get('traceparent') });
       if (!h.ok) throw new HeaderValidationError(id, event.type, event.version, h.issues);
       Object.assign(encoded.headers, h.wire);
     }
@@ -409,7 +417,8 @@ class BusImpl implements EventBus, ConsumerHost {
         return errorReply('handler-failed', errorText(err));
       }
       try {
-        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '', parentTrace: msg.headers.get('traceparent') });
+        // A reply carries the request's values of the headers both declare (its tenant, say).
+        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '', inbound: msg.headers });
         return { headers: p.encoded.headers, body: p.encoded.body };
       } catch (err) {
         return errorReply('invalid-reply', errorText(err));
@@ -493,8 +502,7 @@ class Context implements HandlerContext {
     return this.bus.signal;
   }
   publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions): Promise<PublishReceipt> {
-    const parentTrace = this.headers.get('traceparent');
-    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id, ...(parentTrace !== undefined ? { parentTrace } : {}) });
+    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id, inbound: this.headers });
   }
 }
 
@@ -516,4 +524,15 @@ function readDeadLetter(h: HeaderReader, body: Uint8Array, malformed: { reason: 
     headers: h,
     body,
   };
+}
+
+/** The handled event's values of `names`, less the headers the runtime fills itself. */
+function inheritedHeaders(names: readonly string[], h: HeaderReader): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const n of names) {
+    if ((RUNTIME_HEADERS as readonly string[]).includes(n)) continue;
+    const v = h.get(n);
+    if (v !== undefined) (out ??= {})[n] = v;
+  }
+  return out;
 }

@@ -5,7 +5,9 @@
  * them from the envelope, so they can never disagree with it.
  */
 import { randomBytes } from 'node:crypto';
-import type { HeaderContract, HeaderReader, HeaderRecord, ValidationIssue } from './types.js';
+import type { HeaderContract, HeaderReader, HeaderRecord, RuntimeHeaderName, ValidationIssue } from './types.js';
+
+export type { RuntimeHeaderName };
 
 /**
  * Headers the runtime fills when the contract declares them and the caller did not pass
@@ -13,8 +15,7 @@ import type { HeaderContract, HeaderReader, HeaderRecord, ValidationIssue } from
  * `x-causation-id` the envelope's correlation and causation ids, `traceparent` a W3C trace
  * context continuing the trace of the event being handled (a new trace otherwise).
  */
-export const RUNTIME_HEADERS = ['Nats-Msg-Id', 'traceparent', 'x-correlation-id', 'x-causation-id'] as const;
-export type RuntimeHeaderName = (typeof RUNTIME_HEADERS)[number];
+export const RUNTIME_HEADERS: readonly RuntimeHeaderName[] = ['Nats-Msg-Id', 'traceparent', 'x-correlation-id', 'x-causation-id'];
 
 /** Names a caller may not set: the envelope's own headers and the transports' bookkeeping. */
 function isReserved(name: string): boolean {

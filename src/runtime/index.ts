@@ -10,6 +10,11 @@ export type { AttributeMapping, DecodedEnvelope } from './codec.js';
 export { compileAddress, subjectMatches } from './address.js';
 export type { CompiledAddress } from './address.js';
 export { parseSemver, VersionResolver } from './versions.js';
+export { checkWith, lazyValidator, toIssues } from './validation.js';
+export type { AjvError, CompiledValidator } from './validation.js';
+export { RUNTIME_HEADERS, childTraceparent } from './headers.js';
+export { DEFAULT_LIMITS, withinDepth } from './limits.js';
+export type { InboundLimits } from './limits.js';
 export { MemoryDedupeStore, KvDedupeStore } from './dedupe.js';
 export type { KvDedupeOptions } from './dedupe.js';
 export { MemoryTransport } from './memory.js';
@@ -32,7 +37,7 @@ export {
 export type { BrokerOperation } from './errors.js';
 export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export type { Metrics, MetricsSnapshot } from './metrics.js';
-export { NatsTransport, connectNats, provisionNats, durableName } from './nats.js';
+export { NatsTransport, connectNats, provisionNats, durableName } from './nats/index.js';
 export type {
   NatsTransportOptions,
   NatsTransportStats,
@@ -41,7 +46,7 @@ export type {
   NatsProvisionPlan,
   NatsProvisionResult,
   ProvisionAction,
-} from './nats.js';
+} from './nats/index.js';
 export { AmqpTransport, connectAmqp, provisionAmqp, delayBucket, UnroutableError, PublishTimeoutError, DEFAULT_AMQP_URL } from './amqp.js';
 export type {
   AmqpTransportOptions,

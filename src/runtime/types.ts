@@ -42,6 +42,15 @@ export interface EventDescriptor<T = unknown> {
   readonly eventIdField?: string;
 }
 
+/**
+ * The headers a generated publish method takes: the contract's headers type, with the ones
+ * the runtime fills (Nats-Msg-Id, traceparent, x-correlation-id, x-causation-id) optional.
+ */
+export type PublishHeaders<H> = Omit<H, RuntimeHeaderName> & Partial<Pick<H, Extract<keyof H, RuntimeHeaderName>>>;
+
+/** Header names the runtime fills from the envelope; see RUNTIME_HEADERS. */
+export type RuntimeHeaderName = 'Nats-Msg-Id' | 'traceparent' | 'x-correlation-id' | 'x-causation-id';
+
 /** What the contract says about a message's headers. */
 export interface HeaderContract {
   /** Validates the headers as an object of name to value (wire values are strings). */
@@ -338,6 +347,8 @@ export interface DeadLetterSubscribeSpec {
 
 export interface RequestOptions {
   params?: Record<string, string>;
+  /** Message headers declared by the contract, as for PublishOptions.headers. */
+  headers?: Readonly<Record<string, string | number | boolean>>;
   timeoutMs?: number;
   id?: string;
   correlationId?: string;

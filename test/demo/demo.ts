@@ -61,6 +61,9 @@ async function main(): Promise<void> {
   const payments = new PaymentsServiceClient(paymentsBus!);
   const platform = new PlatformServiceClient(platformBus!);
 
+  // Contract headers every producer sets (StandardHeaders); correlation, causation, trace and
+  // Nats-Msg-Id are filled by the runtime, and a handler's follow-up events inherit the tenant.
+  const headers = { 'x-tenant': 'acme' };
   const userId = randomUUID();
   const accountId = `acc_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
   let welcomed = false;
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
 
   await payments.onUserDeleted(async (event, ctx) => {
     if (event.data.userId !== userId) return;
-    // A follow-up event: causation and correlation ids are carried by ctx.publish.
+    // A follow-up event: causation and correlation ids and the tenant header are carried over.
     await ctx.publish(
       TransactionCancelledV1Event,
       {
@@ -113,12 +116,12 @@ async function main(): Promise<void> {
     locale: 'en-GB',
     roles: ['customer'],
     createdAt: new Date().toISOString(),
-  });
+  }, headers);
   log('users', `published user.created@2.0.0 for ${userId}`);
 
   // Invalid data never leaves the process: the generated validator runs before sending.
   try {
-    await users.publishUserCreatedV2({ eventId: 'not-a-uuid' } as never);
+    await users.publishUserCreatedV2({ eventId: 'not-a-uuid' } as never, headers);
   } catch (error) {
     log('users', `refused an invalid user.created: ${(error as Error).message.split('\n')[0]}`);
   }
@@ -127,7 +130,7 @@ async function main(): Promise<void> {
     requestId: randomUUID(),
     requester: { service: 'notifications', instanceId: 'notifications-1' },
     requestedAt: new Date().toISOString(),
-  });
+  }, headers);
   log('notifications', `platform health: ${reply.data.status} (reply ${reply.type}@${reply.version}, correlation ${reply.correlationId ?? '-'})`);
 
   await users.publishUserDeleted({
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
     erasure: 'soft',
     requestedBy: { type: 'user', id: userId },
     deletedAt: new Date().toISOString(),
-  });
+  }, headers);
   log('users', `published user.deleted@1.0.0 for ${userId}`);
 
   const deadline = Date.now() + 15_000;

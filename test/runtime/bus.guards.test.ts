@@ -1,0 +1,299 @@
+/**
+ * The bus's guards, over the in-memory broker: contract headers (checked before sending and
+ * on receipt, runtime-owned ones filled), the payload's event id, ids and headers that flow
+ * from a handled event into what its handler publishes, depth limits, and a dead-letter
+ * publish that fails.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  childTraceparent,
+  createEventBus,
+  deadLetterHeaders,
+  HeaderValidationError,
+  MemoryTransport,
+  STRIPPED_HEADERS,
+  withinDepth,
+  type DeadLetter,
+  type Delivery,
+  type Envelope,
+  type EventBus,
+  type EventDescriptor,
+  type HeaderContract,
+  type OutboundMessage,
+  type RuntimeNotice,
+  type Transport,
+  type ValidationResult,
+} from '../../src/runtime/index.js';
+import { rand, waitFor } from './helpers.js';
+
+interface Order {
+  eventId: string;
+  n: number;
+}
+const orderValidator = (d: unknown): ValidationResult<Order> => {
+  const o = d as Order;
+  return typeof o === 'object' && o !== null && typeof o.eventId === 'string' && typeof o.n === 'number' ? { ok: true, value: o } : { ok: false, errors: [{ path: '/', message: 'not an order' }] };
+};
+
+/** A headers validator as the generator emits one for StandardHeaders-like schemas. */
+const headersValidator = (d: unknown): ValidationResult<unknown> => {
+  const h = d as Record<string, unknown>;
+  const errors = [];
+  if (typeof h['x-tenant'] !== 'string' || !/^[a-z][a-z0-9-]{1,62}$/.test(h['x-tenant'])) errors.push({ path: '/x-tenant', message: 'must be a tenant slug' });
+  if (typeof h['x-correlation-id'] !== 'string') errors.push({ path: '/x-correlation-id', message: 'is required' });
+  if (h['x-priority'] !== undefined && typeof h['x-priority'] !== 'number') errors.push({ path: '/x-priority', message: 'must be number' });
+  return errors.length ? { ok: false, errors } : { ok: true, value: h };
+};
+const headers: HeaderContract = {
+  validate: headersValidator,
+  names: ['x-correlation-id', 'x-causation-id', 'x-tenant', 'x-priority', 'traceparent', 'Nats-Msg-Id'],
+  json: ['x-priority'],
+};
+
+function order(prefix: string, type = 'order.placed'): EventDescriptor<Order> {
+  return { type, version: '1.0.0', address: `${prefix}.${type}`, parameters: [], validate: orderValidator, headers, eventIdField: 'eventId' };
+}
+
+/** Records what reaches the transport, and can make dead-letter publishes fail or mark deliveries malformed. */
+class Recording implements Transport {
+  readonly name = 'recording';
+  readonly sent: OutboundMessage[] = [];
+  failDeadLetters = false;
+  malformed: Delivery['malformed'];
+  constructor(private readonly inner: MemoryTransport) {}
+  maxMessageBytes() {
+    return this.inner.maxMessageBytes();
+  }
+  publish(m: OutboundMessage) {
+    this.sent.push(m);
+    return this.inner.publish(m);
+  }
+  publishTransient(m: OutboundMessage) {
+    this.sent.push(m);
+    return this.inner.publishTransient(m);
+  }
+  consume(spec: Parameters<Transport['consume']>[0], on: Parameters<Transport['consume']>[1]) {
+    return this.inner.consume(spec, (d) => {
+      const failing = this.failDeadLetters;
+      const malformed = this.malformed;
+      on({
+        subject: d.subject,
+        headers: d.headers,
+        body: d.body,
+        get deliveryCount() {
+          return d.deliveryCount;
+        },
+        ack: () => d.ack(),
+        retry: (ms) => d.retry(ms),
+        deadLetter: (info) => (failing ? Promise.reject(new Error('no stream stores the dead-letter subject')) : d.deadLetter(info)),
+        ...(malformed ? { malformed } : {}),
+      });
+    });
+  }
+  request(m: OutboundMessage, t: number) {
+    return this.inner.request(m, t);
+  }
+  serve(spec: Parameters<Transport['serve']>[0], h: Parameters<Transport['serve']>[1]) {
+    return this.inner.serve(spec, h);
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+describe('bus guards', () => {
+  const broker = new MemoryTransport();
+  const buses: EventBus[] = [];
+  const bus = (transport: Transport, notices?: RuntimeNotice[]) => {
+    const b = createEventBus({ transport, source: 'test/guards', ...(notices ? { middleware: [{ name: 'notices', notice: (n) => void notices.push(n) }] } : {}) });
+    buses.push(b);
+    return b;
+  };
+  afterEach(async () => {
+    await Promise.allSettled(buses.splice(0).map((b) => b.close()));
+  });
+
+  it('refuses a publish whose headers break the contract, sending nothing', async () => {
+    const t = new Recording(broker.connection());
+    const b = bus(t);
+    const ev = order(`g${rand()}`);
+    await expect(b.publish(ev, { eventId: 'e1', n: 1 })).rejects.toThrow(HeaderValidationError);
+    await expect(b.publish(ev, { eventId: 'e1', n: 1 }, { headers: { 'x-tenant': 'Not A Slug' } })).rejects.toThrow(/x-tenant must be a tenant slug/);
+    await expect(b.publish(ev, { eventId: 'e1', n: 1 }, { headers: { 'x-tenant': 'acme', 'ce-type': 'forged' } })).rejects.toThrow(/ce-type is set by the runtime/);
+    await expect(b.publish(ev, { eventId: 'e1', n: 1 }, { headers: { 'x-tenant': 'acme', 'Nats-Msg-Id': 'other' } })).rejects.toThrow(/Nats-Msg-Id is the event id/);
+    expect(t.sent).toHaveLength(0);
+  });
+
+  it("fills the runtime's headers; the payload's event id is the envelope id; non-string headers travel as JSON", async () => {
+    const t = new Recording(broker.connection());
+    const b = bus(t);
+    const ev = order(`g${rand()}`);
+    const r = await b.publish(ev, { eventId: 'evt-42', n: 1 }, { headers: { 'x-tenant': 'acme', 'x-priority': 3 } });
+    expect(r.id).toBe('evt-42');
+    const m = t.sent[0]!;
+    expect(m.id).toBe('evt-42');
+    expect(m.headers['ce-id']).toBe('evt-42');
+    expect(m.headers['x-tenant']).toBe('acme');
+    expect(m.headers['x-priority']).toBe('3');
+    // An event that starts a conversation is its own correlation id.
+    expect(m.headers['x-correlation-id']).toBe('evt-42');
+    expect(m.headers['traceparent']).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    // The transport sets Nats-Msg-Id from the id; it is not a second header.
+    expect(m.headers['Nats-Msg-Id']).toBeUndefined();
+    // options.id still wins over the payload's field.
+    expect((await b.publish(ev, { eventId: 'evt-42', n: 1 }, { id: 'explicit', headers: { 'x-tenant': 'acme' } })).id).toBe('explicit');
+  });
+
+  it('a handler publishing through any client passes on causation, correlation, trace and the tenant', async () => {
+    const t = new Recording(broker.connection());
+    const b = bus(t);
+    const prefix = `g${rand()}`;
+    const placed = order(prefix, 'order.placed');
+    const shipped = order(prefix, 'order.shipped');
+    const got: Envelope<Order>[] = [];
+    await b.subscribe({
+      group: `shipper_${rand()}`,
+      handlers: [
+        // bus.publish, not ctx.publish: generated clients call the bus.
+        { type: 'order.placed', accepts: [placed], handle: async (e) => void (await b.publish(shipped, { eventId: `ship-${e.data.eventId}`, n: e.data.n })) },
+      ],
+    });
+    await b.subscribe({ group: `audit_${rand()}`, handlers: [{ type: 'order.shipped', accepts: [shipped], handle: async (e) => void got.push(e) }] });
+    await b.publish(placed, { eventId: 'p1', n: 7 }, { headers: { 'x-tenant': 'acme' }, correlationId: 'conv-1' });
+    await waitFor(() => got.length === 1, 10_000, 'the follow-up event');
+    expect(got[0]!.causationId).toBe('p1');
+    expect(got[0]!.correlationId).toBe('conv-1');
+    const out = t.sent.find((m) => m.id === 'ship-p1')!;
+    const inTrace = t.sent.find((m) => m.id === 'p1')!.headers['traceparent']!;
+    expect(out.headers['x-tenant']).toBe('acme');
+    expect(out.headers['x-correlation-id']).toBe('conv-1');
+    expect(out.headers['x-causation-id']).toBe('p1');
+    expect(out.headers['traceparent']!.split('-')[1]).toBe(inTrace.split('-')[1]);
+    expect(out.headers['traceparent']).not.toBe(inTrace);
+    // Outside a handler, nothing is inherited.
+    await b.publish(shipped, { eventId: 'free', n: 1 }, { headers: { 'x-tenant': 'other' } });
+    const free = t.sent.find((m) => m.id === 'free')!;
+    expect(free.headers['ce-causationid']).toBeUndefined();
+    expect(free.headers['x-correlation-id']).toBe('free');
+  });
+
+  it('dead-letters an event whose headers break the contract on receipt, and one nested too deep', async () => {
+    const prefix = `g${rand()}`;
+    const ev = order(prefix);
+    const raw = broker.connection();
+    const b = bus(broker.connection());
+    const dls: DeadLetter[] = [];
+    await b.subscribeDeadLetters({ subject: `${prefix}.dlq`, group: `r_${rand()}` }, async (dl) => void dls.push(dl));
+    const handled: string[] = [];
+    await b.subscribe({ group: `c_${rand()}`, deadLetter: { subject: `${prefix}.dlq` }, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
+    const ce = (id: string) => ({ 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': ev.type, 'ce-source': 'raw', 'ce-time': new Date().toISOString(), 'ce-eventversion': '1.0.0', 'content-type': 'application/json' });
+    await raw.publish({ subject: ev.address, id: 'h1', headers: { ...ce('h1'), 'x-correlation-id': 'c' }, body: Buffer.from('{"eventId":"h1","n":1}') });
+    await raw.publish({ subject: ev.address, id: 'h2', headers: { ...ce('h2'), 'x-correlation-id': 'c', 'x-tenant': 'acme', 'x-priority': 'high' }, body: Buffer.from('{"eventId":"h2","n":1}') });
+    await raw.publish({ subject: ev.address, id: 'h3', headers: { ...ce('h3'), 'x-correlation-id': 'c', 'x-tenant': 'acme', 'x-priority': '2' }, body: Buffer.from('{"eventId":"h3","n":1}') });
+    await waitFor(() => dls.length === 2 && handled.length === 1, 10_000, 'two dead letters, one handled');
+    expect(dls.map((d) => [d.headers.get('ce-id'), d.reason])).toEqual([
+      ['h1', 'headers-invalid'],
+      ['h2', 'headers-invalid'],
+    ]);
+    expect(dls[0]!.detail).toContain('/x-tenant');
+    expect(handled).toEqual(['h3']);
+  });
+
+  it('bounds payload depth before validating (maxDepth)', async () => {
+    const prefix = `g${rand()}`;
+    const anything: EventDescriptor<unknown> = { type: 'any.thing', version: '1.0.0', address: `${prefix}.any`, parameters: [], validate: (d) => ({ ok: true, value: d }) };
+    const b = createEventBus({ transport: broker.connection(), source: 't', maxDepth: 3 });
+    buses.push(b);
+    const dls: DeadLetter[] = [];
+    await b.subscribeDeadLetters({ subject: `${prefix}.dlq`, group: `r_${rand()}` }, async (dl) => void dls.push(dl));
+    const handled: unknown[] = [];
+    await b.subscribe({ group: `c_${rand()}`, deadLetter: { subject: `${prefix}.dlq` }, handlers: [{ type: 'any.thing', accepts: [anything], handle: async (e) => void handled.push(e.data) }] });
+    await b.publish(anything, { a: { b: [1] } });
+    await b.publish(anything, { a: { b: [[1]] } });
+    await waitFor(() => handled.length === 1 && dls.length === 1, 10_000, 'one handled, one dead letter');
+    expect(dls[0]!.reason).toBe('too-large');
+    expect(dls[0]!.detail).toMatch(/deeper than 3 levels/);
+  });
+
+  it('a dead-letter publish that fails leaves the message with the broker, after the backoff, with a notice', async () => {
+    const prefix = `g${rand()}`;
+    const ev = order(prefix);
+    const t = new Recording(broker.connection());
+    t.failDeadLetters = true;
+    const notices: RuntimeNotice[] = [];
+    const b = bus(t, notices);
+    await b.subscribe({ group: `c_${rand()}`, backoff: { initialMs: 30, maxMs: 60, jitter: 0 }, handlers: [{ type: ev.type, accepts: [ev], handle: async () => undefined }] });
+    const raw = broker.connection();
+    await raw.publish({ subject: ev.address, id: 'x', headers: { 'ce-specversion': '1.0' }, body: Buffer.from('{}') });
+    await waitFor(() => notices.filter((n) => n.kind === 'dead-letter-failed').length >= 3, 10_000, 'three failed dead-letter attempts');
+    const failed = notices.filter((n): n is Extract<RuntimeNotice, { kind: 'dead-letter-failed' }> => n.kind === 'dead-letter-failed');
+    expect(failed.slice(0, 3).map((n) => [n.reason, n.deliveryCount, n.delayMs])).toEqual([
+      ['missing-attributes', 1, 30],
+      ['missing-attributes', 2, 60],
+      ['missing-attributes', 3, 60],
+    ]);
+    // Once the dead-letter subject is writable again, it lands there and the retries stop.
+    t.failDeadLetters = false;
+    await waitFor(() => notices.some((n) => n.kind === 'dead-letter'), 10_000, 'the dead letter written');
+  });
+
+  it('dead-letters a delivery the transport could not read, with the reason it gave', async () => {
+    const prefix = `g${rand()}`;
+    const ev = order(prefix);
+    const t = new Recording(broker.connection());
+    t.malformed = { reason: 'undecodable', detail: 'header block refused: lone LF' };
+    const b = bus(t);
+    const reader = bus(broker.connection());
+    const dls: DeadLetter[] = [];
+    await reader.subscribeDeadLetters({ subject: `${prefix}.dlq`, group: `r_${rand()}` }, async (dl) => void dls.push(dl));
+    const handled: string[] = [];
+    await b.subscribe({ group: `c_${rand()}`, deadLetter: { subject: `${prefix}.dlq` }, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
+    await reader.publish(ev, { eventId: 'm1', n: 1 }, { headers: { 'x-tenant': 'acme' } });
+    await waitFor(() => dls.length === 1, 10_000, 'the dead letter');
+    expect([dls[0]!.reason, dls[0]!.detail]).toEqual(['undecodable', 'header block refused: lone LF']);
+    expect(handled).toEqual([]);
+  });
+});
+
+describe('guard units', () => {
+  it.each([
+    [1, 1, true],
+    [{}, 1, true],
+    [{ a: {} }, 1, false],
+    [{ a: {} }, 2, true],
+    [[[[]]], 3, true],
+    [[[[]]], 2, false],
+    [{ a: 1, b: 'x', c: null }, 1, true],
+    [{ a: [1, { b: 2 }] }, 2, false],
+    [{ a: [1, { b: 2 }] }, 3, true],
+  ])('withinDepth(%j, %i) is %s', (value, max, want) => expect(withinDepth(value, max)).toBe(want));
+
+  it('withinDepth stops early on 100,000 levels without overflowing the stack', () => {
+    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000));
+    expect(withinDepth(deep, 100)).toBe(false);
+  });
+
+  it('childTraceparent keeps the trace id and flags, new span; a bad parent starts a new trace', () => {
+    const parent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+    const child = childTraceparent(parent);
+    expect(child).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-00$/);
+    expect(child.split('-')[2]).not.toBe('b7ad6b7169203331');
+    for (const bad of ['garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', undefined]) {
+      expect(childTraceparent(bad)).toMatch(/^00-(?!0{32})[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    }
+  });
+
+  it('dead-letter headers strip what would break or forge the republish and keep it as data', () => {
+    const h = deadLetterHeaders(
+      { 'ce-id': 'a', 'Nats-Expected-Stream': 'X', 'Nats-Msg-Id': 'dup', 'ec-dead-letter-reason': 'forged', 'x-ec-attempt': '99', 'bad name': 'v', ok: 'line\nbreak' },
+      'orders.placed',
+      { subject: 'deadletter.g', reason: 'validation-failed', detail: 'two\r\nlines', group: 'g' },
+      2,
+    );
+    expect(h['ce-id']).toBe('a');
+    for (const k of ['Nats-Expected-Stream', 'Nats-Msg-Id', 'x-ec-attempt', 'bad name', 'ok']) expect(h[k], k).toBeUndefined();
+    expect(h['ec-dead-letter-reason']).toBe('validation-failed');
+    expect(h['ec-dead-letter-detail']).toBe('two lines');
+    expect(JSON.parse(h[STRIPPED_HEADERS]!)).toEqual({ 'Nats-Expected-Stream': 'X', 'Nats-Msg-Id': 'dup', 'ec-dead-letter-reason': 'forged', 'x-ec-attempt': '99', 'bad name': 'v', ok: 'line\nbreak' });
+  });
+});
