@@ -3,10 +3,6 @@
  * claim expires, so a crashed handler does not hold an event forever: after `ttlMs` another
  * delivery takes the claim over. Keep ttlMs above the longest handler run.
  */
-import { createHash } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
 import { fingerprint, newFingerprint } from './fingerprint.js';
 import type { ClaimResult, DedupeStore } from './types.js';
 
@@ -198,89 +194,4 @@ export class MemoryDedupeStore implements DedupeStore {
     this.mask = size - 1;
     for (let pos = 0; pos < n; pos++) this.link(pos);
   }
-}
-
-const KV_KEY = /^[-/_=a-zA-Z0-9]+(\.[-/_=a-zA-Z0-9]+)*$/;
-const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-export interface KvDedupeOptions {
-  /** Bucket name, created if missing. Default 'event-contracts-dedupe'. */
-  bucket?: string;
-  /** How long a handled id is remembered (bucket max age). Default 24 h. */
-  retentionMs?: number;
-  replicas?: number;
-}
-
-/**
- * Shared store on JetStream KV: `create` is an atomic insert and `update` a
- * compare-and-set on the revision, so exactly one instance wins a claim.
- */
-export class KvDedupeStore implements DedupeStore {
-  private constructor(
-    readonly kv: KV,
-    private readonly owner: string,
-  ) {}
-
-  static async open(nc: NatsConnection, options: KvDedupeOptions = {}): Promise<KvDedupeStore> {
-    const kv = await new Kvm(nc).create(options.bucket ?? 'event-contracts-dedupe', {
-      history: 1,
-      ttl: options.retentionMs ?? 24 * 3600_000,
-      replicas: options.replicas ?? 1,
-    });
-    return new KvDedupeStore(kv, `${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
-  }
-
-  private static key(key: string): string {
-    // Ids are usually UUIDs; anything a KV key cannot hold is hashed instead.
-    return KV_KEY.test(key) && key.length <= 200 ? key : 'h.' + createHash('sha256').update(key).digest('hex');
-  }
-
-  async claim(rawKey: string, ttlMs: number): Promise<ClaimResult> {
-    const key = KvDedupeStore.key(rawKey);
-    const value = enc.encode(`claim:${Date.now() + ttlMs}:${this.owner}`);
-    // Bounded: each round either wins, sees a final state, or lost a race to another claimer.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.kv.create(key, value);
-        return 'claimed';
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-      }
-      const e = await this.kv.get(key);
-      if (!e || e.operation !== 'PUT') continue; // deleted meanwhile: create again
-      const v = dec.decode(e.value);
-      if (v === 'done') return 'done';
-      const expiresAt = Number(v.split(':')[1]);
-      if (Number.isFinite(expiresAt) && expiresAt > Date.now()) return 'busy';
-      try {
-        // The holder crashed (its claim expired): take over only if nobody else did first.
-        await this.kv.update(key, value, e.revision);
-        return 'claimed';
-      } catch (err) {
-        if (!isWrongLastSequence(err)) throw err;
-      }
-    }
-    return 'busy';
-  }
-
-  async complete(rawKey: string): Promise<void> {
-    await this.kv.put(KvDedupeStore.key(rawKey), enc.encode('done'));
-  }
-
-  async release(rawKey: string): Promise<void> {
-    await this.kv.delete(KvDedupeStore.key(rawKey));
-  }
-
-  /** Removes the bucket (tests, teardown). */
-  async destroy(): Promise<void> {
-    await this.kv.destroy();
-  }
-}
-
-function isWrongLastSequence(err: unknown): boolean {
-  return (
-    err instanceof JetStreamApiError &&
-    (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown)
-  );
 }

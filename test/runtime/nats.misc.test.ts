@@ -1,8 +1,8 @@
 /** NATS-only behaviour: KV dedupe store, idempotent provisioning, core (transient) pub/sub. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createEventBus, KvDedupeStore, type Envelope } from '../../src/runtime/index.js';
-import { durableName, NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
+import { createEventBus, type Envelope } from '../../src/runtime/index.js';
+import { durableName, KvDedupeStore, NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { NATS_URL, rand, sleep, userCreated, waitFor, type UserCreated } from './helpers.js';
 
 describe('NATS specifics', () => {

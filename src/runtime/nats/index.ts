@@ -9,3 +9,5 @@ export type { NatsStreamSpec, NatsConsumerSpec, NatsProvisionPlan, NatsProvision
 export { durableName, deadLetterSubject, deadLetterStreamName } from './names.js';
 export { RAW_HEADERS } from './headers.js';
 export { JetStreamUnavailableError } from './publisher.js';
+export { KvDedupeStore } from './kv-dedupe.js';
+export type { KvDedupeOptions } from './kv-dedupe.js';
