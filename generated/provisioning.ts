@@ -47,6 +47,56 @@ export const natsProvisioning: NatsProvisionPlan = {
       "maxAgeMs": 2592000000,
       "maxMsgSize": 1048576,
       "description": "Provisioned by event-contracts from asyncapi/payments.yaml"
+    },
+    {
+      "name": "DEADLETTER_notifications-maintenance",
+      "subjects": [
+        "deadletter.notifications-maintenance"
+      ],
+      "retention": "limits",
+      "replicas": 3,
+      "maxAgeMs": 604800000,
+      "description": "Dead letters of consumer group notifications-maintenance; provisioned by event-contracts from asyncapi/notifications.yaml"
+    },
+    {
+      "name": "DEADLETTER_notifications-payment-alerts",
+      "subjects": [
+        "deadletter.notifications-payment-alerts"
+      ],
+      "retention": "limits",
+      "replicas": 3,
+      "maxAgeMs": 7776000000,
+      "description": "Dead letters of consumer group notifications-payment-alerts; provisioned by event-contracts from asyncapi/notifications.yaml"
+    },
+    {
+      "name": "DEADLETTER_notifications-receipts",
+      "subjects": [
+        "deadletter.notifications-receipts"
+      ],
+      "retention": "limits",
+      "replicas": 3,
+      "maxAgeMs": 7776000000,
+      "description": "Dead letters of consumer group notifications-receipts; provisioned by event-contracts from asyncapi/notifications.yaml"
+    },
+    {
+      "name": "DEADLETTER_notifications-welcome",
+      "subjects": [
+        "deadletter.notifications-welcome"
+      ],
+      "retention": "limits",
+      "replicas": 1,
+      "maxAgeMs": 2592000000,
+      "description": "Dead letters of consumer group notifications-welcome; provisioned by event-contracts from asyncapi/notifications.yaml"
+    },
+    {
+      "name": "DEADLETTER_payments-user-cleanup",
+      "subjects": [
+        "deadletter.payments-user-cleanup"
+      ],
+      "retention": "limits",
+      "replicas": 1,
+      "maxAgeMs": 2592000000,
+      "description": "Dead letters of consumer group payments-user-cleanup; provisioned by event-contracts from asyncapi/payments.yaml"
     }
   ],
   "consumers": [

@@ -1,13 +1,15 @@
 /**
  * The JetStream streams and durable consumers a contract implies: a stream per
- * `x-stream` name holding its channels' subjects, and a durable consumer per receive
- * operation (its `x-consumer-group`) on a streamed channel. Request/reply and channels
- * without a stream stay on core NATS.
+ * `x-stream` name holding its channels' subjects, a durable consumer per receive
+ * operation (its `x-consumer-group`) on a streamed channel, and for every consumer group a
+ * stream for its dead letters (`deadletter.<group>`, where the bus sends them by default),
+ * so a dead letter is stored, not retried forever. Request/reply and channels without a
+ * stream stay on core NATS.
  */
 import type { Catalog, Channel, StreamSettings } from '../catalog/model.js';
-import type { Diagnostic } from '../diagnostics.js';
+import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/nats/provision.js';
-import { durableName } from '../runtime/nats/names.js';
+import { deadLetterStreamName, deadLetterSubject, durableName } from '../runtime/nats/names.js';
 
 /** `transaction.{accountId}.created.v1` → `transaction.*.created.v1`. */
 export function subjectPattern(address: string): string {
@@ -85,18 +87,55 @@ export function natsPlan(catalog: Catalog, options: PlanOptions = {}): { plan: N
       };
     });
   const consumers: NatsConsumerSpec[] = [];
+  /** Consumer groups, with the streams they read and where they were first declared. */
+  const groups = new Map<string, { sources: Set<string>; location: SourceLocation }>();
   for (const service of catalog.services) {
     for (const op of service.operations) {
       if (op.action !== 'receive' || op.reply) continue;
+      const group = op.consumerGroup ?? defaultGroup(service.id, op.id);
       const channel = service.channels.find((c) => c.id === op.channelId);
+      const entry = groups.get(group) ?? { sources: new Set<string>(), location: op.location };
+      groups.set(group, entry);
       if (!channel?.address) continue;
       const subject = subjectPattern(channel.address);
       const stream = streamOfSubject.get(subject);
       if (!stream) continue;
-      const group = op.consumerGroup ?? defaultGroup(service.id, op.id);
+      entry.sources.add(stream);
       consumers.push({ stream, name: durableName(group, [subject], subject), filterSubject: subject, description: `${service.id}: ${op.id}` });
     }
   }
   consumers.sort((a, b) => (`${a.stream}/${a.name}` < `${b.stream}/${b.name}` ? -1 : 1));
-  return { plan: { streams: streamSpecs, consumers }, diagnostics };
+  const byName = new Map(streamSpecs.map((s) => [s.name, s]));
+  const deadLetterStreams: NatsStreamSpec[] = [];
+  for (const [group, { sources, location }] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const subject = deadLetterSubject(group);
+    const name = deadLetterStreamName(group);
+    const owner = streamOfSubject.get(subject);
+    if (owner || byName.has(name)) {
+      diagnostics.push({
+        code: 'DEAD_LETTER_STREAM_CONFLICT',
+        severity: 'error',
+        message: owner
+          ? `consumer group ${group} sends dead letters to ${subject}, which stream ${owner} already stores`
+          : `consumer group ${group} needs stream ${name} for its dead letters, which a channel's x-stream already names`,
+        location,
+      });
+      continue;
+    }
+    // Kept as long as the longest-lived stream the group reads (a dead letter must outlive the
+    // event it stands for), on as many replicas as the most replicated one.
+    const read = [...sources].map((s) => byName.get(s)!);
+    const ages = read.map((s) => s.maxAgeMs);
+    const maxAgeMs = ages.length > 0 && ages.every((a) => a !== undefined) ? Math.max(...(ages as number[])) : undefined;
+    const replicas = read.reduce<number | undefined>((r, s) => (s.replicas === undefined ? r : Math.max(r ?? 1, s.replicas)), undefined);
+    deadLetterStreams.push({
+      name,
+      subjects: [subject],
+      retention: 'limits',
+      ...(replicas !== undefined ? { replicas } : {}),
+      ...(maxAgeMs !== undefined ? { maxAgeMs } : {}),
+      description: `Dead letters of consumer group ${group}; provisioned by event-contracts from ${location.file}`,
+    });
+  }
+  return { plan: { streams: [...streamSpecs, ...deadLetterStreams], consumers }, diagnostics };
 }

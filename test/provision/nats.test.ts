@@ -45,6 +45,12 @@ describe('event-contracts provision nats', () => {
       { name: 'SYSTEM', action: 'created' },
       { name: 'TRANSACTIONS', action: 'created' },
       { name: 'USERS', action: 'created' },
+      // One stream per consumer group for its dead letters (deadletter.<group>, the bus's default).
+      { name: 'DEADLETTER_notifications-maintenance', action: 'created' },
+      { name: 'DEADLETTER_notifications-payment-alerts', action: 'created' },
+      { name: 'DEADLETTER_notifications-receipts', action: 'created' },
+      { name: 'DEADLETTER_notifications-welcome', action: 'created' },
+      { name: 'DEADLETTER_payments-user-cleanup', action: 'created' },
     ]);
     expect(created.consumers.map((c) => c.name).sort()).toEqual([
       'notifications-maintenance',
@@ -65,6 +71,10 @@ describe('event-contracts provision nats', () => {
       const cleanup = await jsm.consumers.info('USERS', 'payments-user-cleanup');
       expect(cleanup.config.filter_subject).toBe('user.deleted.v1');
       expect(cleanup.config.ack_policy).toBe('explicit');
+      const dead = await jsm.streams.info('DEADLETTER_payments-user-cleanup');
+      expect(dead.config.subjects).toEqual(['deadletter.payments-user-cleanup']);
+      // As long-lived as the stream the group reads (USERS: 30 days).
+      expect(dead.config.max_age).toBe(30 * 86_400 * 1e9);
     } finally {
       await nc.close();
     }
