@@ -11,7 +11,7 @@
  */
 import type { Catalog, Channel } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
-import type { AmqpExchangeSpec, AmqpProvisionPlan, AmqpProvisionQueue, AmqpQueueSpec, AmqpSubjectBinding } from '../runtime/index.js';
+import type { AmqpExchangeSpec, AmqpProvisionPlan, AmqpProvisionQueue, AmqpQueueSpec, AmqpSubjectBinding } from '../runtime/amqp/types.js';
 import { defaultGroup, subjectPattern } from './nats-plan.js';
 
 export interface AmqpPlanOptions {

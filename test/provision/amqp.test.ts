@@ -6,7 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Catalog } from '../../src/catalog/model.js';
 import { amqpPlan } from '../../src/provision/amqp-plan.js';
-import { AmqpTransport, createEventBus, provisionAmqp, type AmqpProvisionPlan } from '../../src/runtime/index.js';
+import { AmqpTransport, provisionAmqp, type AmqpProvisionPlan } from '../../src/runtime/amqp/index.js';
+import { createEventBus } from '../../src/runtime/index.js';
 import { openWorkspace } from '../../src/workspace.js';
 import { AMQP_URL, deleteTopology } from '../runtime/amqp-helpers.js';
 import { descriptor, rand, waitFor } from '../runtime/helpers.js';

@@ -1,7 +1,7 @@
 /** Shared by the RabbitMQ tests: the broker URL and deleting what a test declared. */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import amqp from 'amqplib';
-import type { AmqpTransport } from '../../src/runtime/index.js';
+import type { AmqpTransport } from '../../src/runtime/amqp/index.js';
 
 export const AMQP_URL = process.env['AMQP_URL'] ?? 'amqp://guest:guest@127.0.0.1:5672';
 

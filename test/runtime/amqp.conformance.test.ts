@@ -1,4 +1,4 @@
-import { AmqpTransport } from '../../src/runtime/index.js';
+import { AmqpTransport } from '../../src/runtime/amqp/index.js';
 import { AMQP_URL, TopologyTracker } from './amqp-helpers.js';
 import { describeTransportConformance } from './conformance.js';
 import { rand } from './helpers.js';

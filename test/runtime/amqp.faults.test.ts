@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AmqpTransport, PublishTimeoutError, createEventBus, type EventBus, type Middleware } from '../../src/runtime/index.js';
+import { AmqpTransport, PublishTimeoutError } from '../../src/runtime/amqp/index.js';
+import { createEventBus, type EventBus, type Middleware } from '../../src/runtime/index.js';
 import { AMQP_URL, CuttableProxy, TopologyTracker, deleteTopology } from './amqp-helpers.js';
 import { rand, sleep, userCreated, waitFor } from './helpers.js';
 

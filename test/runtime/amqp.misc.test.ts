@@ -5,16 +5,8 @@
  */
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  AmqpHeaders,
-  AmqpTransport,
-  UnroutableError,
-  createEventBus,
-  delayBucket,
-  toAmqpProperties,
-  type Delivery,
-  type EventBus,
-} from '../../src/runtime/index.js';
+import { AmqpHeaders, AmqpTransport, UnroutableError, delayBucket, toAmqpProperties } from '../../src/runtime/amqp/index.js';
+import { createEventBus, type Delivery, type EventBus } from '../../src/runtime/index.js';
 import { AMQP_URL, TopologyTracker } from './amqp-helpers.js';
 import { rand, sleep, userCreated, waitFor } from './helpers.js';
 
@@ -36,12 +28,19 @@ describe('CloudEvents AMQP binding: header mapping', () => {
     expect([...back.keys()]).toEqual([name]);
   });
 
-  it('reads the JMS spelling cloudEvents_, stringifies scalars and hides the broker trail and transport headers', () => {
+  it('reads the JMS spelling cloudEvents_, stringifies scalars and hides the broker trail, routing and transport headers', () => {
     const h = new AmqpHeaders({
       contentType: 'application/json',
-      headers: { 'cloudEvents_id': 'j1', 'cloudEvents:type': 't', n: 5, b: Buffer.from('bytes'), 'x-death': [{ count: 1 }], 'x-first-death-queue': 'q', 'x-ec-attempt': 3, 'x-custom': 'kept', table: { a: 1 } },
+      headers: { 'cloudEvents_id': 'j1', 'cloudEvents:type': 't', n: 5, b: Buffer.from('bytes'), 'x-death': [{ count: 1 }], 'x-first-death-queue': 'q', 'x-ec-attempt': 3, 'ec-amqp-retry': 'q.retry.0', CC: ['q'], 'x-custom': 'kept' },
     } as never);
     expect(Object.fromEntries([...h.keys()].map((k) => [k, h.get(k)]))).toEqual({ 'content-type': 'application/json', 'ce-id': 'j1', 'ce-type': 't', n: '5', b: 'bytes', 'x-custom': 'kept' });
+    expect(h.problem).toBeUndefined();
+  });
+
+  it('a table where a value belongs is left out and named as the problem', () => {
+    const h = new AmqpHeaders({ headers: { 'cloudEvents:id': 'j1', table: { a: 1 } } } as never);
+    expect([...h.keys()]).toEqual(['ce-id']);
+    expect(h.problem).toBe("header 'table' holds a table, not a value");
   });
 
   it('refuses a header that would pose as the transport own', () => {
