@@ -6,10 +6,11 @@
 // Raw amqplib sends the very bytes and properties the SDK sends.
 //
 // `run()` returns rows { name, value, unit }; `node bench/amqp.mjs` prints them.
-// Needs `npm run build` (imports ../dist/runtime/index.js) and RabbitMQ at AMQP_URL or
+// Needs `npm run build` (imports ../dist/runtime/index.js and ../dist/runtime/amqp/index.js) and RabbitMQ at AMQP_URL or
 // amqp://guest:guest@127.0.0.1:5672. Everything it declares is deleted at the end.
 import amqp from 'amqplib';
-import { AmqpTransport, createEventBus, MemoryTransport, toAmqpProperties } from '../dist/runtime/index.js';
+import { AmqpTransport, toAmqpProperties } from '../dist/runtime/amqp/index.js';
+import { createEventBus, MemoryTransport } from '../dist/runtime/index.js';
 import { data, validate } from './event.mjs';
 
 const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

@@ -9,7 +9,8 @@
  *   platform       answers system.health.check with system.health.status
  */
 import { randomUUID } from 'node:crypto';
-import { connectAmqp, createEventBus, NatsTransport, provisionAmqp, provisionNats, type EventBus, type Transport } from 'event-contracts/runtime';
+import { createEventBus, NatsTransport, provisionNats, type EventBus, type Transport } from 'event-contracts/runtime';
+import { connectAmqp, provisionAmqp } from 'event-contracts/runtime/amqp';
 import {
   amqpBindings,
   amqpProvisioning,
