@@ -57,7 +57,7 @@ describe('NATS dead letters', () => {
       const info = await jsm.consumers.info(stream, group);
       return info.num_ack_pending === 0 && info.ack_floor.stream_seq === 1;
     }, 10_000, 'the message settled on the server');
-    const dl = await jsm.streams.getMessage(deadLetterStreamName(group), { seq: 1 });
+    const dl = (await jsm.streams.getMessage(deadLetterStreamName(group), { seq: 1 }))!;
     expect(dl.header.get('ec-dead-letter-reason')).toBe('validation-failed');
     expect(dl.header.get('ec-dead-letter-delivery-count')).toBe('1');
     // Settled means below the ack floor: the server never hands it out again.

@@ -1,0 +1,236 @@
+/**
+ * Hostile wire input on NATS: the shared suite (hostile.ts) from a raw nats.js producer, then
+ * what only NATS framing allows: header blocks nats.js refuses (sent with a hand-written
+ * HPUB), JetStream's own headers set by a producer, and settlement checked on the server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { createEventBus, type DeadLetter, type Delivery, type EventBus, type HeaderRecord } from '../../src/runtime/index.js';
+import { NatsTransport, provisionNats, RAW_HEADERS } from '../../src/runtime/nats/index.js';
+import { describeHostileInput } from './hostile.js';
+import { NATS_URL, rand, userCreated, waitFor } from './helpers.js';
+import { ceLines, headerBlock, RawNatsClient } from './nats-helpers.js';
+
+describeHostileInput('nats', async () => {
+  const id = rand();
+  const prefix = `hst${id}`;
+  const stream = `HST_${id}`;
+  const nc = await connect({ servers: NATS_URL });
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
+  await provisionNats(nc, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'memory' }] });
+  const toHeaders = (record: HeaderRecord) => {
+    const h = natsHeaders();
+    for (const [k, v] of Object.entries(record)) {
+      // JetStream stores a message with Nats-Expected-Stream only when it names the stream
+      // that stores it (any other value is refused at publish): that is what a producer can
+      // get past the broker, and the header the dead-letter republish must survive.
+      h.set(k, k === 'Nats-Expected-Stream' ? stream : v);
+    }
+    return h;
+  };
+  return {
+    prefix,
+    connect: () => NatsTransport.connect({ connect: { servers: NATS_URL } }),
+    sendRaw: async (subject, headers, body) => void (await js.publish(subject, body, { headers: toHeaders(headers) })),
+    sendMany: async (messages) => {
+      for (let i = 0; i < messages.length; i += 1000) {
+        await Promise.all(messages.slice(i, i + 1000).map((m) => js.publish(m.subject, m.body, { headers: toHeaders(m.headers) })));
+      }
+    },
+    settledOnBroker: async (group) => {
+      const info = await jsm.consumers.info(stream, group);
+      return info.num_ack_pending === 0 && info.num_pending === 0;
+    },
+    cleanup: async () => {
+      await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
+    },
+  };
+});
+
+/** Header blocks nats.js refuses to read, each as a producer's own client can send it. */
+const refusedBlocks = (i: number): string => {
+  const base = ceLines(`bad-${i}`);
+  switch (i % 4) {
+    case 0:
+      return headerBlock([...base, 'x-note: lone\rCR']);
+    case 1:
+      return headerBlock([...base, 'x-note: lone\nLF']);
+    case 2:
+      return headerBlock([...base, 'x bad name: space in the name']);
+    default:
+      return headerBlock([...base, 'x-ñame: non-ASCII name']);
+  }
+};
+
+describe('hostile wire input, NATS only', () => {
+  const id = rand();
+  const prefix = `hsn${id}`;
+  const stream = `HSN_${id}`;
+  const dlStream = `HSNDL_${id}`;
+  const dlSubject = `hsndl${id}.dead`;
+  const subject = `${prefix}.users.u1.created`;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  let raw: RawNatsClient;
+  const buses: EventBus[] = [];
+  const transports: NatsTransport[] = [];
+  const bus = async (source: string): Promise<EventBus> => {
+    const b = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }), source });
+    buses.push(b);
+    return b;
+  };
+
+  beforeAll(async () => {
+    nc = await connect({ servers: NATS_URL });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await provisionNats(nc, {
+      streams: [
+        { name: stream, subjects: [`${prefix}.>`], storage: 'memory' },
+        { name: dlStream, subjects: [`hsndl${id}.>`], storage: 'memory' },
+      ],
+    });
+    raw = await RawNatsClient.open(NATS_URL);
+  });
+  afterAll(async () => {
+    raw?.close();
+    await Promise.allSettled([...buses.map((b) => b.close()), ...transports.map((t) => t.close())]);
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await jsm.streams.delete(dlStream).catch(() => undefined);
+    await nc.close();
+  });
+
+  const settled = async (group: string): Promise<boolean> => {
+    const info = await jsm.consumers.info(stream, group);
+    return info.num_ack_pending === 0 && info.num_pending === 0;
+  };
+
+  it('70 header blocks nats.js refuses, then a valid event: the valid one is handled, each bad one dead-lettered once with its header block kept', async () => {
+    const group = `frame-${id}`;
+    const ev = userCreated(prefix);
+    const handled: string[] = [];
+    const dls: DeadLetter[] = [];
+    const reader = await bus('hsn/reader');
+    await reader.subscribeDeadLetters({ subject: `hsndl${id}.frame`, group: `${group}-dl` }, async (dl) => void dls.push(dl));
+    const consumer = await bus('hsn/consumer');
+    await consumer.subscribe({ group, deadLetter: { subject: `hsndl${id}.frame` }, concurrency: 4, maxInFlight: 16, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
+
+    const sent = new Map<string, string>();
+    for (let i = 0; i < 70; i++) {
+      const block = refusedBlocks(i);
+      const body = JSON.stringify({ userId: 'u1', email: 'a@x.io', case: i });
+      sent.set(body, block);
+      raw.hpub(subject, block, body);
+    }
+    raw.hpub(subject, headerBlock(ceLines('valid-after-70')), JSON.stringify({ userId: 'u1', email: 'a@x.io' }));
+    await raw.ping();
+
+    await waitFor(() => handled.includes('valid-after-70') && dls.length >= 70, 30_000, `the valid event and 70 dead letters (have ${dls.length})`);
+    expect(handled).toEqual(['valid-after-70']);
+    await waitFor(() => settled(group), 10_000, 'nothing unsettled on the server');
+    const byBody = new Map(dls.map((d) => [Buffer.from(d.body).toString('utf8'), d]));
+    expect(byBody.size).toBe(70);
+    for (const [body, block] of sent) {
+      const d = byBody.get(body);
+      expect(d?.reason, body).toBe('headers-invalid');
+      expect(d?.group).toBe(group);
+      expect(d?.originalSubject).toBe(subject);
+      // The refused block cannot travel as headers: it travels, byte for byte, as base64.
+      expect(Buffer.from(d?.headers.get(RAW_HEADERS) ?? '', 'base64').toString('utf8')).toBe(block);
+    }
+    expect((await jsm.consumers.info(stream, group)).num_redelivered).toBe(0);
+    expect(dls).toHaveLength(70);
+  });
+
+  it('the transport hands the bus a refused header block as a malformed delivery (empty headers, raw body) whose deadLetter() settles it', async () => {
+    const group = `malformed-${id}`;
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
+    transports.push(t);
+    const got: Delivery[] = [];
+    const sub = await t.consume({ group, subjects: [`${prefix}.raw.>`], maxInFlight: 8 }, (d) => void got.push(d));
+    const block = refusedBlocks(2);
+    raw.hpub(`${prefix}.raw.x`, block, 'raw body');
+    await raw.ping();
+    await waitFor(() => got.length === 1, 10_000, 'the delivery');
+    const d = got[0]!;
+    expect(d.malformed?.reason).toBe('headers-invalid');
+    expect(d.malformed?.detail).toMatch(/header/i);
+    expect([...d.headers.keys()]).toEqual([]);
+    expect(Buffer.from(d.body).toString()).toBe('raw body');
+    expect(d.deliveryCount).toBe(1);
+    await d.deadLetter({ subject: `hsndl${id}.malformed`, reason: d.malformed!.reason, detail: d.malformed!.detail, group });
+    await waitFor(async () => {
+      const info = await jsm.consumers.info(stream, group);
+      return info.num_ack_pending === 0 && info.ack_floor.stream_seq === info.delivered.stream_seq;
+    }, 10_000, 'settled on the server');
+    const stored = (await jsm.streams.getMessage(dlStream, { last_by_subj: `hsndl${id}.malformed` }))!;
+    expect(stored.header.get('ec-dead-letter-reason')).toBe('headers-invalid');
+    expect(Buffer.from(stored.header.get(RAW_HEADERS), 'base64').toString()).toBe(block);
+    await sub.stop();
+  });
+
+  it('a producer-set Nats-Expected-Stream and a colliding Nats-Msg-Id never make the dead-letter republish fail', async () => {
+    const group = `jsheaders-${id}`;
+    const dead = `hsndl${id}.jsheaders`;
+    const ev = userCreated(prefix);
+    // Someone already stored a message under the msg id the producer will use.
+    await js.publish(dead, 'earlier', { msgID: `collide-${id}` });
+    const consumer = await bus('hsn/jsheaders');
+    await consumer.subscribe({ group, subjects: [`${prefix}.js.*`], deadLetter: { subject: dead }, handlers: [{ type: ev.type, accepts: [ev], handle: async () => undefined }] });
+    const h = natsHeaders();
+    for (const line of ceLines(`jsh-${id}`)) h.set(line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 2));
+    h.set('Nats-Expected-Stream', stream);
+    h.set('Nats-Expected-Last-Subject-Sequence', '0');
+    // Invalid payload: dead-lettered as validation-failed.
+    await js.publish(`${prefix}.js.x`, JSON.stringify({ userId: 'u1', email: 'nope' }), { headers: h, msgID: `collide-${id}` });
+    await waitFor(async () => (await countOn(jsm, dlStream, dead)) === 2, 15_000, 'the dead letter stored beside the earlier message');
+    const stored = (await jsm.streams.getMessage(dlStream, { last_by_subj: dead }))!;
+    expect(stored.header.get('ec-dead-letter-reason')).toBe('validation-failed');
+    expect(stored.header.has('Nats-Expected-Stream')).toBe(false);
+    expect(stored.header.get('Nats-Msg-Id')).not.toBe(`collide-${id}`);
+    const kept = JSON.parse(stored.header.get('ec-dead-letter-stripped-headers')) as Record<string, string>;
+    expect(kept['Nats-Expected-Stream']).toBe(stream);
+    expect(kept['Nats-Msg-Id']).toBe(`collide-${id}`);
+    await waitFor(() => settled(group), 10_000, 'settled on the server');
+  });
+
+  it('attempt count and channel parameters come from the broker and the subject, never from headers a producer sets', async () => {
+    const group = `forged-${id}`;
+    const ev = userCreated(prefix);
+    const seen: Array<{ attempt: number; userId: string | undefined }> = [];
+    const consumer = await bus('hsn/forged');
+    await consumer.subscribe({
+      group,
+      subjects: [`${prefix}.users.*.forged`],
+      backoff: { initialMs: 20, maxMs: 50 },
+      handlers: [
+        {
+          type: ev.type,
+          accepts: [{ ...ev, address: `${prefix}.users.{userId}.forged` }],
+          handle: async (_e, ctx) => {
+            seen.push({ attempt: ctx.deliveryCount, userId: ctx.params['userId'] });
+            if (seen.length === 1) throw new Error('first attempt fails');
+          },
+        },
+      ],
+    });
+    const forged = ['ec-dead-letter-delivery-count: 99', 'x-ec-attempt: 99', 'x-ec-subject: elsewhere.users.mallory.forged', 'Nats-Delivered: 99', 'Nats-Subject: elsewhere'];
+    raw.hpub(`${prefix}.users.alice.forged`, headerBlock(ceLines(`forged-${id}`, forged)), JSON.stringify({ userId: 'alice', email: 'a@x.io' }));
+    await raw.ping();
+    await waitFor(() => seen.length === 2, 10_000, 'two attempts');
+    expect(seen).toEqual([
+      { attempt: 1, userId: 'alice' },
+      { attempt: 2, userId: 'alice' },
+    ]);
+    await waitFor(() => settled(group), 10_000, 'settled on the server');
+  });
+});
+
+async function countOn(jsm: JetStreamManager, stream: string, subject: string): Promise<number> {
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  return info.state.subjects?.[subject] ?? 0;
+}
