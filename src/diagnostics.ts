@@ -54,3 +54,18 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
     return (a.location?.column ?? 0) - (b.location?.column ?? 0);
   });
 }
+
+/**
+ * A failure of our own (or of a library) while handling one file: located at the file,
+ * one line, asking for a report. Never a stack trace (`EVENT_CONTRACTS_TRACE=1` prints it).
+ */
+export function internalError(file: string, stage: string, error: unknown): Diagnostic {
+  if (process.env.EVENT_CONTRACTS_TRACE && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code: 'INTERNAL_ERROR',
+    severity: 'error',
+    message: `${stage} failed: ${message.split('\n')[0]!.slice(0, 300)}. This is a bug in event-contracts: please report it with this file`,
+    location: { file, line: 1, column: 1 },
+  };
+}

@@ -7,7 +7,7 @@
 import { mergeDocuments, describeDocument, type DocumentModel } from './catalog/build.js';
 import type { Catalog } from './catalog/model.js';
 import { readCache, sha256, toolFingerprint, writeCache } from './cache.js';
-import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic, type SourceLocation } from './diagnostics.js';
+import { formatDiagnostic, hasErrors, internalError, sortDiagnostics, type Diagnostic, type SourceLocation } from './diagnostics.js';
 import { dedupe, parseEntry, prepareWorkspace, SourceSet, workspaceRoots, type PreparedEntry, type SourceFile } from './load/index.js';
 import type { Config } from './config.js';
 import { trace } from './trace.js';
@@ -38,10 +38,16 @@ async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<
   const key = documentKey(entry);
   const cached = readCache<CachedDocument>('documents', key);
   if (cached) return cached;
-  const parsed = await parseEntry(entry, sources);
-  const result: CachedDocument = parsed.document
-    ? { model: describeDocument(parsed.document), diagnostics: parsed.diagnostics }
-    : { diagnostics: parsed.diagnostics };
+  let result: CachedDocument;
+  try {
+    const parsed = await parseEntry(entry, sources);
+    result = parsed.document
+      ? { model: describeDocument(parsed.document), diagnostics: parsed.diagnostics }
+      : { diagnostics: parsed.diagnostics };
+  } catch (error) {
+    // Not cached: a later build of the tool may not fail.
+    return { diagnostics: [internalError(entry.entry.displayPath, 'reading the document', error)] };
+  }
   writeCache('documents', key, result);
   return result;
 }
@@ -80,7 +86,14 @@ export async function openWorkspace(specs: readonly string[], options: OpenOptio
     if (result.model) models.push(result.model);
   }
   trace(`documents: ${ready.length} (${ready.length - parsed} from cache, ${parsed} parsed)`);
-  const { catalog, diagnostics: catalogDiagnostics } = mergeDocuments(models);
+  let merged;
+  try {
+    merged = mergeDocuments(models);
+  } catch (error) {
+    const file = models.length === 1 ? models[0]!.service.file : specs.join(', ');
+    merged = { catalog: { services: [], events: [] }, diagnostics: [internalError(file, 'building the catalog', error)] };
+  }
+  const { catalog, diagnostics: catalogDiagnostics } = merged;
   const files = prepared.sources.all();
   const byShownPath = new Map(files.map((f) => [f.displayPath, f]));
   const locate = (file: string, pointer: string) => byShownPath.get(file)?.locate(pointer);

@@ -222,7 +222,8 @@ function messageDraft(
   const pointer = message.meta().pointer as string | undefined;
   const segments = decodePointer(pointer ?? '');
   const location = loaded.locate(segments);
-  const type = str(json.name) ?? str(json.messageId) ?? message.id();
+  // An inline message without name or id (`messages: [{}]`) is named after where it is written.
+  const type = str(json.name) ?? str(json.messageId) ?? str(message.id()) ?? (segments.join('.') || 'message');
   const declared = str(json['x-version']);
   let version = declared ?? doc.info().version();
   if (!semver.valid(version)) {

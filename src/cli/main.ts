@@ -178,7 +178,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       io.err(`event-contracts: ${error.message}`);
       return EXIT.usage;
     }
-    io.err(`event-contracts: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // No stack trace for users; EVENT_CONTRACTS_TRACE=1 shows it.
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    io.err(`event-contracts: internal error: ${message}. This is a bug in event-contracts: please report it with the command and documents that caused it`);
+    if (process.env.EVENT_CONTRACTS_TRACE && error instanceof Error && error.stack) io.err(error.stack);
     return EXIT.usage;
   }
 }

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Config } from '../config.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { internalError, type Diagnostic } from '../diagnostics.js';
 import { emitDocs } from '../docs/index.js';
 import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
@@ -73,10 +73,18 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
   trace('workspace loaded and examples checked');
   if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };
 
-  const { files, diagnostics } = await emitAll(workspace.catalog, {
-    ...packageSettings(settings.packageName, settings.packageVersion),
-    isReleased: settings.isReleased ?? (() => false),
-  });
+  let emitted;
+  try {
+    emitted = await emitAll(workspace.catalog, {
+      ...packageSettings(settings.packageName, settings.packageVersion),
+      isReleased: settings.isReleased ?? (() => false),
+    });
+  } catch (error) {
+    // Which document caused it is unknown here: name the inputs.
+    const file = workspace.catalog.services.length === 1 ? workspace.catalog.services[0]!.file : settings.specs.join(', ');
+    return { diagnostics: [...workspace.diagnostics, internalError(file, 'generating code and docs', error)], upToDate: false, fileCount: 0 };
+  }
+  const { files, diagnostics } = emitted;
   const all = [...workspace.diagnostics, ...diagnostics];
   if (all.some((d) => d.severity === 'error')) return { diagnostics: all, upToDate: false, fileCount: files.length };
 

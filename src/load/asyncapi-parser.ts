@@ -73,7 +73,7 @@ export async function parseAsyncApi(absPath: string, text: string, sources: Sour
         {
           code: 'PARSER_CRASH',
           severity: 'error',
-          message: `the AsyncAPI parser failed: ${(error as Error).message}`,
+          message: `the AsyncAPI parser failed: ${oneLineMessage(error instanceof Error ? error.message : String(error))} (please report this with the document)`,
           location: { file: entryShown, line: 1, column: 1 },
         },
       ],
@@ -89,7 +89,7 @@ export async function parseAsyncApi(absPath: string, text: string, sources: Sour
     diagnostics.push({
       code: String(d.code),
       severity,
-      message: d.message,
+      message: oneLineMessage(d.message),
       location: {
         file,
         line: (d.range?.start.line ?? 0) + 1,
@@ -99,4 +99,9 @@ export async function parseAsyncApi(absPath: string, text: string, sources: Sour
     });
   }
   return { document: output.document, diagnostics };
+}
+
+/** A parser message without the stack trace some of them embed (`..., stack: TypeError: ...\n    at ...`). */
+export function oneLineMessage(message: string): string {
+  return message.split(/, stack: |\n/)[0]!.trim();
 }

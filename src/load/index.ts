@@ -5,7 +5,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { AsyncAPIDocumentInterface } from '@asyncapi/parser';
-import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { internalError, type Diagnostic, type SourceLocation } from '../diagnostics.js';
 import { parseAsyncApi } from './asyncapi-parser.js';
 import { isObject, originFrom, originOf, scanRefs, SourceSet, SPEC_EXTENSIONS } from './refs.js';
 import type { SourceFile } from './source-file.js';
@@ -160,7 +160,14 @@ export function prepareWorkspace(paths: readonly string[], sources: SourceSet): 
       entries.push({ entry, files: [entry], ok: false });
       continue;
     }
-    const scan = scanRefs(sources, entry);
+    let scan;
+    try {
+      scan = scanRefs(sources, entry);
+    } catch (error) {
+      diagnostics.push(internalError(entry.displayPath, 'following $refs', error));
+      entries.push({ entry, files: [entry], ok: false });
+      continue;
+    }
     const brokenFiles = scan.files.filter((f) => f !== entry && f.value === undefined);
     for (const f of brokenFiles) diagnostics.push(...f.diagnostics);
     diagnostics.push(...scan.diagnostics);

@@ -88,7 +88,17 @@ export function readSourceFile(absPath: string): SourceFile {
       location: { file: shown, line: 1, column: 1 },
     });
   }
-  return parseSourceText(absPath, text, shown);
+  try {
+    return parseSourceText(absPath, text, shown);
+  } catch (error) {
+    // The YAML library's own limits (e.g. the call stack on thousands of nested levels).
+    return brokenFile(absPath, shown, text, {
+      code: 'UNREADABLE_DOCUMENT',
+      severity: 'error',
+      message: `${shown} cannot be read: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      location: { file: shown, line: 1, column: 1 },
+    });
+  }
 }
 
 /**
@@ -141,18 +151,39 @@ export function parseSourceText(absPath: string, text: string, shown = displayPa
     value: diagnostics.length === 0 ? value : undefined,
     diagnostics,
     locate: (pointer) => {
-      const { doc, at } = positioned();
-      return locateInDocument(doc, decodePointer(pointer), at, pointer);
+      try {
+        const { doc, at } = positioned();
+        return locateInDocument(doc, decodePointer(pointer), at, pointer);
+      } catch {
+        return { file: shown, line: 1, column: 1, pointer };
+      }
     },
   };
 }
 
 function hasForbiddenKey(value: unknown): boolean {
-  if (Array.isArray(value)) return value.some(hasForbiddenKey);
-  if (typeof value !== 'object' || value === null) return false;
-  if (Object.hasOwn(value, '__proto__')) return true;
-  return Object.values(value).some(hasForbiddenKey);
+  // An explicit stack: a deeply nested document must not exhaust the call stack.
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (Array.isArray(node)) for (const item of node) stack.push(item);
+    else if (typeof node === 'object' && node !== null) {
+      for (const key of FORBIDDEN_KEYS.keys()) if (Object.hasOwn(node, key)) return true;
+      for (const item of Object.values(node)) stack.push(item);
+    }
+  }
+  return false;
 }
+
+/**
+ * Keys a contract may not use, and why: `__proto__` is a prototype-pollution hazard and
+ * crashes the AsyncAPI parser (immer); `hasOwnProperty` shadows the method the parser's
+ * reference resolver calls on every object (@stoplight/json-ref-resolver).
+ */
+const FORBIDDEN_KEYS = new Map([
+  ['__proto__', 'the key "__proto__" is not allowed in a contract'],
+  ['hasOwnProperty', 'the key "hasOwnProperty" is not allowed in a contract: the AsyncAPI parser cannot read an object that has it'],
+]);
 
 function brokenFile(absPath: string, shown: string, text: string, diagnostic: Diagnostic): SourceFile {
   return {
@@ -200,26 +231,23 @@ function locateInDocument(
   return { ...at(anchor), pointer };
 }
 
-/** `__proto__` as a key crashes the AsyncAPI parser (and is a prototype-pollution hazard). */
+/** Every key of {@link FORBIDDEN_KEYS}, located. */
 function forbiddenKeys(doc: Document, at: (offset: number) => SourceLocation): Diagnostic[] {
   const found: Diagnostic[] = [];
-  const visit = (node: unknown): void => {
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
     if (isMap(node)) {
       for (const pair of node.items) {
-        if (isScalar(pair.key) && pair.key.value === '__proto__') {
-          found.push({
-            code: 'FORBIDDEN_KEY',
-            severity: 'error',
-            message: 'the key "__proto__" is not allowed in a contract',
-            location: at(pair.key.range?.[0] ?? 0),
-          });
-        }
-        visit(pair.value);
+        const message = isScalar(pair.key) ? FORBIDDEN_KEYS.get(String(pair.key.value)) : undefined;
+        if (message) found.push({ code: 'FORBIDDEN_KEY', severity: 'error', message, location: at((pair.key as Node).range?.[0] ?? 0) });
+        stack.push(pair.value);
       }
     } else if (isSeq(node)) {
-      for (const item of node.items) visit(item);
+      for (const item of node.items) stack.push(item);
     }
-  };
-  visit(doc.contents);
+  }
+  // Document order (the stack visits the last entries first).
+  found.sort((x, y) => x.location!.line - y.location!.line || x.location!.column - y.location!.column);
   return found;
 }

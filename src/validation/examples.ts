@@ -3,7 +3,7 @@
  * or readers of the docs learn a shape the validators reject.
  */
 import type { Catalog, EventVersion } from '../catalog/model.js';
-import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { internalError, type Diagnostic, type SourceLocation } from '../diagnostics.js';
 import { readCache, sha256, toolFingerprint, writeCache } from '../cache.js';
 import { stableStringify } from '../catalog/schema.js';
 import { compileEvent, partsOf } from './event-validators.js';
@@ -20,8 +20,13 @@ export function checkExamples(catalog: Catalog, locate: Locator = () => undefine
       const key = sha256([toolFingerprint(), stableStringify(event)].join('\0'));
       let found = readCache<Diagnostic[]>('examples', key);
       if (!found) {
-        found = checkEvent(event, locate);
-        writeCache('examples', key, found);
+        try {
+          found = checkEvent(event, locate);
+          writeCache('examples', key, found);
+        } catch (error) {
+          const at = internalError(event.location.file, `checking the examples of ${event.key}`, error);
+          found = [{ ...at, location: event.location }];
+        }
       }
       diagnostics.push(...found);
     }
