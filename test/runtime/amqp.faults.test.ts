@@ -145,6 +145,8 @@ describe('AMQP faults: connections cut mid-stream', () => {
     const { id } = await b.publish(ev, { userId: 'x', email: 'a@x.io' }, { params: { userId: 'x' } });
     // Past maxDeliver, every attempt to dead-letter fails and the event comes back.
     await waitFor(() => tries.length >= 4, 15_000, 'deliveries past maxDeliver');
+    // Each came back through a delay queue (counted by the broker), not as an immediate requeue.
+    expect(tries.slice(0, 4)).toEqual([1, 2, 3, 4]);
     await deleteTopology({ exchanges: [dlx] });
     const dead: string[] = [];
     await b.subscribeDeadLetters({ subject: 'deadletter.dlfail', group: 'ops' }, async (dl) => void dead.push(dl.headers.get('ce-id') ?? ''));
