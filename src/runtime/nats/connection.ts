@@ -84,6 +84,17 @@ export class ConnectionEvents {
   }
 }
 
+/**
+ * Resolves once the server has processed everything sent so far and what it answered
+ * (an -ERR for a refused publish or subscription comes before the PONG) has reached the
+ * status listeners: nats.js hands status events over through an async iterator, several
+ * microtasks after the PONG resolves a flush, so this waits one macrotask more.
+ */
+export async function serverCaughtUp(nc: NatsConnection): Promise<void> {
+  await nc.flush();
+  await new Promise<void>((r) => setImmediate(r));
+}
+
 /** A nats.js PermissionViolationError (from the status stream or a rejected request) as data. */
 export function asViolation(err: unknown): PermissionViolation | undefined {
   if (!(err instanceof errors.PermissionViolationError)) return undefined;

@@ -15,7 +15,7 @@ import { nanos, type Msg, type NatsConnection, type Subscription as NatsSub } fr
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { backoff, backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import type { ConsumeSpec, DeadLetterInfo, DeadLetterReason, Delivery, DeliveryHandler, HeaderReader, HeaderRecord, TransportSubscription } from '../types.js';
-import { fromViolation, permissionDenied, type ConnectionEvents, type PermissionViolation } from './connection.js';
+import { fromViolation, permissionDenied, serverCaughtUp, type ConnectionEvents, type PermissionViolation } from './connection.js';
 import { NO_HEADERS, readHeaders, refusedHeaderRecord, toRecord } from './headers.js';
 import { fetchEach, innerMsg, sendAcks } from './internals.js';
 import { durableName } from './names.js';
@@ -98,7 +98,7 @@ export async function consumeDurable(host: ConsumerHost, spec: ConsumeSpec, onDe
     // A pull request that nats-server's permissions refuse is reported only on the status
     // stream, before the PONG of a flush sent after it: fail the start rather than pull forever.
     await Promise.all(loops.map((l) => l.firstPull));
-    await host.nc.flush();
+    await serverCaughtUp(host.nc);
     const refused = loops.find((l) => l.refused);
     if (refused) throw fromViolation(refused.refused!, 'subscribe', refused.subject);
   } catch (err) {
@@ -435,7 +435,7 @@ export async function consumeCore(host: ConsumerHost, spec: ConsumeSpec, onDeliv
     for (const s of subs) s.unsubscribe();
   };
   // A subscription that nats-server's permissions refuse is reported before the PONG of a flush.
-  await host.nc.flush();
+  await serverCaughtUp(host.nc);
   if (refused) {
     await stop();
     throw refused;

@@ -296,6 +296,9 @@ export class CorePublisher {
     };
     timer = setTimeout(done, CORE_CONFIRM_MS);
     // A closed connection rejects the flush: the messages were handed over before it closed.
-    this.nc.flush().then(done, done);
+    // The -ERR of a refused publish reaches our status listener a few microtasks after the
+    // PONG resolves the flush: done() waits a macrotask for it.
+    const later = (): void => void setImmediate(done);
+    this.nc.flush().then(later, later);
   }
 }

@@ -6,7 +6,7 @@
 import { errors, type NatsConnection } from '@nats-io/transport-node';
 import { NoResponderError, RequestTimeoutError } from '../errors.js';
 import type { InboundMessage, OutboundMessage, RequestHandler, ServeSpec, TransportSubscription } from '../types.js';
-import { permissionDenied } from './connection.js';
+import { permissionDenied, serverCaughtUp } from './connection.js';
 import { readHeaders, toNatsHeaders } from './headers.js';
 
 export async function request(nc: NatsConnection, m: OutboundMessage, timeoutMs: number): Promise<InboundMessage> {
@@ -58,7 +58,7 @@ export async function serve(nc: NatsConnection, spec: ServeSpec, handler: Reques
     },
   });
   // A subscription that nats-server's permissions refuse is reported before the PONG of a flush.
-  await nc.flush();
+  await serverCaughtUp(nc);
   if (refused) {
     s.unsubscribe();
     throw refused;
