@@ -138,6 +138,8 @@ interface PendingRequest {
 /** Requester side: one channel consuming direct reply-to; replies matched by correlation id. */
 export class RpcClient {
   private ch: Promise<Channel> | undefined;
+  /** The channel `ch` resolved to: only its close concerns the requests now pending. */
+  private open: Channel | undefined;
   private readonly pending = new Map<string, PendingRequest>();
   private seq = 0;
   private readonly tag = Math.random().toString(36).slice(2, 10);
@@ -150,6 +152,7 @@ export class RpcClient {
       await this.t.topo.ensureExchange(this.t.topo.rpcExchange);
       const c = await this.t.link.connection();
       const ch = watch(await c.createChannel());
+      this.open = ch;
       ch.on('close', () => this.closed(ch));
       ch.on('return', (m: { properties: MessageProperties; fields: { routingKey: string } }) => {
         const p = this.pending.get(String(m.properties.correlationId));
@@ -215,6 +218,8 @@ export class RpcClient {
    * went to the one rpc exchange, so each is told so for its own subject.
    */
   private closed(ch: Channel): void {
+    if (this.open !== ch) return;
+    this.open = undefined;
     const reason = closeReasonOf(ch);
     this.ch = undefined;
     if (replyCodeOf(reason) === REPLY.ACCESS_REFUSED) {
@@ -229,6 +234,7 @@ export class RpcClient {
   /** The connection or channel is gone: replies to direct reply-to cannot arrive any more. */
   lost(): void {
     this.ch = undefined;
+    this.open = undefined;
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(new Error('connection to RabbitMQ lost before the reply arrived'));
