@@ -36,6 +36,9 @@ async function rawProducer(exchange: string) {
   };
 }
 
+/** The shared suite's transports, kept to read their counters after it. */
+const shared: AmqpTransport[] = [];
+
 describeHostileInput('amqp', async () => {
   const prefix = `ech${rand()}`;
   const tracker = new TopologyTracker();
@@ -43,16 +46,17 @@ describeHostileInput('amqp', async () => {
   tracker.extraExchanges.add(prefix);
   return {
     prefix,
-    connect: async () =>
-      tracker.track(
-        await AmqpTransport.connect({
-          url: AMQP_URL,
-          exchange: prefix,
-          queuePrefix: `${prefix}.`,
-          // The suite's dead-letter subject; the default covers `deadletter.<group>`.
-          deadLetterSubjects: [`${prefix}.dlq`],
-        }),
-      ),
+    connect: async () => {
+      const t = await AmqpTransport.connect({
+        url: AMQP_URL,
+        exchange: prefix,
+        queuePrefix: `${prefix}.`,
+        // The suite's dead-letter subject; the default covers `deadletter.<group>`.
+        deadLetterSubjects: [`${prefix}.dlq`],
+      });
+      shared.push(t);
+      return tracker.track(t);
+    },
     sendRaw: async (subject, headers, body) => {
       producer.publish(subject, producer.props(headers), body);
       await producer.ch.waitForConfirms();
@@ -78,6 +82,14 @@ describeHostileInput('amqp', async () => {
   };
 });
 
+describe('hostile wire input: amqp, afterwards', () => {
+  // The deep JSON (20,000 levels) once made RabbitMQ consumer channels restart in a loop.
+  it('no consumer channel of the suite restarted and no hand-off threw', () => {
+    expect(shared.length).toBeGreaterThanOrEqual(2);
+    for (const t of shared) expect(t.stats).toMatchObject({ consumerRestarts: 0, handoffErrors: 0 });
+  });
+});
+
 describe('hostile wire input, AMQP only: forged bookkeeping and header values with no string form', () => {
   const prefix = `ecq${rand()}`;
   const tracker = new TopologyTracker();
@@ -86,6 +98,7 @@ describe('hostile wire input, AMQP only: forged bookkeeping and header values wi
   let producer: Awaited<ReturnType<typeof rawProducer>>;
   let bus: EventBus;
   let reader: EventBus;
+  let consumer: AmqpTransport;
   const attempts = new Map<string, Array<{ n: number; subject: string; params: Record<string, string> }>>();
   const dls: DeadLetter[] = [];
   const connect = async () =>
@@ -108,7 +121,8 @@ describe('hostile wire input, AMQP only: forged bookkeeping and header values wi
     tracker.extraExchanges.add(prefix);
     reader = createEventBus({ transport: await connect(), source: 'test/hostile-reader' });
     await reader.subscribeDeadLetters({ subject: `${prefix}.dlq`, group: `${group}_dl` }, async (dl) => void dls.push(dl));
-    bus = createEventBus({ transport: await connect(), source: 'test/hostile' });
+    consumer = await connect();
+    bus = createEventBus({ transport: consumer, source: 'test/hostile' });
     await bus.subscribe({
       group,
       deadLetter: { subject: `${prefix}.dlq` },
@@ -163,5 +177,9 @@ describe('hostile wire input, AMQP only: forged bookkeeping and header values wi
     expect(mine[0]!.detail).toContain(Object.keys(bad)[0]);
     expect(mine[0]!.originalSubject).toBe(`${prefix}.users.${kind}.created`);
     expect(attempts.has(id)).toBe(false);
+  });
+
+  it('after all of it the consumer channel never restarted and no hand-off threw', () => {
+    expect(consumer.stats).toMatchObject({ consumerRestarts: 0, handoffErrors: 0, retryFallbacks: 0 });
   });
 });
