@@ -1,12 +1,17 @@
 /**
- * A baseline read from git without touching the work tree: the spec files and the lock
- * as they are at a ref, extracted into a temporary folder.
+ * A baseline read from git without touching the work tree: the config, the spec files
+ * and the lock as they are at a ref, extracted into a temporary folder. Which files those
+ * are comes from the base's own config, never from the branch's: a branch that moves the
+ * lock or renames the spec folder is compared against what the base really released.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { CONFIG_FILES, resolveConfig, type Config } from '../config.js';
 
 export class BaselineError extends Error {
   readonly userFacing = true;
@@ -18,8 +23,14 @@ export interface Baseline {
   root: string;
   /** The spec paths, as they lie under `root`. */
   specs: string[];
+  /** The base's config (its paths relative to the workspace folder under `root`). */
+  config: Config;
+  /** The workspace folder (the config's folder) as it lies under `root`. */
+  workspace: string;
   /** Lock text at the ref, if it had one. */
   lockText?: string;
+  /** Where the lock is, under `root`. */
+  lockPath: string;
   /** Maps a path under `root` to `ref:path` for messages. */
   display(file: string): string;
   dispose(): void;
@@ -28,7 +39,7 @@ export interface Baseline {
 const git = (args: string[], cwd: string): string =>
   execFileSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'pipe'] });
 
-export function readBaseline(ref: string, specs: readonly string[], lockFile: string, cwd = process.cwd()): Baseline {
+export async function readBaseline(ref: string, cwd = process.cwd()): Promise<Baseline> {
   let top: string;
   try {
     top = git(['rev-parse', '--show-toplevel'], cwd).trim();
@@ -37,32 +48,50 @@ export function readBaseline(ref: string, specs: readonly string[], lockFile: st
     throw new BaselineError(`cannot read "${ref}" from git: not a git repository, or no such commit/branch`);
   }
   const rel = (p: string) => path.relative(top, path.resolve(cwd, p)).split(path.sep).join('/');
+  const show = (file: string): string | undefined => {
+    try {
+      return git(['show', `${ref}:${file}`], top);
+    } catch {
+      return undefined;
+    }
+  };
   // One folder per (repository, commit): the same baseline lands at the same paths every
   // time, so the per-document cache recognises it and skips the AsyncAPI parser.
   const commit = git(['rev-parse', `${ref}^{commit}`], top).trim();
   const root = path.join(os.tmpdir(), `event-contracts-baseline-${createHash('sha256').update(`${top}\0${commit}`).digest('hex').slice(0, 16)}`);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
-  const listed = git(['ls-tree', '-r', '--name-only', ref, '--', ...specs.map(rel)], top)
-    .split('\n')
-    .filter((f) => /\.(ya?ml|json)$/i.test(f));
-  for (const file of listed) {
+  const cwdRel = path.relative(top, cwd);
+  const workspace = path.join(root, cwdRel);
+  mkdirSync(workspace, { recursive: true });
+  const extract = (file: string, text: string): void => {
     const target = path.join(root, file);
     mkdirSync(path.dirname(target), { recursive: true });
-    writeFileSync(target, git(['show', `${ref}:${file}`], top));
+    writeFileSync(target, text);
+  };
+  // The base's config, as the base had it (none: the defaults).
+  let config: Config = resolveConfig({}, undefined, workspace);
+  for (const name of CONFIG_FILES) {
+    const text = show(rel(name));
+    if (text === undefined) continue;
+    extract(rel(name), text);
+    config = await readBaseConfig(name, text, path.join(root, rel(name)), workspace);
+    break;
   }
-  let lockText: string | undefined;
-  try {
-    lockText = git(['show', `${ref}:${rel(lockFile)}`], top);
-  } catch {
-    lockText = undefined;
-  }
-  const cwdRel = path.relative(top, cwd);
+  const inBase = (p: string) => path.relative(workspace, path.resolve(workspace, p)).split(path.sep).join('/');
+  const listed = git(['ls-tree', '-r', '--name-only', ref, '--', ...config.specs.map((s) => rel(inBase(s)))], top)
+    .split('\n')
+    .filter((f) => /\.(ya?ml|json)$/i.test(f));
+  for (const file of listed) extract(file, git(['show', `${ref}:${file}`], top));
+  const lockText = show(rel(inBase(config.lockFile)));
   return {
     ref,
     root,
-    specs: specs.map((s) => path.join(root, rel(s))),
+    workspace,
+    config,
+    specs: config.specs.map((s) => path.resolve(workspace, s)),
     ...(lockText !== undefined ? { lockText } : {}),
+    lockPath: path.resolve(workspace, config.lockFile),
     display: (file) => {
       const abs = path.isAbsolute(file) ? file : path.resolve(file);
       if (!abs.startsWith(root + path.sep)) return file;
@@ -71,4 +100,18 @@ export function readBaseline(ref: string, specs: readonly string[], lockFile: st
     },
     dispose: () => rmSync(root, { recursive: true, force: true }),
   };
+}
+
+async function readBaseConfig(name: string, text: string, extracted: string, workspace: string): Promise<Config> {
+  try {
+    // An .mjs config is the base's own code, already reviewed and merged.
+    const raw: unknown = name.endsWith('.mjs')
+      ? ((await import(pathToFileURL(extracted).href)) as { default: unknown }).default
+      : name.endsWith('.json')
+        ? JSON.parse(text)
+        : parseYaml(text);
+    return resolveConfig(raw, name, workspace);
+  } catch (error) {
+    throw new BaselineError(`${name} in the baseline: ${(error as Error).message}`);
+  }
 }

@@ -6,7 +6,6 @@
  */
 import semver from 'semver';
 import type { Catalog, Channel, Operation, Service } from '../catalog/model.js';
-import type { LoadedLock } from '../registry/lock.js';
 import type { Finding } from './finding.js';
 
 /**
@@ -242,39 +241,6 @@ function checkReply(serviceId: string, old: Operation, op: Operation, ref: strin
         related: old.location,
       }),
     );
-  }
-  return findings;
-}
-
-/** The lock is append-only: every entry of the base branch's lock must still be there, unchanged. */
-export function checkLockAppendOnly(baseline: LoadedLock, current: LoadedLock, ref: string): Finding[] {
-  const findings: Finding[] = [];
-  for (const [type, { versions }] of Object.entries(baseline.lock.events)) {
-    for (const [version, entry] of Object.entries(versions)) {
-      const now = current.lock.events[type]?.versions[version];
-      if (!now) {
-        const where = current.locate(type) ?? current.file?.locate('');
-        findings.push(
-          error({
-            rule: 'LOCK_ENTRY_REMOVED',
-            event: `${type}@${version}`,
-            message: `${type}@${version} was removed from the registry lock (it is in ${ref}); the lock is append-only`,
-            ...(where ? { location: where } : {}),
-            hint: `restore the lock from ${ref}; only "event-contracts release" writes it`,
-          }),
-        );
-      } else if (now.fingerprint !== entry.fingerprint) {
-        findings.push(
-          error({
-            rule: 'LOCK_ENTRY_CHANGED',
-            event: `${type}@${version}`,
-            message: `the registry lock's entry for ${type}@${version} differs from ${ref}: released versions are immutable`,
-            ...(current.locate(type, version) ? { location: current.locate(type, version)! } : {}),
-            hint: `restore the lock from ${ref}; only "event-contracts release" writes it`,
-          }),
-        );
-      }
-    }
   }
   return findings;
 }

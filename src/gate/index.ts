@@ -3,7 +3,7 @@
  * baseline ref — the whole contract against the base branch. Findings are values; the
  * CLI prints them and decides the exit code.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from '../catalog/model.js';
 import type { Config, IgnoreRule } from '../config.js';
@@ -11,8 +11,10 @@ import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import { parseLock, readLock, type LoadedLock } from '../registry/lock.js';
 import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
-import { readBaseline } from './baseline.js';
-import { checkContracts, checkLockAppendOnly } from './contract.js';
+import { readBaseline, type Baseline } from './baseline.js';
+import { checkContracts } from './contract.js';
+import { checkLockAppendOnly, checkLockChecksum } from './lock-rules.js';
+import { parseSourceText } from '../load/source-file.js';
 import { checkEvents } from './events.js';
 import type { Finding } from './finding.js';
 
@@ -35,19 +37,33 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
 
   let findings: Finding[];
   if (options.against === undefined) {
-    findings = checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow });
+    findings = [
+      ...checkLockChecksum(lock),
+      ...checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow }),
+    ];
   } else {
-    const baseline = readBaseline(options.against, options.specs, options.config.lockFile);
+    // The base's config says where its specs and lock are: a branch cannot point the gate elsewhere.
+    const baseline = await readBaseline(options.against);
     trace('baseline extracted from git');
     try {
-      const released = baseline.lockText !== undefined ? parseLock(path.join(baseline.root, 'registry.lock.json'), baseline.lockText, `${baseline.ref}:${options.config.lockFile}`) : readLock(path.join(baseline.root, '.none'));
+      const released =
+        baseline.lockText !== undefined
+          ? parseLock(baseline.lockPath, baseline.lockText, `${baseline.ref}:${baseline.config.lockFile}`)
+          : readLock(path.join(baseline.root, '.none'));
       const existing = baseline.specs.filter((s) => existsSync(s));
-      const before = existing.length > 0 ? await openWorkspace(existing, { examples: false }) : undefined;
+      const before = existing.length > 0 ? await openWorkspace(existing, { examples: false, config: baseline.config }) : undefined;
       trace('baseline loaded');
       findings = [
+        ...checkPathChanges(baseline, options),
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
-        ...checkLockAppendOnly(released, lock, baseline.ref),
+        ...checkLockAppendOnly({
+          baseline: released,
+          current: lock,
+          ref: baseline.ref,
+          catalog: workspace.catalog,
+          ...(before?.ok ? { baseCatalog: before.catalog } : {}),
+        }),
       ].map((f) => relocate(f, baseline.display));
     } finally {
       baseline.dispose();
@@ -55,6 +71,41 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
   }
   trace(`gate: ${findings.length} findings`);
   return { loadDiagnostics: [], findings: applyIgnores(findings, options.config.compatibility.ignore), catalog: workspace.catalog, lock };
+}
+
+/** Where the branch reads its specs and lock, against where the base did: a move is reported, never followed silently. */
+function checkPathChanges(baseline: Baseline, options: { specs: readonly string[]; config: Config }): Finding[] {
+  const norm = (p: string, from: string) => path.relative(from, path.resolve(from, p)).split(path.sep).join('/') || '.';
+  const baseSpecs = [...new Set(baseline.config.specs.map((s) => norm(s, baseline.workspace)))].sort();
+  const ourSpecs = [...new Set(options.specs.map((s) => norm(s, process.cwd())))].sort();
+  const baseLock = norm(baseline.config.lockFile, baseline.workspace);
+  const ourLock = norm(options.config.lockFile, process.cwd());
+  const configFile = options.config.file ? parseSourceText(path.resolve(options.config.file), readFileSync(options.config.file, 'utf8')) : undefined;
+  const at = (pointer: string) => (configFile ? { location: configFile.locate(pointer) } : {});
+  const findings: Finding[] = [];
+  if (baseSpecs.join('\0') !== ourSpecs.join('\0')) {
+    findings.push({
+      rule: 'CONFIG_PATHS_CHANGED',
+      code: 'CONFIG_PATHS_CHANGED',
+      severity: 'error',
+      breaking: true,
+      message: `the specs are read from ${ourSpecs.join(', ')}, but ${baseline.ref} read them from ${baseSpecs.join(', ')}: the gate compares against ${baseline.ref}'s own folders`,
+      ...at('/specs'),
+      hint: 'a moved spec folder is reviewed on its own: accept it in compatibility.ignore with a reason once the move is intended',
+    });
+  }
+  if (baseLock !== ourLock) {
+    findings.push({
+      rule: 'CONFIG_PATHS_CHANGED',
+      code: 'CONFIG_PATHS_CHANGED',
+      severity: 'error',
+      breaking: true,
+      message: `the lock is read from ${ourLock}, but ${baseline.ref} keeps it at ${baseLock}: what ${baseline.ref} released is read from there`,
+      ...at('/lockFile'),
+      hint: 'keep the lock where the base branch has it, or accept the move in compatibility.ignore with a reason',
+    });
+  }
+  return findings;
 }
 
 function relocate(finding: Finding, display: (file: string) => string): Finding {
