@@ -165,4 +165,32 @@ describe('AMQP: the wire is not trusted', () => {
     await expect(held[0]!.retry(10)).resolves.toBeUndefined();
     expect(t.stats.consumerRestarts).toBe(0);
   });
+
+  it('a consumer channel that keeps being closed without acking anything is reopened with growing backoff', async () => {
+    const t = await connect();
+    const group = `churn_${rand()}`;
+    const queue = `${prefix}.${group}`;
+    const got: string[] = [];
+    const sub = await t.consume({ group, subjects: [`${prefix}.churn.*`], maxInFlight: 4 }, (d) => {
+      got.push(d.subject);
+      void d.ack();
+    });
+    const admin = await raw.createChannel();
+    const waited: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      // Deleting the queue cancels the consumer (basic.cancel); the transport reopens it.
+      const at = performance.now();
+      await admin.deleteQueue(queue);
+      await waitFor(() => t.stats.consumerRestarts === i, 10_000, `restart ${i}`);
+      waited.push(performance.now() - at);
+    }
+    await admin.close();
+    // Lower bounds only: the first restart is immediate, the next wait 100 ms, then 200 ms.
+    expect(waited[1]).toBeGreaterThanOrEqual(95);
+    expect(waited[2]).toBeGreaterThanOrEqual(195);
+    // And it consumes again.
+    await send(`${prefix}.churn.x`, { 'cloudEvents:id': 'c1' });
+    await waitFor(() => got.length === 1, 10_000, 'a delivery after the restarts');
+    await sub.stop();
+  });
 });
