@@ -9,6 +9,7 @@
  * callback throws, the broker hands the message out again, and that was a restart loop.
  * Restarts themselves back off while a channel makes no progress (acks nothing).
  */
+import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, DEFAULT_BACKOFF, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { deadLetterHeaders } from '../dead-letter.js';
@@ -88,8 +89,10 @@ export class AmqpConsumer {
       this.queues.clear();
       this.ch = ch;
       for (const p of this.plans) {
-        const { consumerTag } = await ch.consume(p.queue, (m) => this.received(ch, m), { noAck: this.noAck });
+        // Our own tag, known before the first delivery (which can come before consume() resolves).
+        const consumerTag = `ec.${this.spec.group.slice(0, 100)}.${randomUUID()}`;
         this.queues.set(consumerTag, p);
+        await ch.consume(p.queue, (m) => this.received(ch, m), { noAck: this.noAck, consumerTag });
       }
     } catch (err) {
       if (this.ch === ch) this.ch = undefined;
