@@ -207,7 +207,43 @@ export function mergeDocuments(models: readonly DocumentModel[]): CatalogResult 
   // The document that writes a message down owns it; a document that only references it does not.
   const serviceByFile = new Map(services.map((s) => [s.file, s.id]));
   const events = finishEvents(drafts, serviceByFile, diagnostics);
+  diagnostics.push(...addressConflicts(services));
   return { catalog: { services: services.sort(byKey((s) => s.id)), events }, diagnostics };
+}
+
+/**
+ * Two documents that put different events on one address: a subscriber of that address
+ * written from one document receives events the other sends, which it does not know.
+ * Addresses are compared with their parameters as placeholders (`a.{x}.b` = `a.{y}.b`).
+ * An error, or a warning where either channel says `x-shared-address: true`.
+ */
+function addressConflicts(services: readonly Service[]): Diagnostic[] {
+  const diagnostics: Diagnostic[] = [];
+  const first = new Map<string, { service: Service; channel: Channel; types: string }>();
+  const typesOf = (channel: Channel) => [...new Set(channel.messages.map((k) => k.slice(0, k.lastIndexOf('@'))))].sort().join(', ');
+  for (const service of [...services].sort(byKey((s) => s.file))) {
+    for (const channel of service.channels) {
+      if (channel.address === undefined || channel.messages.length === 0) continue;
+      const shape = channel.address.replace(/\{[^}]*\}/g, '{}');
+      const types = typesOf(channel);
+      const seen = first.get(shape);
+      if (!seen) {
+        first.set(shape, { service, channel, types });
+        continue;
+      }
+      if (seen.service.id === service.id || seen.types === types) continue;
+      const intended = seen.channel.sharedAddress === true || channel.sharedAddress === true;
+      diagnostics.push({
+        code: 'ADDRESS_CONFLICT',
+        severity: intended ? 'warning' : 'error',
+        message: `address "${channel.address}" carries ${types} in ${service.id} but ${seen.types} in ${seen.service.id}: a subscriber written from one receives events it does not know`,
+        location: channel.location,
+        related: seen.channel.location,
+        ...(intended ? {} : { hint: 'give each event its own address, or mark the channels "x-shared-address: true" if sharing is intended' }),
+      });
+    }
+  }
+  return diagnostics;
 }
 
 function messageDraft(
@@ -224,14 +260,19 @@ function messageDraft(
   const location = loaded.locate(segments);
   // An inline message without name or id (`messages: [{}]`) is named after where it is written.
   const type = str(json.name) ?? str(json.messageId) ?? str(message.id()) ?? (segments.join('.') || 'message');
-  const declared = str(json['x-version']);
+  const rawDeclared = json['x-version'];
+  // `x-version: 1.0` is a YAML number: say so rather than fall back to info.version silently.
+  const declared = rawDeclared === undefined ? undefined : typeof rawDeclared === 'string' ? rawDeclared : JSON.stringify(rawDeclared) ?? String(rawDeclared);
   let version = declared ?? doc.info().version();
-  if (!semver.valid(version)) {
+  if (!isStrictSemver(version) || (rawDeclared !== undefined && typeof rawDeclared !== 'string')) {
     diagnostics.push({
       code: 'INVALID_VERSION',
       severity: 'error',
-      message: `event "${type}": version "${version}" is not semver (x.y.z)`,
-      location: declared ? loaded.locate([...segments, 'x-version']) : loaded.locate(['info', 'version']),
+      message:
+        rawDeclared !== undefined && typeof rawDeclared !== 'string'
+          ? `event "${type}": x-version must be a string such as "1.0.0" (it is ${version}; quote it)`
+          : `event "${type}": version ${JSON.stringify(version)} is not strict semver (x.y.z, no prefix, no whitespace)`,
+      location: declared !== undefined ? loaded.locate([...segments, 'x-version']) : loaded.locate(['info', 'version']),
     });
     version = semver.coerce(version)?.version ?? '0.0.0';
   }
@@ -298,6 +339,18 @@ function messageDraft(
     deprecated: deprecated ?? null,
   });
   return draft;
+}
+
+/**
+ * Semantic Versioning 2.0.0 exactly (the regular expression semver.org gives): no `v`
+ * prefix, no surrounding whitespace, no trailing newline. The `semver` package's `valid`
+ * accepts all three, and a version written that way compiles and then fails at run time.
+ */
+const STRICT_SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+export function isStrictSemver(version: string): boolean {
+  return STRICT_SEMVER.test(version);
 }
 
 function deprecation(value: unknown): Deprecation | undefined {
@@ -367,6 +420,7 @@ function channelModel(
     messages: [...new Set(messages)].sort(),
     bindings: bindingsOf(json.bindings),
     ...(stream ? { stream } : {}),
+    ...(json['x-shared-address'] === true ? { sharedAddress: true } : {}),
     location: loaded.locate(segments),
   };
 }

@@ -69,6 +69,8 @@ export interface Channel {
   readonly messages: readonly EventKey[];
   readonly bindings: Readonly<Record<string, unknown>>;
   readonly stream?: StreamSettings;
+  /** `x-shared-address: true`: other documents may put other events on this address (a warning, not an error). */
+  readonly sharedAddress?: boolean;
   readonly location: SourceLocation;
 }
 
