@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildWorkspace } from './workspace.mjs';
+import { buildWorkspace, typeRequests } from './workspace.mjs';
 
 const root = path.resolve('test-artifacts/bench');
 const cli = path.resolve('bin/event-contracts.js');
@@ -33,6 +33,20 @@ export async function run() {
     { name: 'generate, cold: empty cache (whole process)', value: cold, unit: 'ms' },
     { name: 'generate, nothing changed (whole process)', value: warm, unit: 'ms' },
   ];
+
+  // The types step alone, in this process (modelina's import paid before timing): once a
+  // test's wall-clock limit, now a figure.
+  const { emitTypes } = await import('../dist/emit/types/index.js');
+  const requests = typeRequests(500);
+  await emitTypes(requests.slice(0, 2));
+  const typeTimes = [];
+  for (let i = 0; i < 3; i++) {
+    const start = process.hrtime.bigint();
+    await emitTypes(requests);
+    typeTimes.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  const typesMs = median(typeTimes);
+  rows.push({ name: `types step: ${requests.length} schemas (500 events × payload + headers), warm`, value: typesMs, unit: 'ms' });
 
   // Compile the generated validators to JavaScript once, as a service would ship them.
   execFileSync(path.resolve('node_modules/.bin/tsc'), ['-p', out], { stdio: 'pipe' });

@@ -112,3 +112,53 @@ export function buildWorkspace(dir, { services = 25, perService = 20 } = {}) {
   }
   return { eventTypes, versions, documents: services };
 }
+
+/**
+ * What the types step gets from a 500-event workspace: a payload and a headers schema per
+ * event (nested objects, arrays, enums, a oneOf, a shared titled schema). Used by the
+ * generate bench (timed) and by a test (the output, not the time).
+ */
+export function typeRequests(count = 500) {
+  const money = {
+    title: 'Money',
+    type: 'object',
+    required: ['amount', 'currency'],
+    properties: { amount: { type: 'string' }, currency: { type: 'string', enum: ['EUR', 'USD', 'GBP'] } },
+  };
+  const requests = [];
+  for (let i = 0; i < count; i++) {
+    requests.push({
+      name: `Event${i}V1`,
+      description: `Event ${i}`,
+      schema: {
+        type: 'object',
+        required: ['id', 'at'],
+        properties: {
+          id: { type: 'string', format: 'uuid' },
+          at: { type: 'string', format: 'date-time' },
+          status: { type: 'string', enum: ['a', 'b', 'c'] },
+          amount: money,
+          user: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              address: { type: 'object', properties: { street: { type: 'string' }, zip: { type: 'string' } } },
+              tags: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          items: {
+            type: 'array',
+            items: { type: 'object', properties: { sku: { type: 'string' }, qty: { type: 'integer' }, price: money } },
+          },
+          meta: { type: 'object', additionalProperties: { type: 'string' } },
+          u: { oneOf: [{ type: 'string' }, { type: 'integer' }] },
+        },
+      },
+    });
+    requests.push({
+      name: `Event${i}V1Headers`,
+      schema: { type: 'object', properties: { 'x-correlation-id': { type: 'string' }, 'content-type': { const: 'application/json' } } },
+    });
+  }
+  return requests;
+}

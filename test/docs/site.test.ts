@@ -122,14 +122,12 @@ describe('size budget on a 500-event workspace (issue 6)', () => {
       docsSizes: (files: GeneratedFile[]) => { assets: number; averageEventPage: number; eventPages: number };
     };
     const catalog = bench.syntheticCatalog(500, 25);
-    const t0 = performance.now();
+    // How long emitDocs takes is `npm run bench -- docs`'s figure, not an assertion.
     const files = emitDocs(catalog);
-    const ms = performance.now() - t0;
     const sizes = bench.docsSizes(files);
     expect(sizes.eventPages).toBe(500);
     expect(sizes.assets).toBeLessThan(200_000);
     expect(sizes.averageEventPage).toBeLessThan(20_000);
-    expect(ms).toBeLessThan(5_000);
     // Small must not mean thin: a three-version page still carries every part.
     const page = files.find((f) => f.path.startsWith('events/') && f.content.includes('deprecated') && f.content.includes('Changes from'))!;
     for (const part of ['Who talks to whom', '<svg', 'Payload', 'Headers', 'Examples', 'download', 'Changes from', 'required']) expect(page.content).toContain(part);
