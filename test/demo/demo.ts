@@ -9,7 +9,8 @@
  *   platform       answers system.health.check with system.health.status
  */
 import { randomUUID } from 'node:crypto';
-import { createEventBus, NatsTransport, provisionNats, type EventBus, type Transport } from 'event-contracts/runtime';
+import { createEventBus, type EventBus, type Transport } from 'event-contracts/runtime';
+import { NatsTransport, provisionNats } from 'event-contracts/runtime/nats';
 import { connectAmqp, provisionAmqp } from 'event-contracts/runtime/amqp';
 import {
   amqpBindings,
