@@ -173,6 +173,32 @@ describe('hostile wire input, NATS only', () => {
     await sub.stop();
   });
 
+  it('a hand-off that throws loses neither that message nor the rest of its batch', async () => {
+    const group = `handoff-${id}`;
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
+    transports.push(t);
+    for (let i = 0; i < 5; i++) raw.hpub(`${prefix}.handoff.x`, headerBlock([`x-n: ${i}`]), `m${i}`);
+    await raw.ping();
+    const seen: string[] = [];
+    let thrown = 0;
+    const sub = await t.consume({ group, subjects: [`${prefix}.handoff.>`], maxInFlight: 16 }, (d) => {
+      const body = Buffer.from(d.body).toString();
+      seen.push(`${body}@${d.deliveryCount}`);
+      if (body === 'm1' && d.deliveryCount === 1) {
+        thrown++;
+        throw new Error('a bug in the hand-off');
+      }
+      void d.ack();
+    });
+    // m1 comes back (delivery 2) after the transport's delay; the other four went on at once.
+    await waitFor(() => seen.includes('m1@2'), 15_000, 'm1 redelivered');
+    expect(thrown).toBe(1);
+    expect(seen.filter((s) => s.endsWith('@1')).sort()).toEqual(['m0@1', 'm1@1', 'm2@1', 'm3@1', 'm4@1']);
+    expect(t.stats.deliveryErrors).toBe(1);
+    await waitFor(() => settled(group), 10_000, 'settled on the server');
+    await sub.stop();
+  });
+
   it('a producer-set Nats-Expected-Stream and a colliding Nats-Msg-Id never make the dead-letter republish fail', async () => {
     const group = `jsheaders-${id}`;
     const dead = `hsndl${id}.jsheaders`;

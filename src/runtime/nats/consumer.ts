@@ -174,10 +174,8 @@ class PullLoop {
     this.firstPull = new Promise((r) => (this.firstPullSent = r));
     this.pullSubject = `.CONSUMER.MSG.NEXT.${stream}.${durable}`;
     this.unlisten = host.events.onPermission((v) => {
-      if (v.operation === 'publish' && v.subject.endsWith(this.pullSubject)) {
-        this.refused = v;
-        this.host.stats.consumeErrors++;
-      }
+      // Counted as a consume error by the pull it ends (see pull()).
+      if (v.operation === 'publish' && v.subject.endsWith(this.pullSubject)) this.refused = v;
     });
   }
 
