@@ -152,6 +152,12 @@ export const amqpProvisioning: AmqpProvisionPlan = {
       "autoDelete": false
     },
     {
+      "name": "events.retry",
+      "type": "headers",
+      "durable": true,
+      "autoDelete": false
+    },
+    {
       "name": "transactions",
       "type": "topic",
       "durable": true,

@@ -19,6 +19,8 @@ export interface AmqpPlanOptions {
   exchange?: string;
   /** Default `<exchange>.dlx`, as in the transport. */
   deadLetterExchange?: string;
+  /** Default `<exchange>.retry` (a headers exchange into the delay queues), as in the transport. */
+  retryExchange?: string;
   /** Prepended to queues named after groups and subjects, as the transport's `queuePrefix`. */
   queuePrefix?: string;
   /** Prepended to exchange and queue names taken from bindings (tests, shared brokers). */
@@ -94,6 +96,8 @@ export function amqpPlan(catalog: Catalog, options: AmqpPlanOptions = {}): AmqpP
   const queuePrefix = options.queuePrefix ?? '';
   const events: AmqpExchangeSpec = { name: options.exchange ?? 'events', type: 'topic', durable: true, autoDelete: false };
   const dlx: AmqpExchangeSpec = { name: options.deadLetterExchange ?? `${events.name}.dlx`, type: 'topic', durable: true, autoDelete: false };
+  // Retries pass through it into per-delay queues, which consumers declare themselves.
+  const retry: AmqpExchangeSpec = { name: options.retryExchange ?? `${events.name}.retry`, type: 'headers', durable: true, autoDelete: false };
 
   // Subject pattern → what the channels say about it, wherever it is described (the
   // publisher's document usually carries the binding, the consumer's does not).
@@ -101,6 +105,7 @@ export function amqpPlan(catalog: Catalog, options: AmqpPlanOptions = {}): AmqpP
   const exchanges = new Map<string, { spec: AmqpExchangeSpec & { vhost?: string }; at: SourceLocation }>([
     [events.name, { spec: events, at: { file: '(default)', line: 0, column: 0 } }],
     [dlx.name, { spec: dlx, at: { file: '(default)', line: 0, column: 0 } }],
+    [retry.name, { spec: retry, at: { file: '(default)', line: 0, column: 0 } }],
   ]);
   for (const service of catalog.services) {
     for (const channel of service.channels) {

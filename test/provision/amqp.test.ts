@@ -60,6 +60,7 @@ describe('amqpPlan', () => {
     expect(plan.exchanges!.map((e) => [e.name, e.type, e.vhost])).toEqual([
       ['events', 'topic', undefined],
       ['events.dlx', 'topic', undefined],
+      ['events.retry', 'headers', undefined],
       ['ledger', 'topic', '/l'],
     ]);
     expect(plan.queues!.map((q) => q.name)).toEqual(['deadletter.notify-on-up', 'deadletter.receipts', 'notify-on-up', 'receipts']);
@@ -99,7 +100,7 @@ describe('provisionAmqp with the plan of asyncapi/', () => {
     const built = amqpPlan(ws.catalog, options);
     plan = built.plan;
     expect(built.diagnostics).toEqual([]);
-    expect(plan.exchanges!.map((e) => e.name)).toEqual([`${p}.events`, `${p}.events.dlx`, `${p}.transactions`]);
+    expect(plan.exchanges!.map((e) => e.name)).toEqual([`${p}.events`, `${p}.events.dlx`, `${p}.events.retry`, `${p}.transactions`]);
     const groups = ['notifications-maintenance', 'notifications-payment-alerts', 'notifications-receipts', 'notifications-welcome', 'payments-user-cleanup'];
     expect(plan.queues!.map((q) => q.name).sort()).toEqual([...groups.map((g) => `${p}.${g}`), ...groups.map((g) => `${p}.deadletter.${g}`)].sort());
     expect(plan.bindings).toContainEqual({ queue: `${p}.notifications-receipts`, exchange: `${p}.transactions`, pattern: 'transaction.*.completed.v1' });
