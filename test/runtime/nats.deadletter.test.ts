@@ -87,6 +87,10 @@ describe('NATS dead letters', () => {
     await waitFor(async () => (await jsm.consumers.info(`DLN_${id}`, group)).delivered.consumer_seq >= 3, 15_000, 'three deliveries');
     expect(transport.stats.deadLetterFailures).toBeGreaterThanOrEqual(2);
     expect(transport.stats.publishRetries).toBe(0);
+    // Each failure is reported, naming the subject that has no stream.
+    const failed = notices.filter((n): n is Extract<RuntimeNotice, { kind: 'dead-letter-failed' }> => n.kind === 'dead-letter-failed');
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(String((failed[0]!.error as Error).message)).toContain(`no JetStream stream stores the dead-letter subject '${deadLetterSubject(group)}'`);
 
     streams.push(deadLetterStreamName(group));
     await provisionNats(nc, { streams: [{ name: deadLetterStreamName(group), subjects: [deadLetterSubject(group)], storage: 'memory' }] });
