@@ -30,6 +30,15 @@ const error = (f: Omit<Finding, 'severity' | 'code' | 'breaking'> & { breaking?:
   ...f,
 });
 
+const warning = (f: Omit<Finding, 'severity' | 'code' | 'breaking'>): Finding => ({ severity: 'warning', code: f.rule, breaking: false, ...f });
+
+/**
+ * A consumer leaving: a receive operation that answers nobody. Removing it is information
+ * for the producers, not a break — nobody depends on a subscriber being there (a
+ * responder, a receive with a reply, is depended on by its requesters).
+ */
+const isPlainSubscription = (op: Operation) => op.action === 'receive' && op.reply === undefined;
+
 export function checkContracts(baseline: Catalog, current: Catalog, ref: string): Finding[] {
   const findings: Finding[] = [];
   const now = new Map(current.services.map((s) => [s.id, s]));
@@ -58,13 +67,19 @@ function checkChannels(before: Service, after: Service, ref: string): Finding[] 
   for (const old of before.channels) {
     const channel = now.get(old.id) ?? (old.address !== undefined ? byAddress.get(old.address) : undefined);
     if (!channel) {
+      const uses = before.operations.filter((op) => op.channelId === old.id);
+      const onlySubscribed = uses.length > 0 && uses.every(isPlainSubscription);
       findings.push(
-        error({
+        (onlySubscribed ? warning : error)({
           rule: 'CHANNEL_REMOVED',
-          message: `${before.id}: channel "${old.id}" (${old.address ?? 'dynamic address'}) was removed`,
+          message: onlySubscribed
+            ? `${before.id}: channel "${old.id}" (${old.address ?? 'dynamic address'}) was removed; ${before.id} only subscribed to it, so its producers lose a consumer, nothing breaks`
+            : `${before.id}: channel "${old.id}" (${old.address ?? 'dynamic address'}) was removed`,
           location: after.location,
           related: old.location,
-          hint: `publishers and subscribers of ${old.address ?? old.id} lose their contract; keep the channel until nobody uses it`,
+          hint: onlySubscribed
+            ? 'tell the producing teams; nothing to change on their side'
+            : `publishers and subscribers of ${old.address ?? old.id} lose their contract; keep the channel until nobody uses it`,
         }),
       );
       continue;
@@ -159,13 +174,16 @@ function checkOperations(before: Service, after: Service, ref: string): Finding[
   for (const old of before.operations) {
     const op = now.get(old.id);
     if (!op) {
+      const leaving = isPlainSubscription(old);
       findings.push(
-        error({
+        (leaving ? warning : error)({
           rule: 'OPERATION_REMOVED',
-          message: `${before.id}: operation "${old.id}" (${old.action} ${old.messages.join(', ')}) was removed`,
+          message: leaving
+            ? `${before.id}: subscription "${old.id}" (receive ${old.messages.join(', ')}) was removed: a consumer leaving, information for the producers`
+            : `${before.id}: operation "${old.id}" (${old.action} ${old.messages.join(', ')}) was removed`,
           location: after.location,
           related: old.location,
-          hint: old.action === 'send' ? 'its consumers stop receiving these events' : 'producers of these events lose a consumer they rely on',
+          hint: old.action === 'send' ? 'its consumers stop receiving these events' : leaving ? 'nothing breaks: producers may stop sending if nobody else reads' : 'requesters of this operation get no reply',
         }),
       );
       continue;

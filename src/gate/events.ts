@@ -83,7 +83,7 @@ function checkReleased(input: EventGateInput, event: EventVersion, entry: Locked
       breaking: true,
       event: event.key,
       message: `released version ${event.key} changed its content type from ${entry.contentType} to ${event.contentType}: readers decode it the old way`,
-      location: event.location,
+      location: input.locateBelow(event.location, '/contentType'),
       ...(lockLocation() ? { related: lockLocation()! } : {}),
       hint: 'a new content type is a new major version',
     });
@@ -105,11 +105,19 @@ function checkReleased(input: EventGateInput, event: EventVersion, entry: Locked
     breaking: true,
     event: event.key,
     message: `released version ${event.key} changed what it validates (${summary || 'schema changed'}); released versions are immutable`,
-    location: event.payloadLocation,
+    // At the first change that is not documentation: the line a review annotation must land on.
+    location: changeLocation(input, event, changes.find((c) => c.kind !== 'documentation') ?? changes[0]),
     ...(lockLocation() ? { related: lockLocation()! } : {}),
     hint: `leave ${event.key} as released and publish the change as ${event.type}@${next}${bump === 'major' ? ` on a new channel for major ${semver.major(event.version) + 1}` : ''}`,
   });
   return findings;
+}
+
+/** Where a schema change is written in the new version: below its payload or headers, through any `$ref` into a fragment. */
+function changeLocation(input: EventGateInput, event: EventVersion, change: (SchemaChange & { part: 'payload' | 'headers' }) | undefined): SourceLocation {
+  if (!change) return event.payloadLocation;
+  const root = change.part === 'payload' ? event.payloadLocation : (event.headersLocation ?? event.location);
+  return input.locateBelow(root, change.newPath ?? change.path);
 }
 
 function bumpFor(changes: readonly SchemaChange[]): 'major' | 'minor' | 'patch' {
@@ -189,6 +197,10 @@ function checkNewVersion(
   const actual = semver.diff(latest.version, event.version);
   if (needed === 'minor' && (actual === 'patch' || actual === 'prepatch')) {
     const additive = changes.filter((c) => c.kind === 'additive').slice(0, 3).map((c) => `${c.rule} at ${c.path}`).join('; ');
+    const firstAdditive = [
+      ...classifyChange(latest.payload, payload, { level, policy }).changes.map((c) => ({ ...c, part: 'payload' as const })),
+      ...classifyChange(latest.headers ?? true, headers, { level, policy }).changes.map((c) => ({ ...c, part: 'headers' as const })),
+    ].find((c) => c.kind === 'additive');
     findings.push({
       rule: 'SEMVER_BUMP_TOO_SMALL',
       code: 'SEMVER_BUMP_TOO_SMALL',
@@ -196,7 +208,7 @@ function checkNewVersion(
       breaking: false,
       event: event.key,
       message: `${event.key} adds to ${event.type}@${latest.version} (${additive}) but bumps only the patch version`,
-      location: event.location,
+      location: firstAdditive ? changeLocation(input, event, firstAdditive) : event.location,
       ...(latest.location() ? { related: latest.location()! } : {}),
       hint: `an additive change is a minor version: use ${event.type}@${semver.inc(latest.version, 'minor')}`,
     });
