@@ -3,7 +3,7 @@
  * nats.js's MsgHdrs by `test/runtime/headers.property.test.ts`), outbound MsgHdrs built
  * from a record, and what a dead letter keeps of a header block nats.js refused to read.
  */
-import { MsgHdrsImpl, type Msg, type MsgHdrs } from '@nats-io/transport-node';
+import type { Msg, MsgHdrs } from '@nats-io/transport-node';
 import type { HeaderReader, HeaderRecord } from '../types.js';
 import { buildHeaders, headerMap, rawHeaderBlock, undecodedHeaderBlock } from './internals.js';
 
@@ -126,8 +126,10 @@ export function toNatsHeaders(r: HeaderRecord, msgId?: string): MsgHdrs {
     if (typeof v !== 'string') (rec === r ? (rec = { ...r }) : rec)[k] = `${v as unknown}`;
     if (HEADER_VALUE_BAD.test(rec[k] as string)) throw new Error(`header ${k} must not contain CR or LF`);
   }
-  // What MsgHdrs.set() did for us: refuse CR/LF (same error) and trim.
-  return msgId === undefined ? buildHeaders(rec) : buildHeaders(rec, [MSG_ID, MsgHdrsImpl.validHeaderValue(msgId)]);
+  if (msgId === undefined) return buildHeaders(rec);
+  // What MsgHdrs.set() does with a value: refuse CR/LF, trim.
+  if (HEADER_VALUE_BAD.test(msgId)) throw new Error(`header ${MSG_ID} must not contain CR or LF`);
+  return buildHeaders(rec, [MSG_ID, msgId.trim()]);
 }
 
 /** First value of each header, as a record (dead letters). */
