@@ -22,6 +22,52 @@ describe('event-contracts CLI', () => {
     }
   });
 
+  it('help at 80 columns: each format listed once, no word cut in two', async () => {
+    const columns = process.stdout.columns;
+    process.stdout.columns = 80;
+    try {
+      const flat = (text: string) => text.replace(/\s+/g, ' ');
+      const top = await runCli(['--help']);
+      for (const line of top.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+      expect(flat(top.stdout)).toContain('Fail on breaking changes: specs against the released registry (and, with --against, the base branch)');
+      expect(flat(top.stdout)).toContain('Create or update the streams and durable consumers the contract implies (idempotent)');
+      const check = await runCli(['check', '--help']);
+      expect(flat(check.stdout)).toContain('[choices: "human", "json", "sarif", "github"]');
+      expect(flat(check.stdout)).toContain('git ref of the baseline (e.g. origin/main): also compare channels, operations, replies and the lock');
+      const catalog = await runCli(['catalog', '--help']);
+      expect(flat(catalog.stdout)).toContain('[choices: "human", "json"] [default: "human"]');
+      for (const help of [top.stdout, check.stdout, catalog.stdout]) expect(help).not.toMatch(/"human", "json", "human"/);
+    } finally {
+      process.stdout.columns = columns;
+    }
+  });
+
+  it('an unknown or missing command lists the commands', async () => {
+    for (const args of [['no-such-command'], []]) {
+      const result = await runCli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('commands: validate, catalog, generate, docs, check, release, provision, schema-diff');
+    }
+  });
+
+  it('one exit-code scheme: a missing spec is invalid input (1) for every command that reads specs', async () => {
+    const missing = 'test/fixtures/no-such-folder';
+    for (const args of [
+      ['validate', missing],
+      ['catalog', missing],
+      ['generate', missing, '--out', 'test-artifacts/never-written', '--force'],
+      ['docs', missing, '--out', 'test-artifacts/never-written-docs'],
+      ['check', missing],
+      ['release', missing],
+      ['provision', 'nats', '--spec', missing, '--dry-run'],
+    ]) {
+      const result = await runCli(args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(/SPEC_NOT_FOUND/);
+    }
+    expect(existsSync('test-artifacts/never-written')).toBe(false);
+  });
+
   it('prints its version', async () => {
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     const result = await runCli(['--version']);
@@ -134,15 +180,15 @@ describe('event-contracts schema-diff', () => {
     expect((await runCli(['schema-diff', old, required, '--level', 'FORWARD'])).code).toBe(0);
   });
 
-  it('reads YAML and reports bad input with exit 2 and a location', async () => {
+  it('reads YAML and reports bad input with exit 1 (invalid input, as for every command) and a location', async () => {
     const dir = artifactDir('schema-diff-bad');
     writeFileSync(path.join(dir, 'old.yaml'), 'type: object\nproperties:\n  id: {type: string\n');
     writeFileSync(path.join(dir, 'new.yaml'), 'type: object\n');
     const result = await runCli(['schema-diff', path.join(dir, 'old.yaml'), path.join(dir, 'new.yaml')]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/old\.yaml:\d+:\d+/);
     const missing = await runCli(['schema-diff', path.join(dir, 'nope.json'), path.join(dir, 'new.yaml')]);
-    expect(missing.code).toBe(2);
+    expect(missing.code).toBe(1);
   });
 });
 

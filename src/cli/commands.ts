@@ -142,7 +142,7 @@ export async function checkCommand(args: CheckArgs, io: Io): Promise<number> {
   if (result.loadDiagnostics.length > 0) {
     reportDiagnostics(io, args.format === 'json' ? 'json' : 'human', result.loadDiagnostics);
     io.err('check: the specs do not load; fix these first (event-contracts validate)');
-    return EXIT.usage;
+    return EXIT.problems;
   }
   const findings = result.findings;
   if (args.format === 'json') io.out(formats.formatJson(findings));
@@ -193,8 +193,9 @@ export async function schemaDiffCommand(
     return result.compatible ? EXIT.ok : EXIT.problems;
   } catch (error) {
     if (error instanceof SchemaDiffInputError) {
+      // Invalid input, like a spec that does not load: 1, as for every command.
       io.err(`event-contracts: ${error.message}`);
-      return EXIT.usage;
+      return EXIT.problems;
     }
     throw error;
   }

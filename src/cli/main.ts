@@ -1,16 +1,21 @@
 /**
  * The command line. Parses arguments with yargs, runs one command, prints, and returns
- * the exit code: 0 ok, 1 problems found, 2 usage or internal error. No stack traces for
- * user errors.
+ * the exit code, the same scheme for every command: 0 ok; 1 findings or invalid input (a
+ * spec, schema or lock that does not load or is missing, a breaking change, stale
+ * output); 2 usage (unknown command or option, bad config, unknown git ref, an --out
+ * folder we did not write) or an internal error. Never a stack trace.
  */
 import { createRequire } from 'node:module';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
+// yargs' CommonJS build: its help layout wraps at word boundaries (wrap-ansi); the ESM
+// build's cliui cuts words in the middle ("compati\nbility") at 80 columns.
+const yargs = require('yargs') as typeof import('yargs').default;
 
 /** Errors we expect from users' input: printed as one line, exit 2. */
 export class UsageError extends Error {}
@@ -26,11 +31,15 @@ export function specPaths(args: CommonArgs, config: Config): string[] {
   return given.length > 0 ? given : config.specs;
 }
 
-const specOptions = <T>(y: Argv<T>) =>
+/** `--spec`, positional paths and `--format` (with the formats the command has: declared once, so help lists each once). */
+const specOptions = <T, F extends string = 'human' | 'json'>(y: Argv<T>, formats: readonly F[] = ['human', 'json'] as unknown as readonly F[]) =>
   y
     .positional('paths', { type: 'string', array: true, describe: 'spec files or folders (shorthand for --spec)' })
     .option('spec', { type: 'string', array: true, describe: 'an AsyncAPI file or a folder of them (repeatable); default from config, else asyncapi/' })
-    .option('format', { choices: ['human', 'json'] as const, default: 'human' as const, describe: 'output format' });
+    .option('format', { choices: formats, default: formats[0]!, describe: 'output format' });
+
+/** The commands, for the message that answers an unknown or missing one. */
+export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff'] as const;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -46,7 +55,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .alias('h', 'help')
     .strict()
     .demandCommand(1, 'Name a command: see --help.')
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    .wrap(Math.min(100, process.stdout.columns || 80))
     .exitProcess(false)
     .fail((message, error) => {
       throw error ?? new UsageError(message);
@@ -60,7 +69,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     .command(
       'catalog [paths..]',
       'Print the event catalog built from the specs',
-      (y) => specOptions(y).option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+      (y) => specOptions(y),
       (args) => run((config) => catalogCommand(specPaths(args, config), args.format, io, config))(),
     )
     .command(
@@ -104,9 +113,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'check [paths..]',
       'Fail on breaking changes: specs against the released registry (and, with --against, the base branch)',
       (y) =>
-        specOptions(y)
-          .option('against', { type: 'string', describe: 'git ref of the baseline (e.g. origin/main): also compare channels, operations, replies and the lock' })
-          .option('format', { choices: ['human', 'json', 'sarif', 'github'] as const, default: 'human' as const, describe: 'output format' }),
+        specOptions(y, ['human', 'json', 'sarif', 'github'] as const).option('against', {
+          type: 'string',
+          describe: 'git ref of the baseline (e.g. origin/main): also compare channels, operations, replies and the lock',
+        }),
       (args) =>
         run((config) =>
           checkCommand({ specs: specPaths(args, config), ...(args.against ? { against: args.against } : {}), format: args.format, config, version }, io),
@@ -171,7 +181,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return code;
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || isYargsError(error)) {
-      io.err(`event-contracts: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      // An unknown or missing command: say which ones there are.
+      const commandProblem = /^Unknown argument|^Name a command|^Unknown command/.test(message) && !COMMANDS.includes(argv[0] as never);
+      io.err(`event-contracts: ${message}${commandProblem ? `\ncommands: ${COMMANDS.join(', ')} (event-contracts <command> --help)` : ''}`);
       return EXIT.usage;
     }
     if (error instanceof Error && (error as { userFacing?: boolean }).userFacing) {
