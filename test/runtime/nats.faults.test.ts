@@ -2,10 +2,15 @@
  * Faults against a private nats-server that the test restarts: publishes retried with the
  * same id survive a broker restart, and every event is handled exactly once.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '@nats-io/transport-node';
 import { createEventBus, type EventBus } from '../../src/runtime/index.js';
 import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
-import { OwnNatsServer, rand, userCreated, waitFor } from './helpers.js';
+import { findNatsServer, freePort, OwnNatsServer, rand, userCreated, waitFor } from './helpers.js';
 
 describe('NATS faults: broker restart mid-stream', () => {
   let server: OwnNatsServer;
@@ -62,4 +67,48 @@ describe('NATS faults: broker restart mid-stream', () => {
     expect(ids.filter((id) => !handled.has(id))).toEqual([]);
     expect([...handled.values()].filter((n) => n !== 1)).toEqual([]);
   }, 120_000);
+});
+
+describe('NATS faults: JetStream not up when a consumer starts', () => {
+  it('a failed first attempt is not remembered: consume() works once JetStream is up', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'ec-nats-nojs-'));
+    const start = async (jetStream: boolean): Promise<ChildProcess> => {
+      const p = spawn(findNatsServer(), ['-a', '127.0.0.1', '-p', String(port), ...(jetStream ? ['-js', '-sd', dir] : [])], { stdio: 'ignore' });
+      await waitFor(async () => {
+        try {
+          const nc = await connect({ servers: `127.0.0.1:${port}`, reconnect: false, timeout: 500 });
+          await nc.close();
+          return true;
+        } catch {
+          return false;
+        }
+      }, 10_000, 'nats-server up');
+      return p;
+    };
+    const stop = async (p: ChildProcess): Promise<void> => {
+      if (p.exitCode !== null) return;
+      const exited = new Promise<void>((r) => p.once('exit', () => r()));
+      p.kill('SIGTERM');
+      await exited;
+    };
+    let server = await start(false);
+    const t = await NatsTransport.connect({ connect: { servers: `127.0.0.1:${port}`, reconnectTimeWait: 100 } });
+    try {
+      await expect(t.consume({ group: 'g', subjects: ['nojs.>'], maxInFlight: 4 }, () => undefined)).rejects.toThrow();
+      const reconnected = (async () => {
+        for await (const s of t.nc.status()) if (s.type === 'reconnect') return;
+      })();
+      await stop(server);
+      server = await start(true);
+      await reconnected;
+      await provisionNats(t, { streams: [{ name: 'NOJS', subjects: ['nojs.>'], storage: 'memory' }] });
+      const sub = await t.consume({ group: 'g', subjects: ['nojs.>'], maxInFlight: 4 }, () => undefined);
+      await sub.stop();
+    } finally {
+      await t.close();
+      await stop(server);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -76,7 +76,9 @@ function headersOf(msg: Msg): { headers: HeaderReader; malformed?: { reason: Dea
 }
 
 export async function consumeDurable(host: ConsumerHost, spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
-  const jsm = await host.jsm();
+  const jsm = await host.jsm().catch((err: unknown) => {
+    throw permissionDenied(err, 'subscribe', spec.subjects.join(', ')) ?? err;
+  });
   const loops: PullLoop[] = [];
   // The in-flight budget is split between the group's consumers (one per subject).
   const share = Math.max(1, Math.floor(spec.maxInFlight / spec.subjects.length));

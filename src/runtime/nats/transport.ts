@@ -101,8 +101,12 @@ export class NatsTransport implements Transport, ConsumerHost {
     return new NatsTransport(await connectNatsClient(options.connect), true, options);
   }
 
+  /** The JetStream manager; a failed attempt (JetStream not up yet, say) is not kept. */
   jsm(): Promise<JetStreamManager> {
-    return (this.jsmP ??= jetstreamManager(this.nc));
+    return (this.jsmP ??= jetstreamManager(this.nc).catch((err: unknown) => {
+      this.jsmP = undefined;
+      throw err;
+    }));
   }
 
   maxMessageBytes(): number | undefined {
