@@ -146,6 +146,33 @@ describe('hostile wire input, NATS only', () => {
     expect(dls).toHaveLength(70);
   });
 
+  it('other odd header blocks the server passes on (a status line, another protocol, no NATS/1.0 line, empty): each dead-lettered once, the consumer goes on', async () => {
+    const group = `odd-${id}`;
+    const ev = userCreated(prefix);
+    const handled: string[] = [];
+    const dls: DeadLetter[] = [];
+    const reader = await bus('hsn/odd-reader');
+    await reader.subscribeDeadLetters({ subject: `hsndl${id}.odd`, group: `${group}-dl` }, async (dl) => void dls.push(dl));
+    const consumer = await bus('hsn/odd');
+    await consumer.subscribe({ group, subjects: [`${prefix}.odd.*`], deadLetter: { subject: `hsndl${id}.odd` }, handlers: [{ type: ev.type, accepts: [{ ...ev, address: `${prefix}.odd.{userId}` }], handle: async (e) => void handled.push(e.id) }] });
+    const blocks = [
+      'NATS/1.0 503\r\n\r\n',
+      'NATS/1.0 408 Request Timeout\r\nce-id: x\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nce-id: x\r\n\r\n',
+      'ce-id: x\r\n\r\n',
+      '\r\n\r\n',
+      'NATS/1.0\r\n' + 'x'.repeat(10_000) + '\r\n\r\n',
+    ];
+    for (const [i, block] of blocks.entries()) raw.hpub(`${prefix}.odd.u1`, block, JSON.stringify({ userId: 'u1', email: 'a@x.io', odd: i }));
+    raw.hpub(`${prefix}.odd.u1`, headerBlock(ceLines(`odd-valid-${id}`)), JSON.stringify({ userId: 'u1', email: 'a@x.io' }));
+    await raw.ping();
+    await waitFor(() => handled.length === 1 && dls.length >= blocks.length, 15_000, `the valid event and ${blocks.length} dead letters (have ${dls.length})`);
+    expect(handled).toEqual([`odd-valid-${id}`]);
+    expect(new Set(dls.map((d) => Buffer.from(d.body).toString())).size).toBe(blocks.length);
+    for (const d of dls) expect(['headers-invalid', 'missing-attributes']).toContain(d.reason);
+    await waitFor(() => settled(group), 10_000, 'settled on the server');
+  });
+
   it('the transport hands the bus a refused header block as a malformed delivery (empty headers, raw body) whose deadLetter() settles it', async () => {
     const group = `malformed-${id}`;
     const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
