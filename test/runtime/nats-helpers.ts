@@ -37,11 +37,22 @@ export class RawNatsClient {
     return c;
   }
 
-  /** `HPUB subject <hdr> <total>` with `headerBlock` sent byte for byte. */
-  hpub(subject: string, headerBlock: Uint8Array | string, body: Uint8Array | string): void {
+  /** `HPUB subject [reply] <hdr> <total>` with `headerBlock` sent byte for byte. */
+  hpub(subject: string, headerBlock: Uint8Array | string, body: Uint8Array | string, reply?: string): void {
     const h = typeof headerBlock === 'string' ? Buffer.from(headerBlock, 'utf8') : Buffer.from(headerBlock);
     const b = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
-    this.socket.write(Buffer.concat([Buffer.from(`HPUB ${subject} ${h.length} ${h.length + b.length}\r\n`), h, b, Buffer.from('\r\n')]));
+    const to = reply ? `${subject} ${reply}` : subject;
+    this.socket.write(Buffer.concat([Buffer.from(`HPUB ${to} ${h.length} ${h.length + b.length}\r\n`), h, b, Buffer.from('\r\n')]));
+  }
+
+  /** `SUB subject sid`: what arrives on it can be awaited with received(). */
+  sub(subject: string, sid: number): void {
+    this.socket.write(`SUB ${subject} ${sid}\r\n`);
+  }
+
+  /** Resolves with the first text received that matches `want` (the raw protocol, latin1). */
+  received(want: RegExp): Promise<string> {
+    return this.until(want);
   }
 
   /** Resolves once the server has processed everything sent before (fails on an -ERR). */

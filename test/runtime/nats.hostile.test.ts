@@ -200,6 +200,39 @@ describe('hostile wire input, NATS only', () => {
     await sub.stop();
   });
 
+  it('a responder answers a request whose header block nats.js refuses with an error reply, and goes on serving', async () => {
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
+    transports.push(t);
+    const subject = `hsnrpc${id}.ping`;
+    let served = 0;
+    const s = await t.serve({ subject }, async () => ({ headers: { 'x-ok': '1' }, body: new TextEncoder().encode(`pong ${++served}`) }));
+    const inbox = `_INBOX.hsnraw${id}`;
+    raw.sub(`${inbox}.>`, 9);
+    raw.hpub(subject, refusedBlocks(0), 'ping', `${inbox}.1`);
+    const errorReply = await raw.received(/HMSG [^\r]*\.1 9 [^\r]*\r\n[\s\S]*?\r\n\r\n/);
+    expect(errorReply).toContain('ec-reply-error: headers-invalid');
+    raw.hpub(subject, headerBlock(['x-n: 1']), 'ping', `${inbox}.2`);
+    expect(await raw.received(/HMSG [^\r]*\.2 9 [^\r]*\r\n[\s\S]*?pong 1/)).toContain('x-ok: 1');
+    await s.stop();
+  });
+
+  it('a core (ephemeral) consumer gets a refused header block as a malformed delivery; its connection lives on', async () => {
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
+    transports.push(t);
+    const got: Delivery[] = [];
+    const subject = `hsncore${id}.x`;
+    const sub = await t.consume({ group: `core-${id}`, subjects: [subject], maxInFlight: 8, ephemeral: true }, (d) => void got.push(d));
+    raw.hpub(subject, refusedBlocks(1), 'first');
+    raw.hpub(subject, headerBlock(['x-n: 2']), 'second');
+    await raw.ping();
+    await waitFor(() => got.length === 2, 10_000, 'both deliveries');
+    expect(got[0]!.malformed?.reason).toBe('headers-invalid');
+    expect(got[1]!.malformed).toBeUndefined();
+    expect(got[1]!.headers.get('x-n')).toBe('2');
+    expect(t.nc.isClosed()).toBe(false);
+    await sub.stop();
+  });
+
   it('a hand-off that throws loses neither that message nor the rest of its batch', async () => {
     const group = `handoff-${id}`;
     const t = await NatsTransport.connect({ connect: { servers: NATS_URL } });
