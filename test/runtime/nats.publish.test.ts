@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { NATS_URL, rand } from './helpers.js';
+import { RawNatsClient } from './nats-helpers.js';
 
 const body = new TextEncoder().encode('{"n":1}');
 const message = (subject: string, id: string, headers: Record<string, string> = {}) => ({ subject, id, body, headers: { 'ce-id': id, ...headers } });
@@ -119,6 +120,27 @@ describe('NATS JetStream publish acks', () => {
       await expect(t.publish(message(subject, 'e2'))).rejects.toThrow();
     } finally {
       silent.unsubscribe();
+    }
+  });
+
+  it('an ack whose header block nats.js refuses rejects that publish and leaves the connection alone', async () => {
+    const subject = `rawack${rand()}.x`;
+    const fake = await RawNatsClient.open(NATS_URL);
+    const t = await NatsTransport.connect({ connect: { servers: NATS_URL }, publishTimeoutMs: 60_000, publishDeadlineMs: 120_000 });
+    try {
+      fake.sub(subject, 1);
+      await fake.ping();
+      const outcome = t.publish(message(subject, 'e1')).then(() => 'acked', (e: Error) => e.message);
+      const request = await fake.received(/HMSG \S+ 1 (\S+) \d+ \d+/);
+      const reply = request.split(' ')[3]!;
+      fake.hpub(reply, 'NATS/1.0\r\nbad name: x\r\n\r\n', '');
+      await fake.ping();
+      expect(await outcome).toMatch(/unreadable publish ack/);
+      expect(t.nc.isClosed()).toBe(false);
+      await t.nc.flush();
+    } finally {
+      fake.close();
+      await t.close();
     }
   });
 

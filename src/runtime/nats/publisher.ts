@@ -136,7 +136,15 @@ export class JetStreamAcks {
     const p = this.settle(msg.subject.slice(this.prefix.length));
     // An ack after its timeout: the retry, under the same msg id, gets an ack of its own.
     if (!p) return;
-    if (msg.data.length === 0 && msg.headers?.code === 503) {
+    let status: number | undefined;
+    try {
+      status = msg.data.length === 0 ? msg.headers?.code : undefined;
+    } catch (err) {
+      // A header block nats.js refuses (thrown here it would close the connection's reader).
+      p.reject(new JetStreamError(`unreadable publish ack: ${(err as Error).message}`));
+      return;
+    }
+    if (status === 503) {
       p.reject(new JetStreamUnavailableError(`no JetStream stream answered a publish to '${p.subject}'`, { noStream: true }));
       return;
     }
