@@ -17,9 +17,11 @@
 import type { Diagnostic } from '../../diagnostics.js';
 import type { TypeNode } from './build.js';
 import { isObject } from './build.js';
-import type { InputMetaModel } from '@asyncapi/modelina';
-
-type Json = { [key: string]: unknown };
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { trace } from '../../trace.js';
+import { createSplitter, modelNames, type Json, type Splitter } from './splitter.js';
 
 const COMBINED_ROOT = '$combined';
 
@@ -77,36 +79,85 @@ export interface Discovery {
   diagnostics: Diagnostic[];
 }
 
-interface Splitter {
-  split(input: Json): Promise<{ models: Record<string, { name: string }> }>;
-}
-
 let generatorPromise: Promise<Splitter> | undefined;
 
-/** Modelina costs ~1.5 s to import: loaded on first use only, and the generator reused. */
+/** Modelina costs ~0.5 s to import: loaded on first use only, and the generator reused. */
 async function generator(): Promise<Splitter> {
-  generatorPromise ??= import('@asyncapi/modelina').then(({ TypeScriptGenerator }) => {
-    // `processInput` (process + split) is protected: a subclass exposes it.
-    class Discoverer extends TypeScriptGenerator {
-      split(input: Json): Promise<InputMetaModel> {
-        return this.processInput(input);
-      }
-    }
-    return new Discoverer({ modelType: 'interface', enumType: 'union', mapType: 'record' });
-  });
+  generatorPromise ??= import('@asyncapi/modelina').then(createSplitter);
   return generatorPromise;
+}
+
+let prewarmed: { split(input: Json): Promise<string[]>; done(): void } | undefined;
+
+/**
+ * Starts modelina's import in a worker thread now, so that it overlaps the parse of the
+ * documents instead of following it (the next `discoverModels` uses the worker). Only from
+ * the compiled tool: run from source (tests) there is no worker file, and discovery stays
+ * in this thread. Any failure of the worker falls back to this thread too.
+ */
+export function prewarmDiscovery(): void {
+  if (prewarmed) return;
+  const url = new URL('./discover-worker.js', import.meta.url);
+  if (!existsSync(fileURLToPath(url))) return;
+  let worker: Worker;
+  try {
+    worker = new Worker(url);
+  } catch {
+    return;
+  }
+  worker.unref(); // never what keeps the process alive
+  let failed: Error | undefined;
+  const waiting: Array<{ resolve: (names: string[]) => void; reject: (error: Error) => void }> = [];
+  worker.on('message', (reply: { ok: boolean; names?: string[]; message?: string }) => {
+    const next = waiting.shift();
+    if (reply.ok) next?.resolve(reply.names ?? []);
+    else next?.reject(new Error(reply.message));
+  });
+  worker.on('error', (error) => {
+    failed = error;
+    for (const w of waiting.splice(0)) w.reject(error);
+  });
+  prewarmed = {
+    split: (input) =>
+      failed
+        ? Promise.reject(failed)
+        : new Promise<string[]>((resolve, reject) => {
+            waiting.push({ resolve, reject });
+            worker.postMessage(input);
+          }),
+    done: () => {
+      prewarmed = undefined;
+      void worker.terminate();
+    },
+  };
+}
+
+async function splitNames(input: Json): Promise<string[]> {
+  const worker = prewarmed;
+  if (worker) {
+    try {
+      const names = await worker.split(input);
+      trace('types: models discovered in the prewarmed worker');
+      return names;
+    } catch {
+      // A worker that could not start or crashed: this thread does the same work (and reports a real failure).
+    } finally {
+      worker.done();
+    }
+  }
+  const names = modelNames(await (await generator()).split(input));
+  trace('types: models discovered in this thread');
+  return names;
 }
 
 export async function discoverModels(roots: readonly TypeNode[]): Promise<Discovery> {
   const models = new Set<string>();
   if (roots.length === 0) return { models, diagnostics: [] };
   try {
-    const gen = await generator();
     // `processInput` is the generator's own process-and-split step (objects and enums become
     // models). Constraining and rendering are skipped: they are 80 % of `generate`'s time and
     // their output is what we cannot use. Model names are our stamps, already final.
-    const input = await gen.split(combinedDocument(roots));
-    for (const m of Object.values(input.models)) if (m.name !== COMBINED_ROOT) models.add(m.name);
+    for (const name of await splitNames(combinedDocument(roots))) if (name !== COMBINED_ROOT) models.add(name);
     return { models, diagnostics: [] };
   } catch (error) {
     return {
