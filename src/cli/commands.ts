@@ -247,7 +247,7 @@ export async function provisionCommand(
     return EXIT.ok;
   }
   const server = args.server ?? 'nats://127.0.0.1:4222';
-  const { provisionNats } = await import('../runtime/index.js');
+  const { provisionNats } = await import('../runtime/nats/index.js');
   let result;
   try {
     result = await provisionNats({ servers: server }, plan);
