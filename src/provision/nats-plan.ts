@@ -8,7 +8,7 @@
  */
 import type { Catalog, Channel, StreamSettings } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
-import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/nats/provision.js';
+import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/nats/plan.js';
 import { deadLetterStreamName, deadLetterSubject, durableName } from '../runtime/nats/names.js';
 
 /** `transaction.{accountId}.created.v1` → `transaction.*.created.v1`. */

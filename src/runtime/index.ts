@@ -36,20 +36,11 @@ export {
 export type { BrokerOperation } from './errors.js';
 export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export type { Metrics, MetricsSnapshot } from './metrics.js';
-export { NatsTransport, connectNats, provisionNats, durableName } from './nats/index.js';
+// The transports have entry points of their own (event-contracts/runtime/nats, /runtime/amqp),
+// so this one loads no broker client. The provisioning plans' types are here as well, for
+// the generated provisioning.ts; type exports load nothing.
+export type { NatsStreamSpec, NatsConsumerSpec, NatsProvisionPlan, NatsProvisionResult, ProvisionAction } from './nats/plan.js';
 export type {
-  NatsTransportOptions,
-  NatsTransportStats,
-  NatsStreamSpec,
-  NatsConsumerSpec,
-  NatsProvisionPlan,
-  NatsProvisionResult,
-  ProvisionAction,
-} from './nats/index.js';
-export { AmqpTransport, connectAmqp, provisionAmqp, delayBucket, UnroutableError, PublishTimeoutError, DEFAULT_AMQP_URL } from './amqp.js';
-export type {
-  AmqpTransportOptions,
-  AmqpTransportStats,
   AmqpTopology,
   AmqpExchangeSpec,
   AmqpQueueSpec,
@@ -59,5 +50,4 @@ export type {
   AmqpProvisionBinding,
   AmqpProvisionAction,
   AmqpProvisionResult,
-} from './amqp.js';
-export { AmqpHeaders, toAmqpProperties, bindingKey, AMQP_CE_PREFIX } from './amqp-headers.js';
+} from './amqp/types.js';

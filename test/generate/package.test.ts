@@ -21,7 +21,7 @@ describe('the generated package, installed elsewhere', () => {
 
   it('is installable and publishes and consumes through the installed SDK', async () => {
     const generated = JSON.parse(readFileSync('generated/package.json', 'utf8')) as { name: string; dependencies: Record<string, string> };
-    const tool = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    const tool = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string; peerDependencies: Record<string, string> };
     // The runtime dependency is pinned to this tool's version.
     expect(generated.dependencies['event-contracts']).toBe(tool.version);
 
@@ -35,7 +35,13 @@ describe('the generated package, installed elsewhere', () => {
         name: 'consumer',
         private: true,
         type: 'module',
-        dependencies: { 'event-contracts': `file:./${toolTgz}`, [generated.name]: `file:./${sdkTgz}` },
+        // The broker clients are optional peer dependencies of the runtime: a NATS user installs nats.js (and no amqplib).
+        dependencies: {
+          'event-contracts': `file:./${toolTgz}`,
+          [generated.name]: `file:./${sdkTgz}`,
+          '@nats-io/transport-node': tool.peerDependencies['@nats-io/transport-node'],
+          '@nats-io/jetstream': tool.peerDependencies['@nats-io/jetstream'],
+        },
       }),
     );
     await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], work);
@@ -45,7 +51,8 @@ describe('the generated package, installed elsewhere', () => {
       path.join(work, 'app.mjs'),
       `
       import { randomUUID } from 'node:crypto';
-      import { createEventBus, NatsTransport, provisionNats } from 'event-contracts/runtime';
+      import { createEventBus } from 'event-contracts/runtime';
+      import { NatsTransport, provisionNats } from 'event-contracts/runtime/nats';
       import { UsersServiceClient, NotificationsServiceClient, natsProvisioning, validateUserCreatedV2 } from '${generated.name}';
       const server = '127.0.0.1:4222';
       await provisionNats({ servers: server }, { ...natsProvisioning, streams: natsProvisioning.streams.map((s) => ({ ...s, replicas: 1 })), consumers: [] });
@@ -56,16 +63,18 @@ describe('the generated package, installed elsewhere', () => {
       });
       const data = { eventId: randomUUID(), userId, email: 'grace@example.com', emailVerified: true, givenName: 'Grace', familyName: 'Hopper', locale: 'en-US', roles: ['admin'], createdAt: new Date().toISOString() };
       console.log('valid', validateUserCreatedV2(data).ok, validateUserCreatedV2({}).ok);
-      await new UsersServiceClient(bus).publishUserCreatedV2(data);
+      await new UsersServiceClient(bus).publishUserCreatedV2(data, { 'x-tenant': 'acme' });
       const event = await Promise.race([received, new Promise((_, reject) => setTimeout(() => reject(new Error('not received')), 15000))]);
-      console.log('received', event.type, event.version, event.data.email, event.source);
+      console.log('received', event.type, event.version, event.data.email, event.source, event.id === data.eventId);
+      console.log('amqplib installed', await import('amqplib').then(() => true, () => false));
       await bus.close();
       `,
     );
     try {
       const { stdout } = await exec(process.execPath, ['app.mjs'], { cwd: work, timeout: 60_000 });
       expect(stdout).toContain('valid true false');
-      expect(stdout).toContain('received user.created 2.0.0 grace@example.com consumer-app');
+      expect(stdout).toContain('received user.created 2.0.0 grace@example.com consumer-app true');
+      expect(stdout).toContain('amqplib installed false');
     } finally {
       // The durable consumer this test created on the shared server goes with it.
       const nc = await connect({ servers: '127.0.0.1:4222' });

@@ -39,7 +39,7 @@ interface Tree {
   children?: Tree[];
 }
 const validateTree = (d: unknown): ValidationResult<Tree> =>
-  compiled(d) ? { ok: true, value: d as Tree } : { ok: false, errors: (compiled.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword })) };
+  compiled(d) ? { ok: true, value: d as unknown as Tree } : { ok: false, errors: (compiled.errors ?? []).map((e) => ({ path: e.instancePath, message: e.message ?? e.keyword })) };
 
 const json = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v));
 

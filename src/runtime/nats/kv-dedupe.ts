@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { JetStreamApiError, JetStreamApiCodes } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
 import type { ClaimResult, DedupeStore } from '../types.js';
 
 const KV_KEY = /^[-/_=a-zA-Z0-9]+(\.[-/_=a-zA-Z0-9]+)*$/;
@@ -31,6 +31,8 @@ export class KvDedupeStore implements DedupeStore {
   ) {}
 
   static async open(nc: NatsConnection, options: KvDedupeOptions = {}): Promise<KvDedupeStore> {
+    // Loaded here, not at the top: users of the NATS transport without this store need not install @nats-io/kv.
+    const { Kvm } = await import('@nats-io/kv');
     const kv = await new Kvm(nc).create(options.bucket ?? 'event-contracts-dedupe', {
       history: 1,
       ttl: options.retentionMs ?? 24 * 3600_000,

@@ -1,50 +1,15 @@
 /**
  * Provisioning: streams and durable consumers from a plain description (the generated
  * `natsProvisioning`, or one written by hand), created or updated idempotently. The
- * description's shapes are types only, so the generator can emit them without loading
- * nats.js; names come from `names.ts`.
+ * description's shapes live in `plan.ts` (types only), so the generator can emit them
+ * without loading nats.js; names come from `names.ts`.
  */
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, jetstreamManager, type ConsumerConfig, type StreamConfig } from '@nats-io/jetstream';
 
-export interface NatsStreamSpec {
-  name: string;
-  subjects: string[];
-  retention?: 'limits' | 'interest' | 'workqueue';
-  storage?: 'file' | 'memory';
-  replicas?: number;
-  maxAgeMs?: number;
-  maxBytes?: number;
-  maxMsgs?: number;
-  maxMsgSize?: number;
-  /** Nats-Msg-Id dedupe window. Default 2 minutes. */
-  duplicateWindowMs?: number;
-  discard?: 'old' | 'new';
-  description?: string;
-}
+import type { NatsConsumerSpec, NatsProvisionPlan, NatsProvisionResult, NatsStreamSpec, ProvisionAction } from './plan.js';
 
-export interface NatsConsumerSpec {
-  stream: string;
-  /** Durable name; for a group use durableName(group, subjects, subject). */
-  name: string;
-  filterSubject: string;
-  ackWaitMs?: number;
-  maxAckPending?: number;
-  deliverPolicy?: 'all' | 'new' | 'last';
-  description?: string;
-}
-
-export interface NatsProvisionPlan {
-  streams?: NatsStreamSpec[];
-  consumers?: NatsConsumerSpec[];
-}
-
-export type ProvisionAction = 'created' | 'updated' | 'unchanged';
-
-export interface NatsProvisionResult {
-  streams: Array<{ name: string; action: ProvisionAction }>;
-  consumers: Array<{ stream: string; name: string; action: ProvisionAction }>;
-}
+export type { NatsConsumerSpec, NatsProvisionPlan, NatsProvisionResult, NatsStreamSpec, ProvisionAction };
 
 function streamConfig(s: NatsStreamSpec): Partial<StreamConfig> & { name: string } {
   const c: Partial<StreamConfig> & { name: string } = {
