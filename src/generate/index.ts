@@ -14,7 +14,7 @@ import { emitProvisioning } from '../emit/provisioning.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
 import { buildRegistry, emitRegistry } from '../emit/registry.js';
-import { emitTypes, prewarmDiscovery, type TypeRequest } from '../emit/types/index.js';
+import { emitTypes, type TypeRequest } from '../emit/types/index.js';
 import { emitValidators } from '../emit/validators.js';
 import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
@@ -69,8 +69,6 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
   if (!settings.force && isUpToDate(settings.out, watched, settingsKey)) {
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
-  // Modelina's import (for the types step) runs on the other core while the documents parse.
-  prewarmDiscovery();
   const workspace = await openWorkspace(settings.specs, settings.config ? { config: settings.config } : {});
   trace('workspace loaded and examples checked');
   if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };

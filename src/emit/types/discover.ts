@@ -17,12 +17,7 @@
 import type { Diagnostic } from '../../diagnostics.js';
 import type { TypeNode } from './build.js';
 import { isObject } from './build.js';
-import { existsSync } from 'node:fs';
-import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { trace } from '../../trace.js';
-import { createSplitter, modelNames, type Json, type Splitter } from './splitter.js';
+import { fastSplitter, fullSplitter, modelNames, type Json, type Splitter } from './splitter.js';
 
 const COMBINED_ROOT = '$combined';
 
@@ -80,86 +75,12 @@ export interface Discovery {
   diagnostics: Diagnostic[];
 }
 
-let generatorPromise: Promise<Splitter> | undefined;
+let splitterPromise: Promise<Splitter> | undefined;
 
-/** Modelina costs ~0.5 s to import: loaded on first use only, and the generator reused. */
-async function generator(): Promise<Splitter> {
-  generatorPromise ??= import('@asyncapi/modelina').then(createSplitter);
-  return generatorPromise;
-}
-
-let prewarmed: { split(input: Json): Promise<string[]>; done(): void } | undefined;
-
-/**
- * Starts modelina's import in a worker thread now, so that it overlaps the parse of the
- * documents instead of following it (the next `discoverModels` uses the worker). Only from
- * the compiled tool: run from source (tests) there is no worker file, and discovery stays
- * in this thread. Any failure of the worker falls back to this thread too.
- *
- * Only when a core is free: the worker loads modelina and its own copy of the parser's
- * modules (~0.3 s more CPU than importing modelina here, where the parser is loaded
- * already), which pays off on an idle second core and costs wall-clock time on a busy
- * machine (measured on 2 cores with the other one busy: median 2.95 s against 2.26 s
- * in-thread for users.yaml). So it starts only while the 1-minute load average leaves a
- * core free.
- */
-export function prewarmDiscovery(): void {
-  if (prewarmed) return;
-  // EVENT_CONTRACTS_DISCOVERY_WORKER=1 or 0 decides instead (tests, benches).
-  const forced = process.env.EVENT_CONTRACTS_DISCOVERY_WORKER;
-  const cores = os.availableParallelism();
-  if (forced === '0' || (forced !== '1' && (cores < 2 || (os.loadavg()[0] ?? 0) > cores - 1))) return;
-  const url = new URL('./discover-worker.js', import.meta.url);
-  if (!existsSync(fileURLToPath(url))) return;
-  let worker: Worker;
-  try {
-    worker = new Worker(url);
-  } catch {
-    return;
-  }
-  worker.unref(); // never what keeps the process alive
-  let failed: Error | undefined;
-  const waiting: Array<{ resolve: (names: string[]) => void; reject: (error: Error) => void }> = [];
-  worker.on('message', (reply: { ok: boolean; names?: string[]; message?: string }) => {
-    const next = waiting.shift();
-    if (reply.ok) next?.resolve(reply.names ?? []);
-    else next?.reject(new Error(reply.message));
-  });
-  worker.on('error', (error) => {
-    failed = error;
-    for (const w of waiting.splice(0)) w.reject(error);
-  });
-  prewarmed = {
-    split: (input) =>
-      failed
-        ? Promise.reject(failed)
-        : new Promise<string[]>((resolve, reject) => {
-            waiting.push({ resolve, reject });
-            worker.postMessage(input);
-          }),
-    done: () => {
-      prewarmed = undefined;
-      void worker.terminate();
-    },
-  };
-}
-
-async function splitNames(input: Json): Promise<string[]> {
-  const worker = prewarmed;
-  if (worker) {
-    try {
-      const names = await worker.split(input);
-      trace('types: models discovered in the prewarmed worker');
-      return names;
-    } catch {
-      // A worker that could not start or crashed: this thread does the same work (and reports a real failure).
-    } finally {
-      worker.done();
-    }
-  }
-  const names = modelNames(await (await generator()).split(input));
-  trace('types: models discovered in this thread');
-  return names;
+/** Loaded on first use only, and reused: the fast path, else modelina's full import. */
+async function splitter(): Promise<Splitter> {
+  splitterPromise ??= Promise.resolve(fastSplitter()).then(async (fast) => fast ?? fullSplitter(await import('@asyncapi/modelina')));
+  return splitterPromise;
 }
 
 export async function discoverModels(roots: readonly TypeNode[]): Promise<Discovery> {
@@ -169,7 +90,7 @@ export async function discoverModels(roots: readonly TypeNode[]): Promise<Discov
     // `processInput` is the generator's own process-and-split step (objects and enums become
     // models). Constraining and rendering are skipped: they are 80 % of `generate`'s time and
     // their output is what we cannot use. Model names are our stamps, already final.
-    for (const name of await splitNames(combinedDocument(roots))) if (name !== COMBINED_ROOT) models.add(name);
+    for (const name of modelNames(await (await splitter()).split(combinedDocument(roots)))) if (name !== COMBINED_ROOT) models.add(name);
     return { models, diagnostics: [] };
   } catch (error) {
     return {

@@ -13,7 +13,6 @@ import { discoverModels } from './discover.js';
 import { Printer } from './print.js';
 
 export type { TypeRequest } from './build.js';
-export { prewarmDiscovery } from './discover.js';
 
 export interface TypesOutput {
   /** The body of a `types.ts` module: only `export interface`/`export type` declarations, sorted by name. */
