@@ -43,23 +43,17 @@ export async function run() {
     const out = await new Parser().parse(fs.readFileSync(${JSON.stringify(single)}, 'utf8'), { source: ${JSON.stringify(single)} });
     if (!out.document) process.exit(1);`;
   const parseMs = median([1, 2, 3].map(() => timed(() => execFileSync(process.execPath, ['--input-type=module', '-e', parseOnly]))));
-  // Model discovery in a worker (modelina's import overlapping the parse) or in the thread.
-  const singleCold = (worker) =>
-    median(
-      [1, 2, 3].map(() => {
-        const singleEnv = { ...process.env, EVENT_CONTRACTS_DISCOVERY_WORKER: worker, EVENT_CONTRACTS_CACHE_DIR: mkdtempSync(path.join(os.tmpdir(), 'ec-bench-single-')) };
-        const singleOut = mkdtempSync(path.join(os.tmpdir(), 'ec-bench-single-out-'));
-        return timed(() => execFileSync(process.execPath, [cli, 'generate', '--spec', single, '--out', path.join(singleOut, 'out'), '--force'], { stdio: 'pipe', env: singleEnv }));
-      }),
-    );
-  const withWorker = singleCold('1');
-  const inThread = singleCold('0');
+  const singleMs = median(
+    [1, 2, 3].map(() => {
+      const singleEnv = { ...process.env, EVENT_CONTRACTS_CACHE_DIR: mkdtempSync(path.join(os.tmpdir(), 'ec-bench-single-')) };
+      const singleOut = mkdtempSync(path.join(os.tmpdir(), 'ec-bench-single-out-'));
+      return timed(() => execFileSync(process.execPath, [cli, 'generate', '--spec', single, '--out', path.join(singleOut, 'out'), '--force'], { stdio: 'pipe', env: singleEnv }));
+    }),
+  );
   rows.push(
     { name: 'users.yaml: AsyncAPI parser alone, import + parse (whole process)', value: parseMs, unit: 'ms' },
-    { name: 'users.yaml: generate, cold, discovery in a worker (whole process)', value: withWorker, unit: 'ms' },
-    { name: 'users.yaml: generate, cold, discovery in the thread (whole process)', value: inThread, unit: 'ms' },
-    { name: 'users.yaml: generate (worker) / parse (target ≤ 1.5)', value: withWorker / parseMs, unit: 'x' },
-    { name: 'users.yaml: generate (thread) / parse', value: inThread / parseMs, unit: 'x' },
+    { name: 'users.yaml: generate, cold (whole process)', value: singleMs, unit: 'ms' },
+    { name: 'users.yaml: generate / parse (target ≤ 1.5)', value: singleMs / parseMs, unit: 'x' },
   );
 
   // The types step alone, in this process (modelina's import paid before timing): once a
