@@ -33,7 +33,6 @@ import type {
   EventDescriptor,
   HandlerContext,
   HeaderReader,
-  HeaderRecord,
   InboundMessage,
   Middleware,
   OutboundMessage,
@@ -66,10 +65,10 @@ function nowIso(): string {
   return lastIso;
 }
 
-function headerBytes(h: HeaderRecord): number {
-  // NATS/1.0 status line plus "k: v\r\n" per header plus the closing CRLF.
-  let n = 12;
-  for (const k in h) n += k.length + (h[k] as string).length + 4;
+/** Bytes of a message where the transport does not say how it frames one: body plus "name: value" lines. */
+function plainSize(m: OutboundMessage): number {
+  let n = m.body.byteLength;
+  for (const k in m.headers) n += k.length + (m.headers[k] as string).length + 4;
   return n;
 }
 
@@ -207,7 +206,7 @@ class BusImpl implements EventBus, ConsumerHost {
   private checkSize(id: string, m: OutboundMessage): void {
     const limit = this.transport.maxMessageBytes();
     if (limit === undefined) return;
-    const size = m.body.byteLength + headerBytes(m.headers);
+    const size = this.transport.messageBytes ? this.transport.messageBytes(m) : plainSize(m);
     if (size > limit) throw new EventTooLargeError(id, size, limit);
   }
 

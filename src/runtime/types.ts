@@ -207,6 +207,8 @@ export interface Transport {
   readonly name: string;
   /** Largest message (headers + body) the broker accepts, when known. */
   maxMessageBytes(): number | undefined;
+  /** Size of `m` as the broker counts it against maxMessageBytes (its own header framing). */
+  messageBytes?(m: OutboundMessage): number;
   /** Durable publish: resolves once the broker has stored the message. */
   publish(message: OutboundMessage): Promise<TransportReceipt>;
   /** Fire-and-forget publish (core NATS); resolves once handed to the connection. */

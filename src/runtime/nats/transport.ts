@@ -113,6 +113,13 @@ export class NatsTransport implements Transport, ConsumerHost {
     return this.nc.info?.max_payload;
   }
 
+  /** What max_payload counts: the body plus the header block ("NATS/1.0\r\n", "k: v\r\n" each, closing CRLF). */
+  messageBytes(m: OutboundMessage): number {
+    let n = m.body.byteLength + 12;
+    for (const k in m.headers) n += k.length + (m.headers[k] as string).length + 4;
+    return n;
+  }
+
   publish(m: OutboundMessage): Promise<TransportReceipt> {
     let h;
     try {
