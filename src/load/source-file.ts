@@ -106,7 +106,7 @@ export function readSourceFile(absPath: string): SourceFile {
  * seconds there. The plain value of a file is therefore cached by the file's content,
  * and the positioned parse is only redone when a location is asked for.
  */
-export function parseSourceText(absPath: string, text: string, shown = displayPath(absPath)): SourceFile {
+export function parseSourceText(absPath: string, text: string, shown = displayPath(absPath), options: { json?: boolean } = {}): SourceFile {
   let parsed: { doc: Document; at: (offset: number) => SourceLocation } | undefined;
   const positioned = () => {
     if (!parsed) {
@@ -124,6 +124,15 @@ export function parseSourceText(absPath: string, text: string, shown = displayPa
   };
   const key = sha256(text);
   let value = readCache<{ value: unknown }>('values', key)?.value;
+  if (value === undefined && options.json) {
+    // A file we wrote ourselves as JSON (the lock): JSON.parse is ~20× faster than the
+    // positioned YAML parse, which then runs only if a location is asked for.
+    try {
+      value = JSON.parse(text) as unknown;
+    } catch {
+      value = undefined;
+    }
+  }
   const diagnostics: Diagnostic[] = [];
   if (value === undefined) {
     const { doc, at } = positioned();

@@ -70,7 +70,7 @@ export function readLock(path: string): LoadedLock {
 
 /** Parses lock text (from disk or from git), reporting problems located in it. */
 export function parseLock(absPath: string, text: string, shown: string): LoadedLock {
-  const file = parseSourceText(absPath, text, shown);
+  const file = parseSourceText(absPath, text, shown, { json: true });
   const diagnostics: Diagnostic[] = [...file.diagnostics];
   const value = file.value as Partial<Lock> | undefined;
   let lock = emptyLock();
