@@ -3,10 +3,9 @@
  * is still there, and no field of it was edited — each field has its own rule, so a
  * finding says what was forged. Locally: the lock is what `release` wrote (its checksum).
  */
-import { canonicalSchema, stableStringify } from '../catalog/schema.js';
+import { stableStringify } from '../catalog/schema.js';
 import type { Catalog } from '../catalog/model.js';
-import { sha256 } from '../cache.js';
-import { checksumMatches, LOCKFILE_VERSION, operationsOf, type LoadedLock, type LockedVersion } from '../registry/lock.js';
+import { checksumMatches, LOCKFILE_VERSION, operationsOf, partFingerprint, type LoadedLock, type LockedVersion } from '../registry/lock.js';
 import type { Finding } from './finding.js';
 
 /** What may not change in a released entry, and the rule that says it did. */
@@ -24,7 +23,6 @@ export const LOCK_ENTRY_RULES: ReadonlyArray<{ field: keyof LockedVersion; rule:
 ];
 
 const same = (a: unknown, b: unknown) => stableStringify(a ?? null) === stableStringify(b ?? null);
-const partFingerprint = (schema: unknown) => 'sha256:' + sha256(stableStringify(canonicalSchema(schema as never)));
 
 /**
  * The value a field the base's (version-1) entry lacks may take when `release` upgrades

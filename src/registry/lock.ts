@@ -96,7 +96,8 @@ export function parseLock(absPath: string, text: string, shown: string): LoadedL
   };
 }
 
-const partFingerprint = (schema: JsonSchema) => 'sha256:' + sha256(stableStringify(canonicalSchema(schema)));
+/** The fingerprint of one part (payload or headers): what it validates, canonical. */
+export const partFingerprint = (schema: JsonSchema) => 'sha256:' + sha256(stableStringify(canonicalSchema(schema)));
 
 /** Every operation of the catalog that carries an event version (sends it, receives it or replies with it). */
 export function operationsOf(catalog: Catalog, key: string): string[] {
