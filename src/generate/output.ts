@@ -4,7 +4,7 @@
  * the output folder before anything is written, and the files are first written to a
  * temporary folder beside it, then moved in: a run that fails writes nothing.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { GENERATED_BANNER, type GeneratedFile } from '../emit/files.js';
@@ -127,7 +127,7 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[], dif
     for (const rel of toWrite) {
       const target = path.join(root, rel);
       mkdirSync(path.dirname(target), { recursive: true });
-      renameSync(path.join(staging, rel), target);
+      moveFile(path.join(staging, rel), target);
     }
     for (const rel of diff.removed) {
       if (unsafePathReason(rel) === undefined) rmSync(path.join(root, rel), { force: true });
@@ -135,6 +135,16 @@ export function writeOutput(outDir: string, files: readonly GeneratedFile[], dif
     pruneEmptyDirs(root);
   } finally {
     rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Rename; across file systems (an output folder that is a mount point, as in a container) copy instead. */
+function moveFile(from: string, to: string): void {
+  try {
+    renameSync(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    copyFileSync(from, to);
   }
 }
 
