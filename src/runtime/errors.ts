@@ -119,3 +119,48 @@ export class HeaderValidationError extends EventContractsError {
     super(`${eventType}@${eventVersion} (${eventId}) headers are invalid: ` + issues.map((i) => `${i.path || '/'} ${i.message}`).join('; '));
   }
 }
+
+/**
+ * The TLS handshake with the broker failed (an untrusted or misnamed server certificate, a
+ * client certificate the server refused, TLS asked of a server without it). `code` is
+ * node's TLS error code; the message says what to fix. Not retried.
+ */
+export class TlsHandshakeError extends EventContractsError {
+  constructor(
+    readonly transport: string,
+    readonly server: string,
+    readonly code: string,
+    advice: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${transport}: TLS handshake with ${server} failed (${code}): ${advice}`, options);
+  }
+}
+
+/**
+ * The broker refused the credentials (user/password, token, nkey, creds, client
+ * certificate for EXTERNAL). The message names the mechanism and where the secret came
+ * from, never the secret. Not retried.
+ */
+export class AuthenticationError extends EventContractsError {
+  constructor(
+    readonly transport: string,
+    readonly server: string,
+    readonly mechanism: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${transport}: ${server} refused the ${mechanism} credentials (${detail}); check the account's secret and that the broker's configuration has this account`, options);
+  }
+}
+
+/** A secret could not be read from where the options say it is (a file, an environment variable). */
+export class SecretUnavailableError extends EventContractsError {
+  constructor(
+    readonly what: string,
+    readonly source: string,
+    reason: string,
+  ) {
+    super(`${what}: ${source} is ${reason}`);
+  }
+}

@@ -32,8 +32,12 @@ export {
   BusClosedError,
   PermissionDeniedError,
   HeaderValidationError,
+  TlsHandshakeError,
+  AuthenticationError,
+  SecretUnavailableError,
 } from './errors.js';
 export type { BrokerOperation } from './errors.js';
+export type { Secret, TlsClientOptions } from './security/secrets.js';
 export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export type { Metrics, MetricsSnapshot } from './metrics.js';
 // The transports have entry points of their own (event-contracts/runtime/nats, /runtime/amqp),

@@ -7,6 +7,7 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { BusClosedError } from '../errors.js';
 import { DEFAULT_AMQP_URL, type AmqpTransportOptions } from './types.js';
+import { amqpSocketOptions, classifyAmqpConnectError, redactedUrl } from './security.js';
 
 /**
  * The reason the broker gave for closing a channel, kept per channel: amqplib emits it as
@@ -55,11 +56,19 @@ export class AmqpConnection {
   async open(): Promise<ChannelModel> {
     const url = this.o.url ?? DEFAULT_AMQP_URL;
     const heartbeat = this.o.heartbeatSeconds ?? 10;
-    const socket = this.o.connectionName ? { clientProperties: { connection_name: this.o.connectionName } } : {};
-    const c =
-      typeof url === 'string'
-        ? await amqp.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`, socket)
-        : await amqp.connect({ heartbeat, ...url }, socket);
+    const socket = {
+      ...(this.o.security ? amqpSocketOptions(this.o.security) : {}),
+      ...(this.o.connectionName ? { clientProperties: { connection_name: this.o.connectionName } } : {}),
+    };
+    let c: ChannelModel;
+    try {
+      c =
+        typeof url === 'string'
+          ? await amqp.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`, socket)
+          : await amqp.connect({ heartbeat, ...url }, socket);
+    } catch (err) {
+      throw classifyAmqpConnectError(err, typeof url === 'string' ? redactedUrl(url) : `${url.hostname ?? 'localhost'}:${url.port ?? ''}`, this.o.security);
+    }
     c.on('error', () => undefined); // 'close' follows; it is the one we act on
     c.on('close', () => this.lost(c));
     if (this.closed) {

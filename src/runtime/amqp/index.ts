@@ -20,4 +20,6 @@ export type {
   AmqpProvisionBinding,
   AmqpProvisionAction,
   AmqpProvisionResult,
+  AmqpSecurityOptions,
 } from './types.js';
+export { amqpSocketOptions, classifyAmqpConnectError } from './security.js';

@@ -4,6 +4,7 @@
  * amqplib.
  */
 import type { Options } from 'amqplib';
+import type { Secret, TlsClientOptions } from '../security/secrets.js';
 
 export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -79,6 +80,20 @@ export interface AmqpTransportOptions {
   unroutable?: 'error' | 'drop';
   /** Idle delay queues delete themselves after their TTL plus this. Default 10 minutes. */
   delayQueueIdleMs?: number;
+  /**
+   * TLS (use an `amqps://` URL) and credentials, secrets read from files or environment
+   * variables when connecting. A failed handshake is a TlsHandshakeError, refused
+   * credentials an AuthenticationError.
+   */
+  security?: AmqpSecurityOptions;
+}
+
+/** TLS and credentials of the AMQP transport. */
+export interface AmqpSecurityOptions {
+  /** With an `amqps://` URL: CA, client certificate and key; the server's name is always checked. */
+  tls?: TlsClientOptions;
+  /** PLAIN with a password from a file or the environment (the URL then carries no password), or EXTERNAL (the client certificate). */
+  auth?: { readonly user: string; readonly password: Secret } | { readonly external: true };
 }
 
 export interface AmqpTransportStats {

@@ -11,3 +11,5 @@ export { RAW_HEADERS } from './headers.js';
 export { JetStreamUnavailableError } from './publisher.js';
 export { KvDedupeStore } from './kv-dedupe.js';
 export type { KvDedupeOptions } from './kv-dedupe.js';
+export { natsSecurityOptions, classifyNatsConnectError } from './security.js';
+export type { NatsSecurityOptions, NatsAuth } from './security.js';

@@ -29,6 +29,7 @@ import { AckBatcher, consumeCore, consumeDurable, type ConsumerHost } from './co
 import { toNatsHeaders } from './headers.js';
 import { CorePublisher, DurablePublisher, JetStreamAcks } from './publisher.js';
 import { request, serve } from './request-reply.js';
+import { classifyNatsConnectError, natsSecurityOptions, type NatsSecurityOptions } from './security.js';
 
 export interface NatsTransportOptions {
   /** An open connection to reuse; the transport then does not close it. */
@@ -51,6 +52,12 @@ export interface NatsTransportOptions {
   maxAckPending?: number;
   /** Pull request expiry; bounds how long a lost pull goes unnoticed. Default 2000 ms. */
   pullExpiresMs?: number;
+  /**
+   * TLS, credentials (user/password, token, nkey seed, .creds) and the reply inbox prefix,
+   * secrets read from files or environment variables when connecting. A failed handshake is
+   * a TlsHandshakeError, refused credentials an AuthenticationError.
+   */
+  security?: NatsSecurityOptions;
 }
 
 export interface NatsTransportStats {
@@ -98,7 +105,13 @@ export class NatsTransport implements Transport, ConsumerHost {
 
   static async connect(options: NatsTransportOptions = {}): Promise<NatsTransport> {
     if (options.connection) return new NatsTransport(options.connection, false, options);
-    return new NatsTransport(await connectNatsClient(options.connect), true, options);
+    // The caller's own connect options win, as they do for the transport's defaults.
+    const connectOptions = { ...(options.security ? natsSecurityOptions(options.security) : {}), ...options.connect };
+    try {
+      return new NatsTransport(await connectNatsClient(connectOptions), true, options);
+    } catch (err) {
+      throw classifyNatsConnectError(err, String(connectOptions.servers ?? '127.0.0.1:4222'), options.security);
+    }
   }
 
   /** The JetStream manager; a failed attempt (JetStream not up yet, say) is not kept. */
