@@ -12,15 +12,15 @@
  */
 import { breaksIn, RULES, type MessageParams, type RuleDefinition, type RuleId } from './rules.js';
 import {
-  admits, childPtr, declaredTypes, deref, enumValues, isObject, isTrivial, subschema, valueType,
+  admits, childPtr, declaredTypes, deref, enumValues, isObject, isTrivial, num, schemaEqual, strArray, subschema, valueType,
   type Loc, type Registry, type TypeSet,
 } from './node.js';
-import { conjunctsOf, mergeAllOf, unionBranches } from './merge.js';
-import { accepts } from './validate.js';
+import { conjunctsOf, effectiveProperty, lowerBound, mergeAllOf, unionBranches, upperBound, type Bound } from './merge.js';
+import { evaluate } from './validate.js';
 import { compareAnnotations } from './keywords/annotations.js';
 import { compareValues } from './keywords/values.js';
 import { compareNumbers } from './keywords/numeric.js';
-import { compareStrings } from './keywords/string.js';
+import { compareFormats, compareStrings } from './keywords/string.js';
 import { compareArrays } from './keywords/array.js';
 import { compareObjects } from './keywords/object.js';
 import type { Direction, OpenContentPolicy } from './types.js';
@@ -118,7 +118,8 @@ export class Engine {
     const n = parent.node;
     if (!isObject(n)) return undefined;
     let v: unknown = n[keyword];
-    for (const t of rest) v = isObject(v) || Array.isArray(v) ? (v as Record<string, unknown>)[t as string] : undefined;
+    // Names are data: `constructor` or `__proto__` must never find Object.prototype.
+    for (const t of rest) v = (isObject(v) || Array.isArray(v)) && Object.prototype.hasOwnProperty.call(v, t) ? (v as Record<string, unknown>)[t as string] : undefined;
     if (v === undefined) return undefined;
     return this.regOf(parent).child(parent, v as boolean, keyword, ...rest);
   }
@@ -136,8 +137,14 @@ export class Engine {
     return out;
   }
 
+  /** True only when `loc` certainly accepts `value`. */
   accepts(loc: Loc, value: unknown): boolean {
-    return accepts(this.regOf(loc), loc, value);
+    return evaluate(this.regOf(loc), loc, value) === true;
+  }
+
+  /** True only when `loc` certainly rejects `value`. */
+  rejects(loc: Loc, value: unknown): boolean {
+    return evaluate(this.regOf(loc), loc, value) === false;
   }
 
   /** Compares an old and a new node; the heart of the engine. */
@@ -173,6 +180,20 @@ export class Engine {
     const nm = mergeAllOf(this.regs.new, n);
     if (!om || !nm) {
       this.compareConjunctions(om ?? o, nm ?? n, !om, !nm);
+      return;
+    }
+    // `anyOf` and `oneOf` side by side are a conjunction of the two.
+    const ob = bothUnions(this.regs.old, om);
+    const nb = bothUnions(this.regs.new, nm);
+    if (ob !== om || nb !== nm) {
+      this.compareConjunctions(ob, nb, ob !== om, nb !== nm);
+      return;
+    }
+    // An enumerated writer is decided value by value (exactly, `oneOf` counting included).
+    const wm = this.dir === 'backward' ? om : nm;
+    if (!hasUnion(wm) && enumValues(wm) !== undefined) {
+      this.compareNot(om, nm);
+      this.compareBase(om, nm);
       return;
     }
     if (hasUnion(om) || hasUnion(nm)) {
@@ -223,12 +244,14 @@ export class Engine {
     // explains what changed. Otherwise unmatched branches were added or removed.
     const inPlace = wu.branches.length === ru.branches.length;
     const used = new Set<number>();
+    const matched: Array<[number, number]> = [];
     wu.branches.forEach((wb, i) => {
       const trials = ru.branches.map((rb) => this.trial(() => (backward ? this.pair(wb, rb) : this.pair(rb, wb))));
       const clean = trials.map((t, j) => (t.some((f) => f.breaking) ? -1 : j)).filter((j) => j >= 0);
       const j = clean.includes(i) ? i : clean[0];
       if (j !== undefined) {
         used.add(j);
+        matched.push([i, j]);
         this.keep(trials[j] ?? []);
         return;
       }
@@ -254,12 +277,48 @@ export class Engine {
       if (backward) this.emit('COMBINED_BRANCH_REMOVED', { o: wb.ptr }, { branch: label }, true);
       else this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: wb.ptr }, { branch: label }, true);
     });
+    if (ru.keyword === 'oneOf') this.checkExclusive(wu, ru, matched, backward ? o : n, backward ? n : o);
     if (!ru.keyword) return;
     ru.branches.forEach((rb, j) => {
       if (used.has(j)) return;
       if (backward) this.emit('COMBINED_BRANCH_ADDED', { o: o.ptr, n: rb.ptr }, { branch: '#' + rb.ptr }, false);
       else this.emit('COMBINED_BRANCH_REMOVED', { o: rb.ptr }, { branch: '#' + rb.ptr }, false);
     });
+  }
+
+  /**
+   * A reader's `oneOf` rejects a value that two of its branches accept. For each writer
+   * branch matched by reader branch j, every other reader branch k must be proven to reject
+   * its values: disjoint from it (types, enumerated values, bounds, a discriminator), or —
+   * when the writer is a `oneOf` too — within another writer branch, which the writer's own
+   * exclusivity keeps apart from this one. Otherwise the verdict is "not proven".
+   */
+  private checkExclusive(
+    wu: { keyword: 'anyOf' | 'oneOf' | undefined; branches: Loc[] },
+    ru: { keyword: 'anyOf' | 'oneOf' | undefined; branches: Loc[] },
+    matched: ReadonlyArray<[number, number]>,
+    w: Loc,
+    r: Loc,
+  ): void {
+    for (const [i, j] of matched) {
+      const wb = wu.branches[i] as Loc;
+      for (let k = 0; k < ru.branches.length; k++) {
+        if (k === j) continue;
+        const rk = ru.branches[k] as Loc;
+        if (this.disjoint(wb, rk)) continue;
+        if (wu.keyword === 'oneOf' && wu.branches.some((other, i2) => i2 !== i && this.within(rk, other))) continue;
+        const paths = this.dir === 'backward' ? { o: wb.ptr, n: rk.ptr } : { o: rk.ptr, n: wb.ptr };
+        this.emit('ONE_OF_OVERLAP_NOT_DISPROVED', paths, { branch: '#' + (wu.keyword ? wb.ptr : w.ptr), first: '#' + (ru.branches[j] as Loc).ptr, second: '#' + rk.ptr, reader: r.side }, true);
+        break;
+      }
+    }
+  }
+
+  /** Is every value of reader-side `r` valid under writer-side `w`? (A proof, strict policy.) */
+  within(r: Loc, w: Loc): boolean {
+    const flipped = new Engine(this.dir === 'backward' ? 'forward' : 'backward', this.regs, { ...this.opts, policy: 'strict', annotations: false });
+    const [o, n] = this.dir === 'backward' ? [w, r] : [r, w];
+    return !flipped.run(o, n).some((f) => f.breaking);
   }
 
   /**
@@ -307,24 +366,59 @@ export class Engine {
     }
   }
 
-  /** Can no value be valid under both `a` and `x`? (Decided only for easy cases.) */
-  disjoint(a: Loc, x: Loc): boolean {
+  /**
+   * Can no value be valid under both `a` and `x`? True only with a proof: disjoint types,
+   * enumerated values the other side certainly rejects, disjoint numeric or length bounds,
+   * a property one side requires whose schemas on the two sides are disjoint (a
+   * discriminator), a conjunct or every branch of a union disjoint.
+   */
+  disjoint(a: Loc, x: Loc, depth = 0): boolean {
+    if (depth > 6) return false;
     const ad = deref(this.regOf(a), a);
     const xd = deref(this.regOf(x), x);
-    if (xd.node === false) return true;
+    if (ad.node === false || xd.node === false) return true;
+    if (ad.node === true || xd.node === true) return false;
+    for (const [p, q] of [[ad, xd], [xd, ad]] as const) {
+      const pr = this.regOf(p);
+      if (isObject(p.node) && p.node.allOf !== undefined) {
+        const m = mergeAllOf(pr, p);
+        if (m) return this.disjoint(m, q, depth + 1);
+        return conjunctsOf(pr, p).some((c) => this.disjoint(c, q, depth + 1));
+      }
+      const u = unionBranches(pr, p);
+      if (u.keyword) return u.branches.every((b) => this.disjoint(b, q, depth + 1));
+    }
     const at = this.typesOf(ad);
     const xt = this.typesOf(xd);
-    if (![...at].some((t) => admits(xt, t)) && ![...xt].some((t) => admits(at, t))) return true;
+    const common = [...at].filter((t) => admits(xt, t)).concat([...xt].filter((t) => admits(at, t)));
+    if (common.length === 0) return true;
     const xv = enumValues(xd);
-    if (xv && xv.every((v) => !this.accepts(ad, v))) return true;
+    if (xv && xv.every((v) => this.rejects(ad, v))) return true;
     const av = enumValues(ad);
-    if (av && av.every((v) => !this.accepts(xd, v))) return true;
+    if (av && av.every((v) => this.rejects(xd, v))) return true;
+    const only = (...ts: string[]) => common.every((t) => ts.includes(t));
+    if (only('integer', 'number') && intervalsDisjoint(lowerBound(ad), upperBound(ad), lowerBound(xd), upperBound(xd))) return true;
+    if (only('string')) {
+      const [amin, amax, xmin, xmax] = [num(ad, 'minLength') ?? 0, num(ad, 'maxLength') ?? Infinity, num(xd, 'minLength') ?? 0, num(xd, 'maxLength') ?? Infinity];
+      if (amax < xmin || xmax < amin) return true;
+    }
+    if (only('object')) {
+      for (const [p, q] of [[ad, xd], [xd, ad]] as const) {
+        for (const name of strArray(p, 'required') ?? []) {
+          const ps = effectiveProperty(this.regOf(p), p, name);
+          const qs = effectiveProperty(this.regOf(q), q, name);
+          if (qs && qs.node === false) return true;
+          if (ps && qs && this.disjoint(ps, qs, depth + 1)) return true;
+        }
+      }
+    }
     return false;
   }
 
   /** Everything but combinators: enumerations, types, then each type family present on both sides. */
   private compareBase(o: Loc, n: Loc): void {
     if (!compareValues(this, o, n)) return;
+    compareFormats(this, o, n);
     const to = declaredTypes(o);
     const tn = declaredTypes(n);
     const numeric = (ts: TypeSet) => ts.has('integer') || ts.has('number');
@@ -338,6 +432,26 @@ export class Engine {
   sub(loc: Loc, keyword: string): Loc {
     return subschema(loc, keyword) === undefined ? this.trueAt(loc, keyword) : (this.child(loc, keyword) as Loc);
   }
+}
+
+function intervalsDisjoint(alo: Bound | undefined, ahi: Bound | undefined, blo: Bound | undefined, bhi: Bound | undefined): boolean {
+  const below = (hi: Bound | undefined, lo: Bound | undefined) =>
+    hi !== undefined && lo !== undefined && (hi.value < lo.value || (hi.value === lo.value && (hi.exclusive || lo.exclusive)));
+  return below(ahi, blo) || below(bhi, alo);
+}
+
+/** A node with both `anyOf` and `oneOf` as `allOf: [node without oneOf, {oneOf}]`; else the node. */
+function bothUnions(reg: Registry, loc: Loc): Loc {
+  const n = loc.node;
+  if (!isObject(n) || n.anyOf === undefined || n.oneOf === undefined) return loc;
+  reg.rememberChildren(loc);
+  const rest = reg.synth(`anyof-part:${reg.id(n)}`, () => {
+    const copy: Record<string, unknown> = { ...n };
+    delete copy.oneOf;
+    return copy;
+  }, loc);
+  const one = reg.synth(`oneof-part:${reg.id(n)}`, () => ({ oneOf: n.oneOf }), loc);
+  return reg.synth(`both:${reg.id(n)}`, () => ({ allOf: [rest.node, one.node] }), loc);
 }
 
 function hasUnion(loc: Loc): boolean {

@@ -17,6 +17,11 @@ import {
 import { dependencyArrays } from './validate.js';
 import type { JsonSchema } from './types.js';
 
+/** A map keyed by names from the input: no prototype, so `constructor` is just a name. */
+function dict<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
 /** Conjuncts of a node: the node without `allOf`, then each `allOf` entry, flattened. */
 function conjuncts(reg: Registry, loc: Loc, out: Loc[], seen: Set<object>): void {
   const at = deref(reg, loc);
@@ -80,7 +85,7 @@ function intersectTypes(a: ReadonlySet<JsonType>, b: ReadonlySet<JsonType>): Set
   return out;
 }
 
-interface Bound {
+export interface Bound {
   value: number;
   exclusive: boolean;
 }
@@ -142,7 +147,7 @@ function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
   const key = 'merge:' + objs.map((p) => reg.id(p.node)).join(',');
   let failed = false;
   const result = reg.synth(key, () => {
-    const r: Record<string, unknown> = {};
+    const r: Record<string, unknown> = dict();
     const once = (kw: string): boolean => {
       const having = objs.filter((p) => p.node[kw] !== undefined);
       if (having.length > 1 && having.some((p) => !deepEqual(p.node[kw], having[0]?.node[kw]))) return false;
@@ -206,8 +211,8 @@ function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
     const required = new Set<string>();
     for (const p of objs) for (const name of strArray(p, 'required') ?? []) required.add(name);
     if (required.size > 0) r.required = [...required];
-    const depReq: Record<string, string[]> = {};
-    const depSchemas: Record<string, JsonSchema> = {};
+    const depReq: Record<string, string[]> = dict();
+    const depSchemas: Record<string, JsonSchema> = dict();
     for (const p of objs) {
       for (const kw of ['dependencies', 'dependentRequired'] as const) {
         for (const [k, deps] of Object.entries(dependencyArrays(p, kw))) depReq[k] = [...new Set([...(depReq[k] ?? []), ...deps])];
@@ -232,7 +237,7 @@ function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
     const names = new Set<string>();
     for (const p of objs) for (const k of Object.keys(schemaMap(p, 'properties') ?? {})) names.add(k);
     if (names.size > 0) {
-      const props: Record<string, JsonSchema> = {};
+      const props: Record<string, JsonSchema> = dict();
       for (const name of names) {
         const locs = objs.map((p) => effectiveProperty(reg, p, name)).filter((l): l is Loc => l !== undefined);
         props[name] = reg.allOf(locs, at).node;
@@ -246,7 +251,7 @@ function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
           byPattern.set(pat, [...(byPattern.get(pat) ?? []), reg.child(p, s, 'patternProperties', pat)]);
         }
       }
-      const pp: Record<string, JsonSchema> = {};
+      const pp: Record<string, JsonSchema> = dict();
       for (const [pat, locs] of byPattern) pp[pat] = reg.allOf(locs, at).node;
       r.patternProperties = pp;
     }

@@ -168,7 +168,7 @@ export const RULES = {
     message: (p) => `"multipleOf" was changed from ${p.from} to its divisor ${p.to}`,
   },
   MULTIPLE_OF_CHANGED: {
-    description: '`multipleOf` changed to a value that neither divides nor is a multiple of the old one.',
+    description: '`multipleOf` changed and the engine could not prove the writer\'s numbers pass the reader\'s `multipleOf` as ajv computes it: neither value divides the other, or they do only in decimal arithmetic (`0.3` => `0.1`: 0.3 / 0.1 is 2.9999999999999996 in IEEE doubles), or the writer\'s bounds do not keep quotients below 1e21 (ajv rejects larger ones).',
     breaks: 'both',
     example: '{"multipleOf":2} => {"multipleOf":3}',
     message: (p) => `"multipleOf" was changed from ${p.from} to ${p.to}`,
@@ -197,13 +197,24 @@ export const RULES = {
     breaks: 'forward',
     message: (p) => `Pattern ${p.from} was removed`,
   },
+  PATTERN_WIDENED: {
+    description: 'The `pattern` changed and every string the old one matches is proven to match the new one (anchored character-class patterns, e.g. `^[a-z]+$` => `^[a-zA-Z]+$`).',
+    breaks: 'forward',
+    example: '{"pattern":"^[a-z]+$"} => {"pattern":"^[a-zA-Z]+$"}',
+    message: (p) => `Pattern widened from ${p.from} to ${p.to}`,
+  },
+  PATTERN_NARROWED: {
+    description: 'The `pattern` changed and every string the new one matches is proven to match the old one.',
+    breaks: 'backward',
+    message: (p) => `Pattern narrowed from ${p.from} to ${p.to}`,
+  },
   PATTERN_CHANGED: {
-    description: 'The `pattern` changed. Regular-expression inclusion is not decided, so any textual change is treated as breaking both ways.',
+    description: 'The `pattern` changed and the engine could not prove either pattern within the other (it proves inclusion for equal text and for anchored character-class patterns such as `^[a-z]{2,8}$`), so the change is reported as breaking both ways. Acknowledge it in config when you know one includes the other.',
     breaks: 'both',
-    message: (p) => `Pattern changed from ${p.from} to ${p.to}`,
+    message: (p) => `Pattern changed from ${p.from} to ${p.to}, and neither could be proven to include the other`,
   },
   FORMAT_ADDED: {
-    description: 'A `format` was added (formats are treated as assertions, as ajv with ajv-formats does).',
+    description: 'A `format` was added (formats are treated as assertions, as ajv with ajv-formats does: string formats on strings, `int32`/`int64`/`float`/`double` on numbers; formats ajv-formats does not know check nothing).',
     breaks: 'backward',
     message: (p) => `Format ${p.to} was added`,
   },
@@ -412,6 +423,12 @@ export const RULES = {
     example: '{"oneOf":[{"type":"string"},{"type":"integer"}]} => {"oneOf":[{"type":"string"}]}',
     message: (p) => `Previously accepted branch ${p.branch} is not accepted by any branch of the new schema`,
   },
+  ONE_OF_OVERLAP_NOT_DISPROVED: {
+    description: 'A value the writer allows may match two branches of the reader\'s `oneOf`, which then rejects it. The engine calls a `oneOf` reader compatible only when it proves the other branches reject the writer\'s values: disjoint types, `const`/`enum` values, a required discriminator property with disjoint values, disjoint bounds, or (for a `oneOf` writer) the other branch within another writer branch. Acknowledge it in config when the branches are exclusive for a reason the engine cannot see.',
+    breaks: 'depends',
+    example: '{"anyOf":[{"type":"string"},{"type":"string","maxLength":3}]} => {"oneOf":[{"type":"string"},{"type":"string","maxLength":3}]}',
+    message: (p) => `Could not prove that values of ${p.branch}, matched by ${p.first}, are not also matched by ${p.second} of the ${p.reader} schema's "oneOf"`,
+  },
   NOT_ADDED: {
     description: 'A `not` constraint was added that excludes values the old schema allowed (no finding when they are provably disjoint).',
     breaks: 'depends',
@@ -469,6 +486,23 @@ export const RULES = {
 export type RuleId = keyof typeof RULES;
 
 export const RULE_IDS = Object.keys(RULES) as RuleId[];
+
+/**
+ * The lenient policy's documented allowances: rules that assume writers write only the
+ * properties they declare (their open or partially open content is unused). A "compatible"
+ * lenient verdict may be disproved by an instance that uses undeclared territory exactly
+ * where the strict policy reports one of these.
+ */
+export const LENIENT_ALLOWANCES: ReadonlySet<RuleId> = new Set<RuleId>([
+  'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL',
+  'PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL',
+  'PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+  'PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
+  'ADDITIONAL_PROPERTIES_NARROWED',
+  'ADDITIONAL_PROPERTIES_EXTENDED',
+  'PATTERN_PROPERTY_ADDED',
+  'PATTERN_PROPERTY_REMOVED',
+]);
 
 /** The declared breaking direction of a rule under a policy. */
 export function declaredBreaks(rule: RuleId, policy: OpenContentPolicy): Breaks {

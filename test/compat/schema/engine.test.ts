@@ -7,8 +7,9 @@ import { TABLES as numbersStrings } from './cases/numbers-strings.js';
 import { TABLES as arrays } from './cases/arrays.js';
 import { TABLES as objects } from './cases/objects.js';
 import { TABLES as combinatorsRefs } from './cases/combinators-refs.js';
+import { TABLES as soundness } from './cases/soundness.js';
 
-const ALL_CASES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs].flatMap(([, cases]) => cases);
+const ALL_CASES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs, ...soundness].flatMap(([, cases]) => cases);
 
 const s = { type: 'string' };
 

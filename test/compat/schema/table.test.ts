@@ -4,7 +4,8 @@ import { TABLES as numbersStrings } from './cases/numbers-strings.js';
 import { TABLES as arrays } from './cases/arrays.js';
 import { TABLES as objects } from './cases/objects.js';
 import { TABLES as combinatorsRefs } from './cases/combinators-refs.js';
+import { TABLES as soundness } from './cases/soundness.js';
 
-export const ALL_TABLES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs];
+export const ALL_TABLES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs, ...soundness];
 
 for (const [title, cases] of ALL_TABLES) runTable(title, cases);

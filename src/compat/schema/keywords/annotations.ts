@@ -11,6 +11,8 @@ import type { RuleId } from '../rules.js';
 /** Containers of definitions are compared where they are referenced, not as annotations. */
 const CONTAINERS = new Set(['definitions', '$defs']);
 
+const own = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
 const DEDICATED: Record<string, RuleId> = {
   description: 'DESCRIPTION_CHANGED',
   title: 'TITLE_CHANGED',
@@ -32,15 +34,15 @@ export function compareAnnotations(e: Engine, o: Loc, n: Loc): void {
   const seenRules = new Set<RuleId>();
   for (const k of keys) {
     if (!isAnnotationKeyword(k) || CONTAINERS.has(k)) continue;
-    const a = ok[k];
-    const b = nk[k];
+    const a = own(ok, k) ? ok[k] : undefined;
+    const b = own(nk, k) ? nk[k] : undefined;
     if (schemaEqual(a, b)) continue;
-    const rule = DEDICATED[k] ?? 'ANNOTATION_CHANGED';
+    const rule = (own(DEDICATED, k) ? DEDICATED[k] : undefined) ?? 'ANNOTATION_CHANGED';
     if (rule === 'EXAMPLES_CHANGED' && seenRules.has(rule)) continue;
     seenRules.add(rule);
     e.emit(
       rule,
-      { o: k in ok ? childPtr(o.ptr, k) : o.ptr, n: k in nk ? childPtr(n.ptr, k) : n.ptr },
+      { o: own(ok, k) ? childPtr(o.ptr, k) : o.ptr, n: own(nk, k) ? childPtr(n.ptr, k) : n.ptr },
       { keyword: k, from: a === undefined ? 'none' : show(a), to: b === undefined ? 'none' : show(b) },
     );
   }

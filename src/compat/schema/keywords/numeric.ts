@@ -10,8 +10,8 @@
 import type { Engine } from '../engine.js';
 import { lowerBound, upperBound } from '../merge.js';
 import { declaredTypes, num, nonNegInt, type Loc } from '../node.js';
-import type { RuleId } from '../rules.js';
-import { kwPtr } from './values.js';
+import { breaksIn, type RuleId } from '../rules.js';
+import { kwPtr, writerTypes } from './values.js';
 
 interface Bound {
   value: number;
@@ -19,7 +19,7 @@ interface Bound {
 }
 
 function integerOnly(loc: Loc): boolean {
-  return !declaredTypes(loc).has('number');
+  return !writerTypes(loc).has('number');
 }
 
 /** For integer-only schemas: the tightest inclusive bound, snapped to an integer `multipleOf`. */
@@ -59,23 +59,66 @@ export function compareNumbers(e: Engine, o: Loc, n: Loc): void {
       e.emit(rule, paths, { from: fmt(ob, lower), to: fmt(nb, lower) });
     }
   }
+  compareMultipleOf(e, o, n, ints);
+}
+
+/** ajv rejects a number whose quotient by `multipleOf` is 1e21 or more (`parseInt` of "1e+21"). */
+const QUOTIENT_LIMIT = 1e21;
+
+const isPowerOfTwo = (m: number): boolean => m > 0 && Math.log2(m) === Math.round(Math.log2(m));
+
+/**
+ * Does every writer number pass the reader's `multipleOf` as ajv computes it? Proven when
+ * the writer's own `multipleOf` is equal, or a multiple of the reader's in exact
+ * arithmetic (both integers, or a power-of-two ratio such as 0.1 => 0.05) with the writer's bounds keeping the
+ * quotient below 1e21; an integer writer meets `multipleOf` 1 (or 1/2^k) within the same
+ * bounds. Decimal fractions are not exact in IEEE doubles: `0.3` is not a multiple of `0.1`.
+ */
+export function multipleProven(w: Loc, wm: number | undefined, rm: number, ints: boolean): boolean {
+  if (wm === rm) return true;
+  const lo = lowerBound(w);
+  const hi = upperBound(w);
+  const bounded = lo !== undefined && hi !== undefined && Math.max(Math.abs(lo.value), Math.abs(hi.value)) / rm < QUOTIENT_LIMIT;
+  if (!bounded) return false;
+  if (wm !== undefined) return exactMultiple(wm, rm);
+  return ints && (rm === 1 || (rm < 1 && isPowerOfTwo(rm)));
+}
+
+function compareMultipleOf(e: Engine, o: Loc, n: Loc, ints: boolean): void {
   const om = num(o, 'multipleOf');
   const nm = num(n, 'multipleOf');
+  if (om === nm) return;
+  // One side's numbers all pass the other's multipleOf (a bounded integer and 1): no change.
+  if (om === undefined && nm !== undefined && multipleProven(o, undefined, nm, integerOnly(o))) return;
+  if (nm === undefined && om !== undefined && multipleProven(n, undefined, om, integerOnly(n))) return;
   const paths = { o: kwPtr(o, 'multipleOf'), n: kwPtr(n, 'multipleOf') };
-  if (om === undefined && nm !== undefined) {
-    // Every integer is a multiple of 1 (or of 1/k): no constraint for integer-only writers.
-    if (!(ints && isMultiple(1, nm))) e.emit('MULTIPLE_OF_ADDED', paths, { to: nm });
-  } else if (om !== undefined && nm === undefined) {
-    if (!(ints && isMultiple(1, om))) e.emit('MULTIPLE_OF_REMOVED', paths, { from: om });
-  } else if (om !== undefined && nm !== undefined && om !== nm) {
+  const w = e.writer(o, n);
+  const [wm, rm] = e.dir === 'backward' ? [om, nm] : [nm, om];
+  // No finding when the reader's multipleOf is proven for the writer (e.g. an integer writer
+  // with bounds, read by `multipleOf: 1`): nothing changes for this direction.
+  if (rm !== undefined && multipleProven(w, wm, rm, ints)) {
+    if (om !== undefined && nm !== undefined && wm !== undefined) e.emit(e.dir === 'backward' ? 'MULTIPLE_OF_REDUCED' : 'MULTIPLE_OF_EXPANDED', paths, { from: om, to: nm });
+    return;
+  }
+  if (om === undefined && nm !== undefined) e.emit('MULTIPLE_OF_ADDED', paths, { to: nm });
+  else if (om !== undefined && nm === undefined) e.emit('MULTIPLE_OF_REMOVED', paths, { from: om });
+  else if (om !== undefined && nm !== undefined) {
     const params = { from: om, to: nm };
-    if (isMultiple(om, nm)) e.emit('MULTIPLE_OF_REDUCED', paths, params);
-    else if (isMultiple(nm, om)) e.emit('MULTIPLE_OF_EXPANDED', paths, params);
-    else e.emit('MULTIPLE_OF_CHANGED', paths, params);
+    // Not proven in this direction: the named rule must break in it, else "changed" does.
+    const rule: RuleId = exactMultiple(om, nm) ? 'MULTIPLE_OF_REDUCED' : exactMultiple(nm, om) ? 'MULTIPLE_OF_EXPANDED' : 'MULTIPLE_OF_CHANGED';
+    e.emit(breaksIn(rule, e.dir, e.policy) ? rule : 'MULTIPLE_OF_CHANGED', paths, params);
   }
 }
 
-/** Is `a` a multiple of `b` (within floating point tolerance)? */
+/** `a` is a multiple of `b` in exact arithmetic the engine can vouch for. */
+function exactMultiple(a: number, b: number): boolean {
+  if (Number.isInteger(a) && Number.isInteger(b)) return a % b === 0;
+  // a = b·2^k: dividing by b is dividing by a and scaling by 2^k, which is exact
+  const r = a / b;
+  return Number.isInteger(r) && isPowerOfTwo(r) && b * r === a;
+}
+
+/** Is `a` a multiple of `b` (within floating point tolerance)? For display decisions only. */
 export function isMultiple(a: number, b: number): boolean {
   const r = a / b;
   return Math.abs(r - Math.round(r)) < 1e-9;

@@ -26,6 +26,7 @@ function modelFor(eff: Loc | undefined): Model {
   return eff.node === false ? 'closed' : 'partial';
 }
 
+const own = (m: object, k: string): boolean => Object.prototype.hasOwnProperty.call(m, k);
 const breaks = (found: readonly RawFinding[]) => found.some((f) => f.breaking);
 
 export function compareObjects(e: Engine, o: Loc, n: Loc): void {
@@ -93,8 +94,8 @@ function compareRequired(e: Engine, o: Loc, n: Loc, oProps: Record<string, unkno
   const nReq = new Set(strArray(n, 'required') ?? []);
   for (const name of nReq) {
     if (oReq.has(name)) continue;
-    const schema = nProps[name];
-    const path = { o: name in oProps ? childPtr(o.ptr, 'properties', name) : o.ptr, n: name in nProps ? childPtr(n.ptr, 'properties', name) : kwPtr(n, 'required') };
+    const schema = own(nProps, name) ? nProps[name] : undefined;
+    const path = { o: own(oProps, name) ? childPtr(o.ptr, 'properties', name) : o.ptr, n: own(nProps, name) ? childPtr(n.ptr, 'properties', name) : kwPtr(n, 'required') };
     if (isObject(schema) && schema.default !== undefined) {
       const breaking = e.dir === 'backward' && !e.opts.readersApplyDefaults;
       e.emit('REQUIRED_PROPERTY_WITH_DEFAULT_ADDED', path, { name, default: show(schema.default) }, breaking);
@@ -104,7 +105,7 @@ function compareRequired(e: Engine, o: Loc, n: Loc, oProps: Record<string, unkno
   }
   for (const name of oReq) {
     if (nReq.has(name)) continue;
-    const path = { o: name in oProps ? childPtr(o.ptr, 'properties', name) : kwPtr(o, 'required'), n: name in nProps ? childPtr(n.ptr, 'properties', name) : n.ptr };
+    const path = { o: own(oProps, name) ? childPtr(o.ptr, 'properties', name) : kwPtr(o, 'required'), n: own(nProps, name) ? childPtr(n.ptr, 'properties', name) : n.ptr };
     e.emit('REQUIRED_PROPERTY_REMOVED', path, { name });
   }
 }
@@ -153,8 +154,8 @@ function isDoc(rule: RuleId): boolean {
 }
 
 function compareDependencies(e: Engine, o: Loc, n: Loc): void {
-  const od = { ...dependencyArrays(o, 'dependencies'), ...dependencyArrays(o, 'dependentRequired') };
-  const nd = { ...dependencyArrays(n, 'dependencies'), ...dependencyArrays(n, 'dependentRequired') };
+  const od = Object.assign(Object.create(null) as Record<string, string[]>, dependencyArrays(o, 'dependencies'), dependencyArrays(o, 'dependentRequired'));
+  const nd = Object.assign(Object.create(null) as Record<string, string[]>, dependencyArrays(n, 'dependencies'), dependencyArrays(n, 'dependentRequired'));
   for (const name of new Set([...Object.keys(od), ...Object.keys(nd)])) {
     const a = od[name];
     const b = nd[name];

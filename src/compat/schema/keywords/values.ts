@@ -9,7 +9,7 @@
 import type { Engine } from '../engine.js';
 import {
   childPtr, declaredTypes, deepEqual, enumValues, formatTypes, isObject, schemaEqual, show, admits,
-  UNSUPPORTED_KEYWORDS, type Loc,
+  UNSUPPORTED_KEYWORDS, type Loc, type TypeSet,
 } from '../node.js';
 
 /** Pointer of the first of `keywords` present on the node, else of the node. */
@@ -28,7 +28,8 @@ export function compareValues(e: Engine, o: Loc, n: Loc): boolean {
   const wv = enumValues(w);
   const rv = enumValues(r);
   if (wv) {
-    for (const v of wv.filter((x) => e.accepts(w, x))) {
+    // A writer value that may be valid counts; a reader that may reject it, rejects it.
+    for (const v of wv.filter((x) => !e.rejects(w, x))) {
       if (e.accepts(r, v)) continue;
       if (rv && !rv.some((x) => deepEqual(x, v))) {
         e.emit(backward ? 'ENUM_VALUE_REMOVED' : 'ENUM_VALUE_ADDED', paths, { value: show(v) });
@@ -50,7 +51,7 @@ export function compareValues(e: Engine, o: Loc, n: Loc): boolean {
     if (wt.size > 0 && [...wt].every((t) => t === 'null' || t === 'boolean')) {
       // A finite writer: enumerate it.
       const domain = [...(wt.has('null') ? [null] : []), ...(wt.has('boolean') ? [true, false] : [])];
-      if (domain.filter((v) => e.accepts(w, v)).some((v) => !e.accepts(r, v))) {
+      if (domain.filter((v) => !e.rejects(w, v)).some((v) => !e.accepts(r, v))) {
         e.emit(backward ? 'ENUM_ADDED' : 'ENUM_REMOVED', paths, { values: show(rv) });
       }
       return false;
@@ -63,11 +64,27 @@ export function compareValues(e: Engine, o: Loc, n: Loc): boolean {
   return true;
 }
 
+/**
+ * The writer's types, with `number` read as `integer` when an integer `multipleOf` lets
+ * only integers through (`{type: number, multipleOf: 1}` writes what `{type: integer}` does).
+ */
+export function writerTypes(w: Loc): TypeSet {
+  const ts = declaredTypes(w);
+  const m = isObject(w.node) ? w.node.multipleOf : undefined;
+  if (!ts.has('number') || typeof m !== 'number' || !Number.isInteger(m)) return ts;
+  const out = new Set(ts);
+  out.delete('number');
+  out.add('integer');
+  return out;
+}
+
 function compareTypes(e: Engine, o: Loc, n: Loc): void {
   const to = declaredTypes(o);
   const tn = declaredTypes(n);
-  const removed = [...to].filter((t) => !admits(tn, t));
-  const added = [...tn].filter((t) => !admits(to, t));
+  // `number` with an integer multipleOf writes integers only: not lost on an integer reader.
+  const integral = (w: Loc, r: TypeSet) => (t: string) => !(t === 'number' && !writerTypes(w).has('number') && r.has('integer'));
+  const removed = [...to].filter((t) => !admits(tn, t)).filter(integral(o, tn));
+  const added = [...tn].filter((t) => !admits(to, t)).filter(integral(n, to));
   if (removed.length === 0 && added.length === 0) return;
   const overlap = [...to].some((t) => admits(tn, t)) || [...tn].some((t) => admits(to, t));
   const paths = { o: kwPtr(o, 'type', 'nullable'), n: kwPtr(n, 'type', 'nullable') };
