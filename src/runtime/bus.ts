@@ -359,7 +359,16 @@ class BusImpl implements EventBus, ConsumerHost {
     const p = await this.prepare(request, data, options);
     const msg: OutboundMessage = { subject: p.subject, headers: p.encoded.headers, body: p.encoded.body, id: p.id };
     this.checkSize(p.id, msg);
-    const res = await this.transport.request(msg, options?.timeoutMs ?? this.requestTimeoutMs);
+    const timeoutMs = options?.timeoutMs ?? this.requestTimeoutMs;
+    let res!: InboundMessage;
+    if (this.publishOnion) {
+      // Middleware sees a request as a publish awaiting its reply (a trace spans both sides).
+      const envelope: Envelope = { id: p.id, type: request.type, source: this.source, timestamp: new Date(p.time), version: request.version, data: p.value, metadata: options?.metadata ?? {}, subject: p.subject, ...(p.correlationId !== undefined ? { correlationId: p.correlationId } : {}) };
+      await this.publishOnion({ envelope, descriptor: request as EventDescriptor, headers: msg.headers, transient: true, operation: 'request' }, async () => {
+        res = await this.transport.request(msg, timeoutMs);
+        return { id: p.id, subject: p.subject, duplicate: false };
+      });
+    } else res = await this.transport.request(msg, timeoutMs);
     const failure = res.headers.get(H.replyError);
     if (failure !== undefined) throw new RemoteHandlerError(p.subject, failure, res.headers.get(H.replyErrorDetail) ?? '');
     const env = await decodeMessage(res, this.limits.maxDecodedBytes);

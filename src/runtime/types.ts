@@ -392,6 +392,8 @@ export interface PublishMiddlewareContext {
   /** Outbound headers; middleware may add its own (e.g. traceparent) before `next()`. */
   readonly headers: HeaderRecord;
   readonly transient: boolean;
+  /** 'request' when the message is a request awaiting its reply (bus.request). Default 'publish'. */
+  readonly operation?: 'publish' | 'request';
 }
 
 export interface HandleMiddlewareContext {

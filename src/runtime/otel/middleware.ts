@@ -1,0 +1,364 @@
+/**
+ * OpenTelemetry for the bus, as one middleware: a producer span and metrics around every
+ * publish (and request), a consumer span and metrics around every handled event, span
+ * events and counters for the runtime's notices (retries, dead letters, duplicates).
+ *
+ * Only @opentelemetry/api is imported: with no SDK registered its tracer and meter are
+ * no-ops. Register a MeterProvider before calling createObservability (or pass one): the
+ * metrics API hands out no-op instruments that never upgrade. Tracing continues across
+ * processes through the event's `traceparent`/`tracestate` headers, and inside a process
+ * through OpenTelemetry's active context (an SDK's AsyncLocalStorage context manager), so
+ * what a handler publishes is a child of its consumer span.
+ */
+import {
+  context as otelContext,
+  metrics as otelMetrics,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+  type Meter,
+  type MeterProvider,
+  type Span,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import type { DeadLetterReason, HandleMiddlewareContext, Middleware, PublishMiddlewareContext, PublishReceipt, RuntimeNotice } from '../types.js';
+import { ATTR, INSTRUMENTS, SECONDS_BUCKETS } from './names.js';
+import { readTraceContext, writeTraceContext } from './trace-context.js';
+import { errorLabel, type ObservabilityLog } from './log.js';
+
+export interface ObservabilityOptions {
+  /** The service, a label on every series. Default OTEL_SERVICE_NAME, else 'unknown_service'. */
+  service?: string;
+  /** `messaging.system`: 'nats', 'rabbitmq', … Default 'nats'. */
+  system?: string;
+  /** Default: the global tracer provider (a no-op until an SDK registers one). */
+  tracerProvider?: TracerProvider;
+  /** Default: the global meter provider at the time of the call. */
+  meterProvider?: MeterProvider;
+  /** Turn either half off. Both default to on. */
+  traces?: boolean;
+  metrics?: boolean;
+  /** Structured log of runtime errors, retries and dead letters (pino-compatible). */
+  logger?: ObservabilityLog;
+  /**
+   * How long a failed handling's span waits for the runtime's retry or dead-letter notice
+   * before it ends without one. Default 5000 ms.
+   */
+  failedSpanWaitMs?: number;
+}
+
+export interface Observability {
+  readonly middleware: Middleware;
+  /** The meter the instruments were made with; queue-depth and connection gauges use it too. */
+  readonly meter: Meter;
+  readonly service: string;
+  readonly system: string;
+}
+
+const NAME = 'event-contracts';
+
+interface Instruments {
+  sent: Counter;
+  consumed: Counter;
+  publishDuration: Histogram;
+  processDuration: Histogram;
+  lag: Histogram;
+  retries: Counter;
+  deadLetters: Counter;
+  deadLetterFailures: Counter;
+  duplicates: Counter;
+}
+
+function instruments(meter: Meter): Instruments {
+  const seconds = { unit: 's', advice: { explicitBucketBoundaries: [...SECONDS_BUCKETS] } };
+  return {
+    sent: meter.createCounter(INSTRUMENTS.sent, { description: 'Messages published (failed ones carry error.type)' }),
+    consumed: meter.createCounter(INSTRUMENTS.consumed, { description: 'Events handed to handlers (failed handlings carry error.type)' }),
+    publishDuration: meter.createHistogram(INSTRUMENTS.publishDuration, { ...seconds, description: 'Publish until the broker stored the message' }),
+    processDuration: meter.createHistogram(INSTRUMENTS.processDuration, { ...seconds, description: 'Handler time per event' }),
+    lag: meter.createHistogram(INSTRUMENTS.lag, { ...seconds, description: "From the event's time to the start of its handling" }),
+    retries: meter.createCounter(INSTRUMENTS.retries, { description: 'Failed handlings given back for redelivery' }),
+    deadLetters: meter.createCounter(INSTRUMENTS.deadLetters, { description: 'Events dead-lettered, by reason (error.type)' }),
+    deadLetterFailures: meter.createCounter(INSTRUMENTS.deadLetterFailures, { description: 'Dead-letter publishes that failed' }),
+    duplicates: meter.createCounter(INSTRUMENTS.duplicates, { description: 'Events acknowledged without handling: handled before' }),
+  };
+}
+
+function majorOf(version: string): string {
+  const dot = version.indexOf('.');
+  return dot < 0 ? version : version.slice(0, dot);
+}
+
+/** The error's class name: a bounded label (never its message). */
+function errorType(err: unknown): string {
+  if (err instanceof Error) return err.name || 'Error';
+  return '_OTHER';
+}
+
+export function createObservability(o: ObservabilityOptions = {}): Observability {
+  const service = o.service ?? process.env['OTEL_SERVICE_NAME'] ?? 'unknown_service';
+  const system = o.system ?? 'nats';
+  const tracing = o.traces !== false;
+  const counting = o.metrics !== false;
+  const tracer: Tracer = (o.tracerProvider ?? trace.getTracerProvider()).getTracer(NAME);
+  const meter: Meter = (o.meterProvider ?? otelMetrics.getMeterProvider()).getMeter(NAME);
+  const m = instruments(meter);
+  const log = o.logger;
+  const waitMs = o.failedSpanWaitMs ?? 5000;
+
+  // One attribute object per label combination, made once: bounded by the contract's types.
+  const attrCache = new Map<string, Attributes>();
+  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): Attributes => {
+    const key = `${op}\u0000${type}\u0000${version}\u0000${group ?? ''}`;
+    let a = attrCache.get(key);
+    if (a === undefined) {
+      a = {
+        [ATTR.system]: system,
+        [ATTR.operationName]: op,
+        [ATTR.eventType]: type,
+        [ATTR.eventMajor]: majorOf(version),
+        [ATTR.service]: service,
+        ...(group !== undefined ? { [ATTR.group]: group } : {}),
+      };
+      attrCache.set(key, a);
+    }
+    return a;
+  };
+  const withError = (a: Attributes, err: unknown): Attributes => ({ ...a, [ATTR.errorType]: errorType(err) });
+  const noticeLabels = (group: string, type: string | undefined, extra?: Attributes): Attributes => ({
+    [ATTR.system]: system,
+    [ATTR.service]: service,
+    [ATTR.group]: group,
+    [ATTR.eventType]: type ?? '_unknown',
+    ...extra,
+  });
+
+  /** Consumer spans of failed handlings, waiting for the retry or dead-letter notice. */
+  const failedSpans = new Map<string, { span: Span; timer: ReturnType<typeof setTimeout> }>();
+  const parkFailed = (group: string, id: string, span: Span): void => {
+    const key = `${group}\u0000${id}`;
+    const prev = failedSpans.get(key);
+    if (prev) {
+      clearTimeout(prev.timer);
+      prev.span.end();
+    }
+    const timer = setTimeout(() => {
+      failedSpans.delete(key);
+      span.end();
+    }, waitMs);
+    timer.unref?.();
+    failedSpans.set(key, { span, timer });
+  };
+  const takeFailed = (group: string, id: string | undefined): Span | undefined => {
+    if (id === undefined) return undefined;
+    const key = `${group}\u0000${id}`;
+    const f = failedSpans.get(key);
+    if (!f) return undefined;
+    failedSpans.delete(key);
+    clearTimeout(f.timer);
+    return f.span;
+  };
+
+  const middleware: Middleware = {
+    name: 'opentelemetry',
+
+    async publish(ctx: PublishMiddlewareContext, next: () => Promise<PublishReceipt>): Promise<PublishReceipt> {
+      const env = ctx.envelope;
+      const a = counting ? labels('publish', env.type, env.version, undefined) : undefined;
+      const t0 = counting ? performance.now() : 0;
+      let span: Span | undefined;
+      if (tracing) {
+        const request = ctx.operation === 'request';
+        span = tracer.startSpan(
+          `${request ? 'request' : 'publish'} ${ctx.descriptor.address}`,
+          {
+            kind: request ? SpanKind.CLIENT : SpanKind.PRODUCER,
+            attributes: {
+              'messaging.system': system,
+              'messaging.operation.type': 'send',
+              'messaging.operation.name': request ? 'request' : 'publish',
+              'messaging.destination.name': env.subject,
+              'messaging.destination.template': ctx.descriptor.address,
+              'messaging.message.id': env.id,
+              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
+              'cloudevents.event_id': env.id,
+              'cloudevents.event_type': env.type,
+              'cloudevents.event_source': env.source,
+              'event.version': env.version,
+            },
+          },
+          otelContext.active(),
+        );
+        // The wire carries this span's context: consumers continue the trace from it.
+        writeTraceContext(span.spanContext(), ctx.headers);
+      }
+      try {
+        const r = await next();
+        if (a) {
+          m.sent.add(1, a);
+          m.publishDuration.record((performance.now() - t0) / 1000, a);
+        }
+        if (span) {
+          if (r.duplicate) span.setAttribute('event_contracts.duplicate', true);
+          span.end();
+        }
+        return r;
+      } catch (err) {
+        if (a) {
+          const ae = withError(a, err);
+          m.sent.add(1, ae);
+          m.publishDuration.record((performance.now() - t0) / 1000, ae);
+        }
+        if (span) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
+          span.setAttribute('error.type', errorType(err));
+          span.end();
+        }
+        throw err;
+      }
+    },
+
+    async handle(ctx: HandleMiddlewareContext, next: () => Promise<void>): Promise<void> {
+      const env = ctx.envelope;
+      const a = counting ? labels('process', env.type, env.version, ctx.group) : undefined;
+      const t0 = counting ? performance.now() : 0;
+      if (a) {
+        const lagS = (Date.now() - env.timestamp.getTime()) / 1000;
+        if (Number.isFinite(lagS)) m.lag.record(Math.max(0, lagS), a);
+      }
+      if (!tracing) {
+        try {
+          await next();
+          if (a) {
+            m.consumed.add(1, a);
+            m.processDuration.record((performance.now() - t0) / 1000, a);
+          }
+        } catch (err) {
+          if (a) {
+            const ae = withError(a, err);
+            m.consumed.add(1, ae);
+            m.processDuration.record((performance.now() - t0) / 1000, ae);
+          }
+          throw err;
+        }
+        return;
+      }
+      const remote = readTraceContext(ctx.headers);
+      const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : otelContext.active();
+      const span = tracer.startSpan(
+        `process ${env.type}`,
+        {
+          kind: SpanKind.CONSUMER,
+          attributes: {
+            'messaging.system': system,
+            'messaging.operation.type': 'process',
+            'messaging.operation.name': 'process',
+            'messaging.destination.name': env.subject,
+            'messaging.consumer.group.name': ctx.group,
+            'messaging.message.id': env.id,
+            ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
+            'cloudevents.event_id': env.id,
+            'cloudevents.event_type': env.type,
+            'cloudevents.event_source': env.source,
+            'event.version': env.version,
+            'event_contracts.delivery_count': ctx.deliveryCount,
+          },
+        },
+        parent,
+      );
+      try {
+        await otelContext.with(trace.setSpan(parent, span), next);
+        if (a) {
+          m.consumed.add(1, a);
+          m.processDuration.record((performance.now() - t0) / 1000, a);
+        }
+        span.end();
+      } catch (err) {
+        if (a) {
+          const ae = withError(a, err);
+          m.consumed.add(1, ae);
+          m.processDuration.record((performance.now() - t0) / 1000, ae);
+        }
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
+        span.setAttribute('error.type', errorType(err));
+        // Ended by the retry or dead-letter notice that follows (a span event), or by the timer.
+        parkFailed(ctx.group, env.id, span);
+        throw err;
+      }
+    },
+
+    notice(n: RuntimeNotice): void {
+      switch (n.kind) {
+        case 'retry': {
+          if (counting) m.retries.add(1, noticeLabels(n.group, n.type));
+          const span = takeFailed(n.group, n.id);
+          if (span) {
+            span.addEvent('retry', { 'event_contracts.delivery_count': n.deliveryCount, 'event_contracts.retry_delay_ms': n.delayMs });
+            span.end();
+          }
+          log?.warn({ ...logFields(n.group, n.id, n.type, span), deliveryCount: n.deliveryCount, delayMs: n.delayMs, err: errorLabel(n.error) }, 'event handling failed; retrying');
+          return;
+        }
+        case 'dead-letter': {
+          if (counting) m.deadLetters.add(1, noticeLabels(n.group, n.type, { [ATTR.errorType]: n.reason }));
+          let span = takeFailed(n.group, n.id);
+          if (!span && tracing) {
+            // Dead-lettered before any handler ran (undecodable, invalid, unknown type…).
+            span = tracer.startSpan(`dead-letter ${n.group}`, {
+              kind: SpanKind.CONSUMER,
+              attributes: { 'messaging.system': system, 'messaging.consumer.group.name': n.group, ...(n.id !== undefined ? { 'messaging.message.id': n.id } : {}) },
+            });
+            span.setStatus({ code: SpanStatusCode.ERROR, message: n.reason });
+          }
+          if (span) {
+            span.addEvent('dead-letter', { 'event_contracts.dead_letter.reason': n.reason, 'event_contracts.dead_letter.detail': n.detail.slice(0, 512) });
+            span.end();
+          }
+          log?.error({ ...logFields(n.group, n.id, n.type, span), reason: n.reason, detail: n.detail }, 'event dead-lettered');
+          return;
+        }
+        case 'dead-letter-failed': {
+          if (counting) m.deadLetterFailures.add(1, noticeLabels(n.group, n.type, { [ATTR.errorType]: n.reason as DeadLetterReason }));
+          const span = takeFailed(n.group, n.id);
+          if (span) {
+            span.addEvent('dead-letter-failed', { 'event_contracts.dead_letter.reason': n.reason, 'event_contracts.retry_delay_ms': n.delayMs });
+            span.end();
+          }
+          log?.error({ ...logFields(n.group, n.id, n.type, span), reason: n.reason, deliveryCount: n.deliveryCount, delayMs: n.delayMs, err: errorLabel(n.error) }, 'dead-letter publish failed; the event stays with the broker');
+          return;
+        }
+        case 'duplicate':
+          if (counting) m.duplicates.add(1, noticeLabels(n.group, n.type));
+          log?.debug?.({ group: n.group, eventId: n.id, type: n.type }, 'duplicate event acknowledged without handling');
+          return;
+        case 'publish-failed':
+          // Counted by the publish layer (sent with error.type); logged here.
+          log?.error({ eventId: n.id, type: n.type, err: errorLabel(n.error), traceId: activeTraceId() }, 'publish failed');
+          return;
+      }
+    },
+  };
+  return { middleware, meter, service, system };
+}
+
+function activeTraceId(): string | undefined {
+  const sc = trace.getSpanContext(otelContext.active());
+  return sc && sc.traceId !== '00000000000000000000000000000000' ? sc.traceId : undefined;
+}
+
+function logFields(group: string, id: string | undefined, type: string | undefined, span: Span | undefined): Record<string, unknown> {
+  const sc = span?.spanContext();
+  return {
+    group,
+    ...(id !== undefined ? { eventId: id } : {}),
+    ...(type !== undefined ? { type } : {}),
+    ...(sc && sc.traceId !== '00000000000000000000000000000000' ? { traceId: sc.traceId, spanId: sc.spanId } : {}),
+  };
+}
