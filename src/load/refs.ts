@@ -202,8 +202,10 @@ export function scanRefs(sources: SourceSet, entry: SourceFile, maxExpandedNodes
 
   // An explicit stack: a deeply nested document must not exhaust the call stack.
   const stack: Array<{ file: SourceFile; node: unknown; segments: string[] }> = [{ file: entry, node: entry.value, segments: [] }];
+  let written = 0; // nodes as written, each reference target once
   while (stack.length > 0) {
     const { file, node, segments } = stack.pop()!;
+    written++;
     if (Array.isArray(node)) {
       for (let i = node.length - 1; i >= 0; i--) stack.push({ file, node: node[i], segments: [...segments, String(i)] });
       continue;
@@ -240,7 +242,15 @@ export function scanRefs(sources: SourceSet, entry: SourceFile, maxExpandedNodes
       if (key !== '$ref') stack.push({ file, node: node[key], segments: [...segments, key] });
     }
   }
-  if (diagnostics.length === 0) {
+  if (diagnostics.length === 0 && written > maxExpandedNodes) {
+    diagnostics.push({
+      code: 'DOCUMENT_TOO_LARGE',
+      severity: 'error',
+      message: `the document and the files it references hold more than ${maxExpandedNodes} nodes: too large for one contract`,
+      location: entry.locate(''),
+      hint: 'split it into one document per service',
+    });
+  } else if (diagnostics.length === 0) {
     const blowUp = expansion(sources, entry, maxExpandedNodes);
     if (blowUp) diagnostics.push(blowUp);
   }

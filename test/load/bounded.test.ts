@@ -104,6 +104,15 @@ describe('reference fan-out', () => {
     expect(scan(dir, 2000)).toEqual([]);
   });
 
+  it('a document that is simply that large (no reference reuse) says so', () => {
+    const props = Array.from({ length: 400 }, (_, i) => `p${i}: { type: string }`).join(', ');
+    const dir = workspace({ 'api.yaml': head(`{ type: object, properties: { ${props} } }`) + '    X: { type: string }\n' });
+    const sources = new SourceSet([dir]);
+    const [finding] = scanRefs(sources, sources.get(path.join(dir, 'api.yaml')), 500).diagnostics;
+    expect(finding).toMatchObject({ code: 'DOCUMENT_TOO_LARGE', location: { line: 1 } });
+    expect(finding!.message).toMatch(/hold more than 500 nodes: too large for one contract/);
+  });
+
   it('a deep fan-out (20-way, 30 levels: 20^30 leaves) is judged at once, without expanding it', () => {
     const dir = workspace({ 'api.yaml': fanOut(20, 30) });
     // L27 (line 40): 20^3 leaves below it, the deepest level holding a tenth of the limit.
