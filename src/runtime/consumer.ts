@@ -99,6 +99,9 @@ export class Consumer implements Subscription {
   private closed: Promise<void> | undefined;
   private readonly memDedupe: MemoryDedupeStore | undefined;
   private idle: (() => void) | undefined;
+  /** Deliveries whose handler is running: told the broker they are in progress, so a long handler is not redelivered meanwhile. */
+  private readonly working = new Set<Delivery>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly bus: ConsumerHost,
@@ -138,6 +141,19 @@ export class Consumer implements Subscription {
       ...(this.spec.ephemeral ? { ephemeral: true } : {}),
     };
     this.ts = await this.bus.wire.consume(consumeSpec, (d) => this.onDelivery(d));
+    // One timer per consumer, not per message: every third of the ack wait, running handlers'
+    // deliveries are marked in progress (JetStream +WPI; a no-op where the broker has none).
+    const ackWaitMs = this.spec.ackWaitMs ?? 30_000;
+    this.heartbeat = setInterval(() => {
+      for (const d of this.working) {
+        try {
+          d.working?.();
+        } catch {
+          // The connection is gone: the broker redelivers after its ack wait, as it would anyway.
+        }
+      }
+    }, Math.max(50, Math.floor(ackWaitMs / 3)));
+    this.heartbeat.unref();
   }
 
   /**
@@ -257,8 +273,9 @@ export class Consumer implements Subscription {
           return;
         }
         if (claim === 'busy') {
-          // Someone else is handling it right now; not a failure, so no dead letter.
-          await d.retry(backoffDelay(this.backoff, 1));
+          // Someone else is handling it right now: not a failure, so no dead letter, but a
+          // wait that grows with the deliveries (a claim can be held for its whole TTL).
+          await d.retry(backoffDelay(this.backoff, d.deliveryCount));
           return;
         }
       }
@@ -273,6 +290,7 @@ export class Consumer implements Subscription {
     const onion = this.bus.handleMiddleware;
     let error: unknown;
     let failed = false;
+    this.working.add(d);
     try {
       await this.bus.runHandling(
         env,
@@ -282,15 +300,27 @@ export class Consumer implements Subscription {
     } catch (err) {
       failed = true;
       error = err;
+    } finally {
+      this.working.delete(d);
+    }
+    // The message is settled whatever the dedupe store does: a store that cannot record the
+    // outcome must not leave it unsettled (it would hold its in-flight slot until the broker
+    // gave up on it, and the claim would make its redelivery wait for the claim's TTL).
+    if (store) {
+      try {
+        if (!failed) {
+          if (this.memDedupe) this.memDedupe.completeSync(dedupeKey);
+          else await store.complete(dedupeKey);
+        } else await store.release(dedupeKey);
+      } catch (err) {
+        this.bus.notify({ kind: 'dedupe-failed', group: this.group, id: env.id, type: env.type, operation: failed ? 'release' : 'complete', error: err });
+      }
     }
     try {
       if (!failed) {
-        if (this.memDedupe) this.memDedupe.completeSync(dedupeKey);
-        else if (store) await store.complete(dedupeKey);
         await d.ack();
         return;
       }
-      if (store) await store.release(dedupeKey);
       if (d.deliveryCount >= this.maxDeliver) {
         await this.deadLetter(d, 'handler-failed', `event ${env.id} failed ${d.deliveryCount} deliveries; last error: ${errorText(error)}`, env);
       } else {
@@ -350,6 +380,7 @@ export class Consumer implements Subscription {
         await Promise.all(pending.map((j) => this.returnToBroker(j)));
         if (this.running > 0) await new Promise<void>((resolve) => (this.idle = resolve));
         await Promise.all(this.settling);
+        if (this.heartbeat) clearInterval(this.heartbeat);
         this.bus.forget(this);
       })();
     }

@@ -409,6 +409,8 @@ export type RuntimeNotice =
   | { kind: 'dead-letter'; group: string; id?: string; type?: string; reason: DeadLetterReason; detail: string }
   | { kind: 'duplicate'; group: string; id: string; type: string }
   | { kind: 'publish-failed'; id: string; type: string; error: unknown }
+  /** The dedupe store could not record a handled (complete) or failed (release) event; the message was settled anyway. */
+  | { kind: 'dedupe-failed'; group: string; id: string; type: string; operation: 'complete' | 'release'; error: unknown }
   /** Publishing a dead letter failed; the message stays with the broker and is retried after `delayMs`. */
   | { kind: 'dead-letter-failed'; group: string; id?: string; type?: string; reason: DeadLetterReason; deliveryCount: number; delayMs: number; error: unknown };
 

@@ -14,6 +14,7 @@ import {
   STRIPPED_HEADERS,
   withinDepth,
   type DeadLetter,
+  type DedupeStore,
   type Delivery,
   type Envelope,
   type EventBus,
@@ -21,6 +22,7 @@ import {
   type HeaderContract,
   type OutboundMessage,
   type RuntimeNotice,
+  type SubscribeSpec,
   type Transport,
   type ValidationResult,
 } from '../../src/runtime/index.js';
@@ -60,6 +62,9 @@ class Recording implements Transport {
   readonly sent: OutboundMessage[] = [];
   failDeadLetters = false;
   malformed: Delivery['malformed'];
+  /** What the bus did with each delivery, by ce-id: 'ack', 'retry:<ms>', 'working'. */
+  readonly settled: Array<[string, string]> = [];
+  onWorking: (() => void) | undefined;
   constructor(private readonly inner: MemoryTransport) {}
   maxMessageBytes() {
     return this.inner.maxMessageBytes();
@@ -76,6 +81,8 @@ class Recording implements Transport {
     return this.inner.consume(spec, (d) => {
       const failing = this.failDeadLetters;
       const malformed = this.malformed;
+      const id = d.headers.get('ce-id') ?? '?';
+      const log = this.settled;
       on({
         subject: d.subject,
         headers: d.headers,
@@ -83,8 +90,9 @@ class Recording implements Transport {
         get deliveryCount() {
           return d.deliveryCount;
         },
-        ack: () => d.ack(),
-        retry: (ms) => d.retry(ms),
+        ack: () => (log.push([id, 'ack']), d.ack()),
+        retry: (ms) => (log.push([id, `retry:${ms}`]), d.retry(ms)),
+        working: () => (log.push([id, 'working']), d.working?.(), this.onWorking?.()),
         deadLetter: (info) => (failing ? Promise.reject(new Error('no stream stores the dead-letter subject')) : d.deadLetter(info)),
         ...(malformed ? { malformed } : {}),
       });
@@ -252,6 +260,62 @@ describe('bus guards', () => {
     await waitFor(() => dls.length === 1, 10_000, 'the dead letter');
     expect([dls[0]!.reason, dls[0]!.detail]).toEqual(['undecodable', 'header block refused: lone LF']);
     expect(handled).toEqual([]);
+  });
+});
+
+describe('consumer bookkeeping', () => {
+  const broker = new MemoryTransport();
+  const buses: EventBus[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(buses.splice(0).map((b) => b.close()));
+  });
+  const setup = async (store: DedupeStore, handle: (e: Envelope<Order>) => Promise<void>, extra: Partial<SubscribeSpec> = {}) => {
+    const t = new Recording(broker.connection());
+    const notices: RuntimeNotice[] = [];
+    const b = createEventBus({ transport: t, source: 't', middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
+    buses.push(b);
+    const ev = { ...order(`g${rand()}`), headers: undefined };
+    await b.subscribe({ group: `c_${rand()}`, dedupe: store, backoff: { initialMs: 10, maxMs: 1000, factor: 2, jitter: 0 }, handlers: [{ type: ev.type, accepts: [ev], handle }], ...extra });
+    return { t, notices, b, ev };
+  };
+
+  it('settles a message whatever the dedupe store does, and says so', async () => {
+    const store: DedupeStore = {
+      claim: async () => 'claimed',
+      complete: async () => Promise.reject(new Error('kv down')),
+      release: async () => Promise.reject(new Error('kv down')),
+    };
+    const { t, notices, b, ev } = await setup(store, async (e) => {
+      if (e.data.eventId === 'bad') throw new Error('handler failed');
+    });
+    await b.publish(ev, { eventId: 'ok', n: 1 });
+    await b.publish(ev, { eventId: 'bad', n: 2 });
+    await waitFor(() => t.settled.some(([id, what]) => id === 'ok' && what === 'ack') && t.settled.some(([id, what]) => id === 'bad' && what.startsWith('retry')), 10_000, 'both settled');
+    // 'bad' is retried and fails again meanwhile: each failure is one more release notice.
+    expect(new Set(notices.filter((n) => n.kind === 'dedupe-failed').map((n) => (n as { operation: string }).operation))).toEqual(new Set(['complete', 'release']));
+  });
+
+  it('a busy claim waits longer with each delivery', async () => {
+    const store: DedupeStore = { claim: async () => 'busy', complete: async () => undefined, release: async () => undefined };
+    const { t, b, ev } = await setup(store, async () => undefined);
+    await b.publish(ev, { eventId: 'busy', n: 1 });
+    await waitFor(() => t.settled.filter(([id]) => id === 'busy').length >= 3, 10_000, 'three busy retries');
+    expect(t.settled.filter(([id]) => id === 'busy').slice(0, 3).map(([, w]) => w)).toEqual(['retry:10', 'retry:20', 'retry:40']);
+  });
+
+  it('tells the broker a long handler is still working, so it is not redelivered meanwhile', async () => {
+    let release: () => void = () => undefined;
+    const twice = new Promise<void>((r) => (release = r));
+    let beats = 0;
+    const { t, b, ev } = await setup(null as unknown as DedupeStore, async () => twice, { dedupe: null, ackWaitMs: 150 });
+    t.onWorking = () => {
+      if (++beats === 2) release();
+    };
+    await b.publish(ev, { eventId: 'slow', n: 1 });
+    await waitFor(() => t.settled.some(([id, w]) => id === 'slow' && w === 'ack'), 10_000, 'the slow event acked');
+    const slow = t.settled.filter(([id]) => id === 'slow').map(([, w]) => w);
+    expect(slow.filter((w) => w === 'working').length).toBeGreaterThanOrEqual(2);
+    expect(slow.filter((w) => w.startsWith('retry'))).toEqual([]);
   });
 });
 
