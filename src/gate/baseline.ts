@@ -6,12 +6,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_FILES, resolveConfig, type Config } from '../config.js';
+import { prepareWorkspace, SourceSet, workspaceRoots } from '../load/index.js';
 
 export class BaselineError extends Error {
   readonly userFacing = true;
@@ -83,13 +84,32 @@ export async function readBaseline(ref: string, cwd = process.cwd()): Promise<Ba
     .split('\n')
     .filter((f) => /\.(ya?ml|json)$/i.test(f));
   for (const file of listed) extract(file, git(['show', `${ref}:${file}`], top));
+  // Files the base's documents reference outside the spec folders (shared fragments
+  // elsewhere in the workspace, `refRoots`): found by the loader's own `$ref` scan, read
+  // from git, until nothing new is missing.
+  const specs = config.specs.map((s) => path.resolve(workspace, s));
+  for (let round = 0; round < 32; round++) {
+    const sources = new SourceSet(workspaceRoots(specs, { configDir: workspace, extra: config.refRoots }));
+    prepareWorkspace(specs.filter((s) => existsSync(s)), sources);
+    let fetched = 0;
+    for (const file of sources.all()) {
+      if (file.value !== undefined || !file.diagnostics.some((d) => d.code === 'FILE_UNREADABLE')) continue;
+      if (!file.absPath.startsWith(root + path.sep) || existsSync(file.absPath)) continue;
+      const inRepo = path.relative(root, file.absPath).split(path.sep).join('/');
+      const text = show(inRepo);
+      if (text === undefined) continue;
+      extract(inRepo, text);
+      fetched++;
+    }
+    if (fetched === 0) break;
+  }
   const lockText = show(rel(inBase(config.lockFile)));
   return {
     ref,
     root,
     workspace,
     config,
-    specs: config.specs.map((s) => path.resolve(workspace, s)),
+    specs,
     ...(lockText !== undefined ? { lockText } : {}),
     lockPath: path.resolve(workspace, config.lockFile),
     display: (file) => {

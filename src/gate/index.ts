@@ -54,6 +54,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
       const before = existing.length > 0 ? await openWorkspace(existing, { examples: false, config: baseline.config }) : undefined;
       trace('baseline loaded');
       findings = [
+        ...baselineLoadFailures(before, baseline.ref),
         ...checkPathChanges(baseline, options),
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
@@ -71,6 +72,27 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
   }
   trace(`gate: ${findings.length} findings`);
   return { loadDiagnostics: [], findings: applyIgnores(findings, options.config.compatibility.ignore), catalog: workspace.catalog, lock };
+}
+
+/**
+ * A base whose documents do not load would compare nothing and pass everything: that is a
+ * finding of its own, with the first problem, located in the base.
+ */
+function baselineLoadFailures(before: Awaited<ReturnType<typeof openWorkspace>> | undefined, ref: string): Finding[] {
+  const errors = before?.diagnostics.filter((d) => d.severity === 'error') ?? [];
+  if (errors.length === 0) return [];
+  const first = errors[0]!;
+  return [
+    {
+      rule: 'BASELINE_NOT_LOADED',
+      code: 'BASELINE_NOT_LOADED',
+      severity: 'error',
+      breaking: true,
+      message: `the specs of ${ref} do not load (${errors.length} problem${errors.length === 1 ? '' : 's'}, first: ${first.code}: ${first.message}): channels, operations and replies cannot be compared`,
+      ...(first.location ? { location: first.location } : {}),
+      hint: `fix ${ref}, or compare against a ref whose specs load`,
+    },
+  ];
 }
 
 /** Where the branch reads its specs and lock, against where the base did: a move is reported, never followed silently. */

@@ -183,3 +183,36 @@ describe('the local check and the lock checksum', () => {
     expect(result.stderr).toMatch(/registry\.lock\.json:\d+:\d+: error LOCK_CHECKSUM_MISMATCH: /);
   });
 });
+
+describe('a baseline whose documents reference files outside the spec folder', () => {
+  const shared = (required: string[]) =>
+    stringify({ Order: { type: 'object', required, properties: { orderId: { type: 'string' }, total: { type: 'integer' } } } });
+  const withShared = (): Doc => {
+    const doc = spec({ OrderPlacedV1: { name: 'order.placed', 'x-version': '1.0.0', payload: { $ref: '../shared/order.yaml#/Order' } } });
+    return doc;
+  };
+
+  it('fetches them from the base too, so the contract checks run (and catch a break)', async () => {
+    mkdirSync(path.join(dir, 'shared'));
+    writeFileSync(path.join(dir, 'shared/order.yaml'), shared(['orderId']));
+    await baseline(withShared(), { specs: ['asyncapi'] });
+    expect(errors((await against()).stdout)).toEqual([]);
+    // Breaking, in the shared file, and the channel moved: both seen against the base.
+    writeFileSync(path.join(dir, 'shared/order.yaml'), shared(['orderId', 'total']));
+    const moved = withShared();
+    moved.channels.chOrderPlacedV1.address = 'orders.placed.v1';
+    write(moved);
+    expect(errors((await against()).stdout)).toEqual(['CHANNEL_ADDRESS_CHANGED', 'RELEASED_VERSION_MODIFIED']);
+  });
+
+  it('a base whose documents do not load is a finding, not a silent pass', async () => {
+    mkdirSync(path.join(dir, 'shared'));
+    writeFileSync(path.join(dir, 'shared/order.yaml'), shared(['orderId']));
+    // The fragment is on disk but was never committed: the base cannot load its document.
+    writeFileSync(path.join(dir, '.gitignore'), 'shared/\n');
+    await baseline(withShared(), { specs: ['asyncapi'] });
+    const result = await against();
+    expect(errors(result.stdout)).toEqual(['BASELINE_NOT_LOADED']);
+    expect(result.stdout).toContain('main:asyncapi/orders.yaml');
+  });
+});
