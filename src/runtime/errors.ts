@@ -164,3 +164,20 @@ export class SecretUnavailableError extends EventContractsError {
     super(`${what}: ${source} is ${reason}`);
   }
 }
+
+/**
+ * The broker's dedupe window already holds this event id on another subject, so the broker
+ * dropped this publish as a duplicate. Each event needs its own id; in a dual publish of two
+ * major versions, each version is its own event.
+ */
+export class EventIdCollisionError extends EventContractsError {
+  constructor(
+    readonly eventId: string,
+    readonly subject: string,
+    readonly storedSubject: string,
+  ) {
+    super(
+      `event id ${eventId} was already published on '${storedSubject}' within the broker's dedupe window, so this publish on '${subject}' was dropped as a duplicate; give each event its own id (each major version of a dual publish is its own event)`,
+    );
+  }
+}

@@ -8,7 +8,7 @@
 import { H, recordHeaders } from './codec.js';
 import { deadLetterHeaders } from './dead-letter.js';
 import { subjectMatches } from './address.js';
-import { BusClosedError, NoResponderError, RequestTimeoutError } from './errors.js';
+import { BusClosedError, EventIdCollisionError, NoResponderError, RequestTimeoutError } from './errors.js';
 import type {
   ConsumeSpec,
   DeadLetterInfo,
@@ -176,7 +176,12 @@ export class MemoryTransport implements Transport {
     if (this.size(m) > this.maxBytes) throw new Error(`maximum payload exceeded (${this.size(m)} > ${this.maxBytes})`);
     const now = Date.now();
     const prev = this.ids.get(m.id);
-    if (prev && now - prev.at < this.windowMs) return { stream: 'memory', sequence: prev.seq, duplicate: true };
+    if (prev && now - prev.at < this.windowMs) {
+      // As over NATS: an id reused on another subject is another event, refused loudly.
+      const stored = this.log[prev.seq - 1]?.subject;
+      if (stored !== undefined && stored !== m.subject) throw new EventIdCollisionError(m.id, m.subject, stored);
+      return { stream: 'memory', sequence: prev.seq, duplicate: true };
+    }
     const seq = this.store(m.subject, m.headers, m.body);
     this.ids.set(m.id, { seq, at: now });
     if (this.ids.size > 100_000) for (const [k, v] of this.ids) if (now - v.at >= this.windowMs) this.ids.delete(k);

@@ -9,6 +9,7 @@ import {
   childTraceparent,
   createEventBus,
   deadLetterHeaders,
+  EventIdCollisionError,
   HeaderValidationError,
   MemoryTransport,
   STRIPPED_HEADERS,
@@ -150,6 +151,16 @@ describe('bus guards', () => {
     expect(m.headers['Nats-Msg-Id']).toBeUndefined();
     // options.id still wins over the payload's field.
     expect((await b.publish(ev, { eventId: 'evt-42', n: 1 }, { id: 'explicit', headers: { 'x-tenant': 'acme' } })).id).toBe('explicit');
+  });
+
+  it('the same event id on another subject is refused, not dropped as a duplicate', async () => {
+    const b = bus(broker.connection());
+    const prefix = `g${rand()}`;
+    const v1 = { ...order(prefix, 'thing.v1'), headers: undefined };
+    const v2 = { ...order(prefix, 'thing.v2'), headers: undefined };
+    await b.publish(v1, { eventId: 'same', n: 1 });
+    expect((await b.publish(v1, { eventId: 'same', n: 1 })).duplicate).toBe(true);
+    await expect(b.publish(v2, { eventId: 'same', n: 1 })).rejects.toThrow(EventIdCollisionError);
   });
 
   it('a handler publishing through any client passes on causation, correlation, trace and the tenant', async () => {

@@ -11,6 +11,7 @@
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { deadLetterHeaders } from '../dead-letter.js';
+import { EventIdCollisionError } from '../errors.js';
 import type {
   ConsumeSpec,
   DeadLetterInfo,
@@ -140,7 +141,25 @@ export class NatsTransport implements Transport, ConsumerHost {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.durable.publish(m.subject, h, m.body, this.options.publishDeadlineMs ?? 60_000);
+    return this.durable.publish(m.subject, h, m.body, this.options.publishDeadlineMs ?? 60_000).then((r) => (r.duplicate ? this.checkDuplicate(m, r) : r));
+  }
+
+  /**
+   * JetStream drops a publish whose Nats-Msg-Id the stream saw within its dedupe window. On
+   * the same subject that is a retry, as intended; on another subject it is a different event
+   * reusing an id (two majors of a dual publish sharing the payload's eventId), which would
+   * otherwise vanish: that is refused loudly. One lookup, on the rare duplicate path only.
+   */
+  private async checkDuplicate(m: OutboundMessage, r: TransportReceipt): Promise<TransportReceipt> {
+    if (r.stream === undefined || r.sequence === undefined) return r;
+    let stored: string | undefined;
+    try {
+      stored = (await (await this.jsm()).streams.getMessage(r.stream, { seq: r.sequence }))?.subject;
+    } catch {
+      return r; // the original is gone (limits) or unreadable: nothing to compare with
+    }
+    if (stored !== undefined && stored !== m.subject) throw new EventIdCollisionError(m.id, m.subject, stored);
+    return r;
   }
 
   publishTransient(m: OutboundMessage): Promise<void> {
