@@ -12,21 +12,24 @@
  */
 import {
   context as otelContext,
+  createNoopMeter,
+  isSpanContextValid,
   metrics as otelMetrics,
+  ProxyTracerProvider,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
-  type Counter,
   type Histogram,
+  type ObservableResult,
   type Meter,
   type MeterProvider,
   type Span,
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import type { DeadLetterReason, HandleMiddlewareContext, Middleware, PublishMiddlewareContext, PublishReceipt, RuntimeNotice } from '../types.js';
+import type { HandleMiddlewareContext, Middleware, PublishMiddlewareContext, PublishReceipt, RuntimeNotice } from '../types.js';
 import { ATTR, INSTRUMENTS, SECONDS_BUCKETS } from './names.js';
 import { readTraceContext, writeTraceContext } from './trace-context.js';
 import { errorLabel, type ObservabilityLog } from './log.js';
@@ -62,31 +65,52 @@ export interface Observability {
 
 const NAME = 'event-contracts';
 
-interface Instruments {
-  sent: Counter;
-  consumed: Counter;
+interface Histograms {
   publishDuration: Histogram;
   processDuration: Histogram;
   lag: Histogram;
-  retries: Counter;
-  deadLetters: Counter;
-  deadLetterFailures: Counter;
-  duplicates: Counter;
 }
 
-function instruments(meter: Meter): Instruments {
+function histograms(meter: Meter): Histograms {
   const seconds = { unit: 's', advice: { explicitBucketBoundaries: [...SECONDS_BUCKETS] } };
   return {
-    sent: meter.createCounter(INSTRUMENTS.sent, { description: 'Messages published (failed ones carry error.type)' }),
-    consumed: meter.createCounter(INSTRUMENTS.consumed, { description: 'Events handed to handlers (failed handlings carry error.type)' }),
     publishDuration: meter.createHistogram(INSTRUMENTS.publishDuration, { ...seconds, description: 'Publish until the broker stored the message' }),
     processDuration: meter.createHistogram(INSTRUMENTS.processDuration, { ...seconds, description: 'Handler time per event' }),
     lag: meter.createHistogram(INSTRUMENTS.lag, { ...seconds, description: "From the event's time to the start of its handling" }),
-    retries: meter.createCounter(INSTRUMENTS.retries, { description: 'Failed handlings given back for redelivery' }),
-    deadLetters: meter.createCounter(INSTRUMENTS.deadLetters, { description: 'Events dead-lettered, by reason (error.type)' }),
-    deadLetterFailures: meter.createCounter(INSTRUMENTS.deadLetterFailures, { description: 'Dead-letter publishes that failed' }),
-    duplicates: meter.createCounter(INSTRUMENTS.duplicates, { description: 'Events acknowledged without handling: handled before' }),
   };
+}
+
+/**
+ * Counts kept here and reported as observable counters at collection: an increment is a
+ * map lookup on a key made once per label set, where a synchronous counter's add() hashes
+ * its attributes on every call (most of what metrics cost a publish).
+ */
+class Counts {
+  private readonly series = new Map<string, { attrs: Attributes; n: number }>();
+  inc(key: string, attrs: () => Attributes): void {
+    const s = this.series.get(key);
+    if (s) s.n++;
+    else this.series.set(key, { attrs: attrs(), n: 1 });
+  }
+  observe(r: ObservableResult): void {
+    for (const s of this.series.values()) r.observe(s.n, s.attrs);
+  }
+}
+
+function counters(meter: Meter): Record<'sent' | 'consumed' | 'retries' | 'deadLetters' | 'deadLetterFailures' | 'duplicates', Counts> {
+  const c = { sent: new Counts(), consumed: new Counts(), retries: new Counts(), deadLetters: new Counts(), deadLetterFailures: new Counts(), duplicates: new Counts() };
+  const describe: Record<keyof typeof c, string> = {
+    sent: 'Messages published (failed ones carry error.type)',
+    consumed: 'Events handed to handlers (failed handlings carry error.type)',
+    retries: 'Failed handlings given back for redelivery',
+    deadLetters: 'Events dead-lettered, by reason (error.type)',
+    deadLetterFailures: 'Dead-letter publishes that failed',
+    duplicates: 'Events acknowledged without handling: handled before',
+  };
+  for (const k of Object.keys(c) as Array<keyof typeof c>) {
+    meter.createObservableCounter(INSTRUMENTS[k], { description: describe[k] }).addCallback((r) => c[k].observe(r));
+  }
+  return c;
 }
 
 function majorOf(version: string): string {
@@ -103,17 +127,33 @@ function errorType(err: unknown): string {
 export function createObservability(o: ObservabilityOptions = {}): Observability {
   const service = o.service ?? process.env['OTEL_SERVICE_NAME'] ?? 'unknown_service';
   const system = o.system ?? 'nats';
-  const tracing = o.traces !== false;
-  const counting = o.metrics !== false;
-  const tracer: Tracer = (o.tracerProvider ?? trace.getTracerProvider()).getTracer(NAME);
+  const provider = o.tracerProvider ?? trace.getTracerProvider();
+  const tracer: Tracer = provider.getTracer(NAME);
   const meter: Meter = (o.meterProvider ?? otelMetrics.getMeterProvider()).getMeter(NAME);
-  const m = instruments(meter);
+  // With no SDK the API's meter is a no-op for good (the metrics API has no proxy).
+  const counting = o.metrics !== false && meter.constructor !== createNoopMeter().constructor;
+  const h = counting ? histograms(meter) : undefined;
+  const c = counting ? counters(meter) : undefined;
   const log = o.logger;
   const waitMs = o.failedSpanWaitMs ?? 5000;
 
+  // The global tracer provider is a proxy whose delegate an SDK may set at any time: whether
+  // it records is probed once per delegate (a span that is never ended, so never exported).
+  let probed: TracerProvider | undefined;
+  let live = false;
+  const tracingOn = (): boolean => {
+    if (o.traces === false) return false;
+    const d = provider instanceof ProxyTracerProvider ? provider.getDelegate() : provider;
+    if (d !== probed) {
+      probed = d;
+      live = isSpanContextValid(d.getTracer(NAME).startSpan('event-contracts probe', {}, ROOT_CONTEXT).spanContext());
+    }
+    return live;
+  };
+
   // One attribute object per label combination, made once: bounded by the contract's types.
   const attrCache = new Map<string, Attributes>();
-  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): Attributes => {
+  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): { key: string; attrs: Attributes } => {
     const key = `${op}\u0000${type}\u0000${version}\u0000${group ?? ''}`;
     let a = attrCache.get(key);
     if (a === undefined) {
@@ -127,16 +167,25 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       };
       attrCache.set(key, a);
     }
-    return a;
+    return { key, attrs: a };
   };
-  const withError = (a: Attributes, err: unknown): Attributes => ({ ...a, [ATTR.errorType]: errorType(err) });
-  const noticeLabels = (group: string, type: string | undefined, extra?: Attributes): Attributes => ({
+  const failedAttrs = new Map<string, Attributes>();
+  const withError = (l: { key: string; attrs: Attributes }, err: unknown): { key: string; attrs: Attributes } => {
+    const t = errorType(err);
+    const key = `${l.key}\u0000${t}`;
+    let a = failedAttrs.get(key);
+    if (a === undefined && failedAttrs.size < 10_000) failedAttrs.set(key, (a = { ...l.attrs, [ATTR.errorType]: t }));
+    return { key, attrs: a ?? { ...l.attrs, [ATTR.errorType]: t } };
+  };
+  const noticeLabels = (group: string, type: string | undefined, errorKind?: string): Attributes => ({
     [ATTR.system]: system,
     [ATTR.service]: service,
     [ATTR.group]: group,
     [ATTR.eventType]: type ?? '_unknown',
-    ...extra,
+    ...(errorKind !== undefined ? { [ATTR.errorType]: errorKind } : {}),
   });
+  const countNotice = (counts: Counts, group: string, type: string | undefined, errorKind?: string): void =>
+    counts.inc(`${group}\u0000${type ?? ''}\u0000${errorKind ?? ''}`, () => noticeLabels(group, type, errorKind));
 
   /** Consumer spans of failed handlings, waiting for the retry or dead-letter notice. */
   const failedSpans = new Map<string, { span: Span; timer: ReturnType<typeof setTimeout> }>();
@@ -168,8 +217,10 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
     name: 'opentelemetry',
 
     async publish(ctx: PublishMiddlewareContext, next: () => Promise<PublishReceipt>): Promise<PublishReceipt> {
+      const tracing = tracingOn();
+      if (!tracing && !counting) return next();
       const env = ctx.envelope;
-      const a = counting ? labels('publish', env.type, env.version, undefined) : undefined;
+      const l = counting ? labels('publish', env.type, env.version, undefined) : undefined;
       const t0 = counting ? performance.now() : 0;
       let span: Span | undefined;
       if (tracing) {
@@ -185,11 +236,9 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
               'messaging.destination.name': env.subject,
               'messaging.destination.template': ctx.descriptor.address,
               'messaging.message.id': env.id,
-              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
-              'cloudevents.event_id': env.id,
               'cloudevents.event_type': env.type,
-              'cloudevents.event_source': env.source,
               'event.version': env.version,
+              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
             },
           },
           otelContext.active(),
@@ -199,9 +248,9 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       }
       try {
         const r = await next();
-        if (a) {
-          m.sent.add(1, a);
-          m.publishDuration.record((performance.now() - t0) / 1000, a);
+        if (l) {
+          c!.sent.inc(l.key, () => l.attrs);
+          h!.publishDuration.record((performance.now() - t0) / 1000, l.attrs);
         }
         if (span) {
           if (r.duplicate) span.setAttribute('event_contracts.duplicate', true);
@@ -209,10 +258,10 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         }
         return r;
       } catch (err) {
-        if (a) {
-          const ae = withError(a, err);
-          m.sent.add(1, ae);
-          m.publishDuration.record((performance.now() - t0) / 1000, ae);
+        if (l) {
+          const le = withError(l, err);
+          c!.sent.inc(le.key, () => le.attrs);
+          h!.publishDuration.record((performance.now() - t0) / 1000, le.attrs);
         }
         if (span) {
           span.recordException(err as Error);
@@ -225,71 +274,61 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
     },
 
     async handle(ctx: HandleMiddlewareContext, next: () => Promise<void>): Promise<void> {
+      const tracing = tracingOn();
+      if (!tracing && !counting) return next();
       const env = ctx.envelope;
-      const a = counting ? labels('process', env.type, env.version, ctx.group) : undefined;
+      const l = counting ? labels('process', env.type, env.version, ctx.group) : undefined;
       const t0 = counting ? performance.now() : 0;
-      if (a) {
+      if (l) {
         const lagS = (Date.now() - env.timestamp.getTime()) / 1000;
-        if (Number.isFinite(lagS)) m.lag.record(Math.max(0, lagS), a);
+        if (Number.isFinite(lagS)) h!.lag.record(Math.max(0, lagS), l.attrs);
       }
-      if (!tracing) {
-        try {
-          await next();
-          if (a) {
-            m.consumed.add(1, a);
-            m.processDuration.record((performance.now() - t0) / 1000, a);
-          }
-        } catch (err) {
-          if (a) {
-            const ae = withError(a, err);
-            m.consumed.add(1, ae);
-            m.processDuration.record((performance.now() - t0) / 1000, ae);
-          }
-          throw err;
-        }
-        return;
-      }
-      const remote = readTraceContext(ctx.headers);
-      const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : otelContext.active();
-      const span = tracer.startSpan(
-        `process ${env.type}`,
-        {
-          kind: SpanKind.CONSUMER,
-          attributes: {
-            'messaging.system': system,
-            'messaging.operation.type': 'process',
-            'messaging.operation.name': 'process',
-            'messaging.destination.name': env.subject,
-            'messaging.consumer.group.name': ctx.group,
-            'messaging.message.id': env.id,
-            ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
-            'cloudevents.event_id': env.id,
-            'cloudevents.event_type': env.type,
-            'cloudevents.event_source': env.source,
-            'event.version': env.version,
-            'event_contracts.delivery_count': ctx.deliveryCount,
+      let span: Span | undefined;
+      let run = next;
+      if (tracing) {
+        const remote = readTraceContext(ctx.headers);
+        const parent = remote ? trace.setSpanContext(ROOT_CONTEXT, remote) : otelContext.active();
+        span = tracer.startSpan(
+          `process ${env.type}`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': system,
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': env.subject,
+              'messaging.consumer.group.name': ctx.group,
+              'messaging.message.id': env.id,
+              'cloudevents.event_type': env.type,
+              'event.version': env.version,
+              'event_contracts.delivery_count': ctx.deliveryCount,
+              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
+            },
           },
-        },
-        parent,
-      );
+          parent,
+        );
+        const active = trace.setSpan(parent, span);
+        run = () => otelContext.with(active, next);
+      }
       try {
-        await otelContext.with(trace.setSpan(parent, span), next);
-        if (a) {
-          m.consumed.add(1, a);
-          m.processDuration.record((performance.now() - t0) / 1000, a);
+        await run();
+        if (l) {
+          c!.consumed.inc(l.key, () => l.attrs);
+          h!.processDuration.record((performance.now() - t0) / 1000, l.attrs);
         }
-        span.end();
+        span?.end();
       } catch (err) {
-        if (a) {
-          const ae = withError(a, err);
-          m.consumed.add(1, ae);
-          m.processDuration.record((performance.now() - t0) / 1000, ae);
+        if (l) {
+          const le = withError(l, err);
+          c!.consumed.inc(le.key, () => le.attrs);
+          h!.processDuration.record((performance.now() - t0) / 1000, le.attrs);
         }
-        span.recordException(err as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
-        span.setAttribute('error.type', errorType(err));
-        // Ended by the retry or dead-letter notice that follows (a span event), or by the timer.
-        parkFailed(ctx.group, env.id, span);
+        if (span) {
+          span.recordException(err as Error);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: errorLabel(err) });
+          span.setAttribute('error.type', errorType(err));
+          // Ended by the retry or dead-letter notice that follows (a span event), or by the timer.
+          parkFailed(ctx.group, env.id, span);
+        }
         throw err;
       }
     },
@@ -297,7 +336,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
     notice(n: RuntimeNotice): void {
       switch (n.kind) {
         case 'retry': {
-          if (counting) m.retries.add(1, noticeLabels(n.group, n.type));
+          if (c) countNotice(c.retries, n.group, n.type);
           const span = takeFailed(n.group, n.id);
           if (span) {
             span.addEvent('retry', { 'event_contracts.delivery_count': n.deliveryCount, 'event_contracts.retry_delay_ms': n.delayMs });
@@ -307,9 +346,9 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
           return;
         }
         case 'dead-letter': {
-          if (counting) m.deadLetters.add(1, noticeLabels(n.group, n.type, { [ATTR.errorType]: n.reason }));
+          if (c) countNotice(c.deadLetters, n.group, n.type, n.reason);
           let span = takeFailed(n.group, n.id);
-          if (!span && tracing) {
+          if (!span && tracingOn()) {
             // Dead-lettered before any handler ran (undecodable, invalid, unknown type…).
             span = tracer.startSpan(`dead-letter ${n.group}`, {
               kind: SpanKind.CONSUMER,
@@ -325,7 +364,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
           return;
         }
         case 'dead-letter-failed': {
-          if (counting) m.deadLetterFailures.add(1, noticeLabels(n.group, n.type, { [ATTR.errorType]: n.reason as DeadLetterReason }));
+          if (c) countNotice(c.deadLetterFailures, n.group, n.type, n.reason);
           const span = takeFailed(n.group, n.id);
           if (span) {
             span.addEvent('dead-letter-failed', { 'event_contracts.dead_letter.reason': n.reason, 'event_contracts.retry_delay_ms': n.delayMs });
@@ -335,7 +374,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
           return;
         }
         case 'duplicate':
-          if (counting) m.duplicates.add(1, noticeLabels(n.group, n.type));
+          if (c) countNotice(c.duplicates, n.group, n.type);
           log?.debug?.({ group: n.group, eventId: n.id, type: n.type }, 'duplicate event acknowledged without handling');
           return;
         case 'publish-failed':

@@ -1,0 +1,118 @@
+// What observability costs the SDK on NATS, side by side in one run: JetStream publish
+// (1,000 in flight) and JetStream consume with the OpenTelemetry middleware off, on with no
+// SDK registered (the API's no-ops), and on with the OpenTelemetry SDK (BatchSpanProcessor
+// into an in-memory span exporter, a MeterProvider with an in-memory periodic reader, the
+// AsyncLocalStorage context manager). The event is bench/event.mjs's 300-byte
+// user.created@2.0.0 with its generated validator.
+//
+// Fairness: each round runs the three variants back to back on the same server and streams,
+// the order rotating between rounds; the best round of each is kept. Consumers each read the
+// same 20,000 stored events with a new durable consumer.
+//
+// Needs `npm run build` and NATS at NATS_URL or 127.0.0.1:4222.
+import { context, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createEventBus } from '../dist/runtime/index.js';
+import { NatsTransport, provisionNats } from '../dist/runtime/nats/index.js';
+import { createObservability } from '../dist/runtime/otel/index.js';
+import { data, validate } from './event.mjs';
+
+const SERVER = process.env.NATS_URL ?? '127.0.0.1:4222';
+const N = Number(process.env.BENCH_OBSERVE_N ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WINDOW = 1000;
+
+async function windowed(n, window, op) {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await op(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, n) }, worker));
+}
+const rate = (n, ms) => Math.round((n / ms) * 1000);
+
+export async function run() {
+  const id = Math.random().toString(36).slice(2, 8);
+  const prefix = `obs${id}`;
+  const stream = `OBS_${id}`;
+  const transport = await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 });
+  await provisionNats(transport, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'file' }] });
+
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] });
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })] });
+  const contextManager = new AsyncLocalStorageContextManager();
+  const sdkOn = () => context.setGlobalContextManager(contextManager.enable());
+  const sdkOff = () => {
+    context.disable();
+    spans.reset();
+    metricExporter.reset();
+  };
+
+  const variants = [
+    { name: 'off', middleware: () => [], setup: () => undefined, teardown: () => undefined },
+    // No SDK registered: the global providers are the API's no-ops.
+    { name: 'on, no SDK', middleware: () => [createObservability({ service: 'bench', tracerProvider: trace.getTracerProvider() }).middleware], setup: () => undefined, teardown: () => undefined },
+    { name: 'on, SDK in memory', middleware: () => [createObservability({ service: 'bench', tracerProvider, meterProvider }).middleware], setup: sdkOn, teardown: sdkOff },
+  ];
+  const buses = variants.map((v) => createEventBus({ transport, source: 'bench/observe', middleware: v.middleware() }));
+  const ev = { type: 'user.created', version: '2.0.0', address: `${prefix}.pub.users.{userId}`, parameters: ['userId'], validate };
+  const consumeEv = { ...ev, address: `${prefix}.con.users.{userId}` };
+  const params = { userId: 'u1' };
+  const best = {};
+  const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
+  try {
+    // The events every consumer reads.
+    await windowed(N, WINDOW, () => buses[0].publish(consumeEv, data, { params }));
+    let durable = 0;
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let k = 0; k < variants.length; k++) {
+        const i = (k + r) % variants.length;
+        const v = variants[i];
+        v.setup();
+        let t0 = performance.now();
+        await windowed(N, WINDOW, () => buses[i].publish(ev, data, { params }));
+        keep(`publish, observability ${v.name}`, rate(N, performance.now() - t0));
+
+        let handled = 0;
+        let done;
+        const finished = new Promise((res) => (done = res));
+        t0 = performance.now();
+        const sub = await buses[i].subscribe({
+          group: `obs${id}${durable++}`,
+          subjects: [`${prefix}.con.users.*`],
+          concurrency: 64,
+          maxInFlight: 1000,
+          handlers: [{ type: ev.type, accepts: [consumeEv], handle: async () => void (++handled === N && done()) }],
+        });
+        await finished;
+        keep(`consume, observability ${v.name}`, rate(N, performance.now() - t0));
+        await sub.close();
+        v.teardown();
+      }
+    }
+  } finally {
+    await Promise.allSettled(buses.slice(1).map((b) => b.close()));
+    const jsm = await transport.jsm();
+    await jsm.streams.delete(stream).catch(() => undefined);
+    await buses[0].close();
+    await tracerProvider.shutdown();
+    await meterProvider.shutdown();
+  }
+  const rows = Object.entries(best).map(([name, value]) => ({ name, value, unit: 'msgs/s' }));
+  const ratio = (a, b) => Math.round((best[a] / best[b]) * 1000) / 1000;
+  for (const op of ['publish', 'consume']) {
+    rows.push({ name: `ratio ${op} on, no SDK / off (target >= 0.97)`, value: ratio(`${op}, observability on, no SDK`, `${op}, observability off`), unit: 'ratio' });
+    rows.push({ name: `ratio ${op} on, SDK in memory / off (target >= 0.85)`, value: ratio(`${op}, observability on, SDK in memory`, `${op}, observability off`), unit: 'ratio' });
+  }
+  return rows;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await run();
+  const width = Math.max(...rows.map((r) => r.name.length));
+  for (const r of rows) console.log(`${r.name.padEnd(width)} ${String(r.value).padStart(10)} ${r.unit}`);
+}

@@ -1,0 +1,32 @@
+/**
+ * The middleware follows the global tracer provider: with no SDK it records nothing and
+ * leaves the runtime's own traceparent alone; once an SDK registers (after the bus was
+ * made), spans start. Uses the in-process MemoryTransport; the broker paths are in
+ * otel.nats.test.ts and otel.amqp.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
+import { createEventBus, MemoryTransport } from '../../src/runtime/index.js';
+import { createObservability } from '../../src/runtime/otel/index.js';
+import { rand, userCreated, waitFor } from '../runtime/helpers.js';
+import { sdk } from './otel-helpers.js';
+
+describe('OpenTelemetry middleware and the global provider', () => {
+  it('records nothing before an SDK registers and traces after, without a new bus', async () => {
+    const { spans, tracerProvider } = sdk();
+    const transport = new MemoryTransport();
+    const bus = createEventBus({ transport, source: 'svc', middleware: [createObservability({ service: 'svc' }).middleware] });
+    const ev = userCreated(`g${rand()}`);
+    await bus.publish(ev, { userId: 'u1', email: 'a@b.c' }, { params: { userId: 'u1' } });
+    expect(transport.messages('>')[0]!.headers.get('traceparent')).toBeUndefined();
+    expect(spans.getFinishedSpans()).toHaveLength(0);
+
+    trace.setGlobalTracerProvider(tracerProvider);
+    await bus.publish(ev, { userId: 'u2', email: 'a@b.c' }, { params: { userId: 'u2' } });
+    await waitFor(() => spans.getFinishedSpans().length === 1, 2000, 'one span');
+    const span = spans.getFinishedSpans()[0]!;
+    expect(span.name).toBe(`publish ${ev.address}`);
+    expect(transport.messages('>')[1]!.headers.get('traceparent')).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    await bus.close();
+  });
+});
