@@ -47,10 +47,20 @@ import type {
 } from './types.js';
 import { VersionResolver } from './versions.js';
 
-/** The event a handler is running for: what it publishes is caused by it. */
+/**
+ * The event a handler is running for: what it publishes is caused by it. `active` turns false
+ * when the handler settles, so a timer or a pool the handler started (which keeps the async
+ * context) does not go on publishing as if caused by that event.
+ */
 interface Handling {
   readonly env: Envelope;
   readonly headers: HeaderReader | undefined;
+  active: boolean;
+}
+
+/** The conversation an event belongs to: its correlation id, the contract's header, or itself. */
+function conversationOf(env: Envelope, headers: HeaderReader | undefined): string {
+  return env.correlationId ?? headers?.get('x-correlation-id') ?? env.id;
 }
 
 let lastMs = 0;
@@ -95,7 +105,7 @@ function eventIdOf<T>(event: EventDescriptor<T>, data: T): string | undefined {
  * `inbound`, the handled event's headers (its trace, and the values of headers both messages
  * declare, such as a tenant).
  */
-type Extra = { causationId?: string; correlationId?: string; subject?: string; inbound?: HeaderReader };
+type Extra = { causationId?: string; correlationId?: string; subject?: string; inbound?: HeaderReader; reply?: boolean };
 
 class BusImpl implements EventBus, ConsumerHost {
   readonly source: string;
@@ -173,8 +183,17 @@ class BusImpl implements EventBus, ConsumerHost {
     const time = po?.timestamp ? po.timestamp.toISOString() : nowIso();
     // Published while handling an event (through any client, not only ctx.publish): caused
     // by that event and part of its conversation, unless the caller says otherwise.
-    const cur = extra === undefined ? this.handling.getStore() : undefined;
-    const correlationId = options?.correlationId ?? extra?.correlationId ?? (cur ? (cur.env.correlationId ?? cur.env.id) : undefined);
+    const store = extra === undefined ? this.handling.getStore() : undefined;
+    const cur = store?.active ? store : undefined;
+    const givenCorrelation = options?.headers?.['x-correlation-id'];
+    let correlationId =
+      options?.correlationId ??
+      (typeof givenCorrelation === 'string' ? givenCorrelation : undefined) ??
+      extra?.correlationId ??
+      (cur ? conversationOf(cur.env, cur.headers) : undefined);
+    // A contract that carries the conversation in a header keeps the envelope in step with it:
+    // an event that starts a conversation is its own correlation id, in both.
+    if (correlationId === undefined && event.headers?.names.includes('x-correlation-id')) correlationId = id;
     const causationId = po?.causationId ?? extra?.causationId ?? cur?.env.id;
     const encoded = encodeFields(
       {
@@ -194,7 +213,9 @@ class BusImpl implements EventBus, ConsumerHost {
     );
     if (event.headers !== undefined || options?.headers !== undefined) {
       const inbound = extra?.inbound ?? cur?.headers;
-      const inherited = event.headers && inbound ? inheritedHeaders(event.headers.names, inbound) : undefined;
+      // Only a reply takes data headers (a tenant) from what it answers: a handler's own
+      // events set theirs, since per-message headers (an idempotency key) must not be copied.
+      const inherited = extra?.reply && event.headers && inbound ? inheritedHeaders(event.headers.names, inbound) : undefined;
       const given = inherited ? { ...inherited, ...options?.headers } : options?.headers;
       const h = prepareHeaders(event.headers, given, { id, correlationId, causationId, parentTrace: inbound?.get('traceparent') });
       if (!h.ok) throw new HeaderValidationError(id, event.type, event.version, h.issues);
@@ -408,7 +429,7 @@ class BusImpl implements EventBus, ConsumerHost {
       let headerProblem: string | undefined;
       try {
         v = m.descriptor.validate(env.data);
-        if (m.descriptor.headers) headerProblem = readContractHeaders(m.descriptor.headers, msg.headers);
+        if (m.descriptor.headers) headerProblem = readContractHeaders(m.descriptor.headers, msg.headers, env.id);
       } catch (err) {
         return errorReply('validation-failed', `request ${env.id} could not be validated: ${errorText(err)}`);
       }
@@ -425,8 +446,8 @@ class BusImpl implements EventBus, ConsumerHost {
         return errorReply('handler-failed', errorText(err));
       }
       try {
-        // A reply carries the request's values of the headers both declare (its tenant, say).
-        const p = await this.prepare(reply, result, { correlationId: env.correlationId ?? env.id }, { causationId: env.id, subject: '', inbound: msg.headers });
+        // A reply carries the request's conversation and its values of the headers both declare (its tenant, say).
+        const p = await this.prepare(reply, result, {}, { correlationId: conversationOf(env, msg.headers), causationId: env.id, subject: '', inbound: msg.headers, reply: true });
         return { headers: p.encoded.headers, body: p.encoded.body };
       } catch (err) {
         return errorReply('invalid-reply', errorText(err));
@@ -452,8 +473,13 @@ class BusImpl implements EventBus, ConsumerHost {
     return this.closeController.signal;
   }
 
-  runHandling<T>(env: Envelope, fn: () => Promise<T>, headers?: HeaderReader): Promise<T> {
-    return this.handling.run({ env, headers }, fn);
+  async runHandling<T>(env: Envelope, fn: () => Promise<T>, headers?: HeaderReader): Promise<T> {
+    const h: Handling = { env, headers, active: true };
+    try {
+      return await this.handling.run(h, fn);
+    } finally {
+      h.active = false;
+    }
   }
 
   get handleMiddleware(): HandleFn | undefined {
@@ -510,7 +536,7 @@ class Context implements HandlerContext {
     return this.bus.signal;
   }
   publish<T>(event: EventDescriptor<T>, data: T, options?: PublishOptions): Promise<PublishReceipt> {
-    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: this.env.correlationId ?? this.env.id, inbound: this.headers });
+    return this.bus.publish(event, data, options, { causationId: this.env.id, correlationId: conversationOf(this.env, this.headers), inbound: this.headers });
   }
 }
 

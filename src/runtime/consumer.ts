@@ -197,7 +197,7 @@ export class Consumer implements Subscription {
     if (!v.ok) throw new Rejected('validation-failed', new EventValidationError(env.id, env.type, env.version, v.errors).message);
     const hc = m.descriptor.headers;
     if (hc) {
-      const problem = readContractHeaders(hc, d.headers);
+      const problem = readContractHeaders(hc, d.headers, env.id);
       if (problem !== undefined) throw new Rejected('headers-invalid', `${env.type}@${env.version} (${env.id}) headers are invalid: ${problem}`);
     }
     (env as { data: unknown }).data = v.value;

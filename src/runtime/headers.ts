@@ -17,10 +17,25 @@ export type { RuntimeHeaderName };
  */
 export const RUNTIME_HEADERS: readonly RuntimeHeaderName[] = ['Nats-Msg-Id', 'traceparent', 'x-correlation-id', 'x-causation-id'];
 
-/** Names a caller may not set: the envelope's own headers and the transports' bookkeeping. */
+/**
+ * Names a caller may not set: the envelope's own headers, the transports' bookkeeping, and
+ * headers a broker acts on (JetStream's `Nats-*`; RabbitMQ's `CC`/`BCC` routing and
+ * `x-death` / `x-first-death-*` / `x-last-death-*` dead-letter trail).
+ */
 function isReserved(name: string): boolean {
   const n = name.toLowerCase();
-  return n.startsWith('ce-') || n.startsWith('ec-') || n.startsWith('x-ec-') || n === 'content-type' || n === 'content-encoding' || (n.startsWith('nats-') && name !== 'Nats-Msg-Id');
+  return (
+    n.startsWith('ce-') ||
+    n.startsWith('ec-') ||
+    n.startsWith('x-ec-') ||
+    n.startsWith('content-') ||
+    (n.startsWith('nats-') && name !== 'Nats-Msg-Id') ||
+    n === 'cc' ||
+    n === 'bcc' ||
+    n === 'x-death' ||
+    n.startsWith('x-first-death-') ||
+    n.startsWith('x-last-death-')
+  );
 }
 
 /** Header names already checked not to be reserved. */
@@ -57,12 +72,36 @@ export function prepareHeaders(hc: HeaderContract | undefined, given: Readonly<R
     }
   }
   if (hc) {
+    let filled: string[] | undefined;
     for (const name of hc.names) {
       if (value[name] !== undefined) continue;
-      const filled = runtimeValue(name, rt);
-      if (filled !== undefined) value[name] = filled;
+      const v = runtimeValue(name, rt);
+      if (v !== undefined) {
+        value[name] = v;
+        (filled ??= []).push(name);
+      }
     }
-    const r = hc.validate(value);
+    let r = hc.validate(value);
+    if (!r.ok && filled) {
+      // A value the runtime filled in (an id inherited from the handled event, say) that the
+      // contract refuses is left out rather than sent; if the contract requires it, the
+      // error says where the value came from, so the caller can pass one.
+      const refused = filled.filter((n) => r.ok === false && r.errors.some((e) => e.path === `/${escapePointer(n)}` || e.path.startsWith(`/${escapePointer(n)}/`)));
+      if (refused.length > 0) {
+        const was = Object.fromEntries(refused.map((n) => [n, value[n]]));
+        for (const n of refused) delete value[n];
+        r = hc.validate(value);
+        if (!r.ok) {
+          return {
+            ok: false,
+            issues: r.errors.map((e) => {
+              const n = refused.find((x) => e.path === `/${escapePointer(x)}`);
+              return n === undefined ? e : { ...e, message: `${e.message} (the runtime's value ${JSON.stringify(was[n])}, from the event being handled, does not fit the contract: pass one in headers)` };
+            }),
+          };
+        }
+      }
+    }
     if (!r.ok) return { ok: false, issues: r.errors };
   }
   // `value` is our own object: its values become wire text in place.
@@ -127,10 +166,12 @@ export function childTraceparent(parent: string | undefined): string {
  * satisfy the contract, else the problems as one line. Undeclared headers are not read:
  * brokers add their own, so a headers schema cannot be closed on the wire.
  */
-export function readContractHeaders(hc: HeaderContract, h: HeaderReader): string | undefined {
+export function readContractHeaders(hc: HeaderContract, h: HeaderReader, eventId: string): string | undefined {
   const value: Record<string, unknown> = {};
   for (const name of hc.names) {
-    const v = h.get(name);
+    // The broker's dedupe id is the event id by definition, whether or not this transport
+    // carries it as a header (RabbitMQ and the in-memory broker do not).
+    const v = name === 'Nats-Msg-Id' ? eventId : h.get(name);
     if (v === undefined) continue;
     if (hc.json !== undefined && hc.json.includes(name)) {
       try {

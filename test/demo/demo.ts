@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const platform = new PlatformServiceClient(platformBus!);
 
   // Contract headers every producer sets (StandardHeaders); correlation, causation, trace and
-  // Nats-Msg-Id are filled by the runtime, and a handler's follow-up events inherit the tenant.
+  // Nats-Msg-Id are filled by the runtime.
   const headers = { 'x-tenant': 'acme' };
   const userId = randomUUID();
   const accountId = `acc_${randomUUID().replace(/-/g, '').slice(0, 20)}`;
@@ -79,7 +79,8 @@ async function main(): Promise<void> {
 
   await payments.onUserDeleted(async (event, ctx) => {
     if (event.data.userId !== userId) return;
-    // A follow-up event: causation and correlation ids and the tenant header are carried over.
+    // A follow-up event: causation and correlation ids and the trace are carried over; data
+    // headers such as the tenant are the handler's to set (here, the user's tenant).
     await ctx.publish(
       TransactionCancelledV1Event,
       {
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
         cancelledBy: { type: 'system', id: 'payments-user-cleanup' },
         cancelledAt: new Date().toISOString(),
       },
-      { params: { accountId } },
+      { params: { accountId }, headers: { 'x-tenant': ctx.headers.get('x-tenant') ?? headers['x-tenant'] } },
     );
     cancelled = true;
     log('payments', `cancelled the open transaction of ${event.data.userId} on transaction.${accountId}.cancelled.v1`);

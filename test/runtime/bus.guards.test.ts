@@ -163,37 +163,133 @@ describe('bus guards', () => {
     await expect(b.publish(v2, { eventId: 'same', n: 1 })).rejects.toThrow(EventIdCollisionError);
   });
 
-  it('a handler publishing through any client passes on causation, correlation, trace and the tenant', async () => {
+  it('a handler publishing through any client passes on causation, correlation and trace, not its data headers', async () => {
     const t = new Recording(broker.connection());
     const b = bus(t);
     const prefix = `g${rand()}`;
     const placed = order(prefix, 'order.placed');
     const shipped = order(prefix, 'order.shipped');
     const got: Envelope<Order>[] = [];
+    let later: Promise<unknown> | undefined;
     await b.subscribe({
       group: `shipper_${rand()}`,
       handlers: [
-        // bus.publish, not ctx.publish: generated clients call the bus.
-        { type: 'order.placed', accepts: [placed], handle: async (e) => void (await b.publish(shipped, { eventId: `ship-${e.data.eventId}`, n: e.data.n })) },
+        // bus.publish, not ctx.publish: generated clients call the bus. Data headers (the
+        // tenant) are the handler's to set: per-message ones (an idempotency key) must not be copied.
+        {
+          type: 'order.placed',
+          accepts: [placed],
+          handle: async (e) => {
+            await b.publish(shipped, { eventId: `ship-${e.data.eventId}`, n: e.data.n }, { headers: { 'x-tenant': 'acme' } });
+            // Something the handler starts that outlives it keeps the async context, not the cause.
+            later = new Promise((resolve) => setTimeout(() => resolve(b.publish(shipped, { eventId: 'later', n: 0 }, { headers: { 'x-tenant': 'other' } })), 30));
+          },
+        },
       ],
     });
     await b.subscribe({ group: `audit_${rand()}`, handlers: [{ type: 'order.shipped', accepts: [shipped], handle: async (e) => void got.push(e) }] });
     await b.publish(placed, { eventId: 'p1', n: 7 }, { headers: { 'x-tenant': 'acme' }, correlationId: 'conv-1' });
-    await waitFor(() => got.length === 1, 10_000, 'the follow-up event');
-    expect(got[0]!.causationId).toBe('p1');
-    expect(got[0]!.correlationId).toBe('conv-1');
+    await waitFor(() => got.length === 2, 10_000, 'the follow-up event and the later one');
+    const follow = got.find((e) => e.id === 'ship-p1')!;
+    expect(follow.causationId).toBe('p1');
+    expect(follow.correlationId).toBe('conv-1');
     const out = t.sent.find((m) => m.id === 'ship-p1')!;
     const inTrace = t.sent.find((m) => m.id === 'p1')!.headers['traceparent']!;
-    expect(out.headers['x-tenant']).toBe('acme');
     expect(out.headers['x-correlation-id']).toBe('conv-1');
     expect(out.headers['x-causation-id']).toBe('p1');
     expect(out.headers['traceparent']!.split('-')[1]).toBe(inTrace.split('-')[1]);
     expect(out.headers['traceparent']).not.toBe(inTrace);
-    // Outside a handler, nothing is inherited.
+    await later;
+    const after = t.sent.find((m) => m.id === 'later')!;
+    expect(after.headers['ce-causationid']).toBeUndefined();
+    expect(after.headers['x-correlation-id']).toBe('later');
+    expect(after.headers['traceparent']!.split('-')[1]).not.toBe(inTrace.split('-')[1]);
+    // A root event is its own conversation, in the envelope and in the contract's header alike.
+    const root = t.sent.find((m) => m.id === 'p1')!;
+    expect([root.headers['ce-correlationid'], root.headers['x-correlation-id']]).toEqual(['conv-1', 'conv-1']);
     await b.publish(shipped, { eventId: 'free', n: 1 }, { headers: { 'x-tenant': 'other' } });
     const free = t.sent.find((m) => m.id === 'free')!;
-    expect(free.headers['ce-causationid']).toBeUndefined();
-    expect(free.headers['x-correlation-id']).toBe('free');
+    expect([free.headers['ce-correlationid'], free.headers['x-correlation-id']]).toEqual(['free', 'free']);
+  });
+
+  it("follows the contract's x-correlation-id, and never sends an inherited id the contract refuses", async () => {
+    const t = new Recording(broker.connection());
+    const b = bus(t);
+    const prefix = `g${rand()}`;
+    const placed = order(prefix, 'order.placed');
+    // This contract wants uuids for its ids.
+    const uuidHeaders: HeaderContract = {
+      names: ['x-correlation-id', 'x-causation-id', 'x-tenant'],
+      validate: (d) => {
+        const h = d as Record<string, unknown>;
+        const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+        const errors = [];
+        if (typeof h['x-correlation-id'] !== 'string') errors.push({ path: '/x-correlation-id', message: "must have required property 'x-correlation-id'" });
+        else if (!uuid.test(h['x-correlation-id'])) errors.push({ path: '/x-correlation-id', message: 'must match format "uuid"' });
+        if (h['x-causation-id'] !== undefined && !uuid.test(String(h['x-causation-id']))) errors.push({ path: '/x-causation-id', message: 'must match format "uuid"' });
+        return errors.length ? { ok: false, errors } : { ok: true, value: h };
+      },
+    };
+    const shipped: EventDescriptor<Order> = { ...order(prefix, 'order.shipped'), headers: uuidHeaders };
+    const results: Array<[string, string]> = [];
+    await b.subscribe({
+      group: `s_${rand()}`,
+      handlers: [
+        {
+          type: 'order.placed',
+          accepts: [{ ...placed, headers: undefined }],
+          handle: async (e) => {
+            try {
+              await b.publish(shipped, { eventId: `ship-${e.id}`, n: 1 });
+              results.push([e.id, 'sent']);
+            } catch (err) {
+              results.push([e.id, (err as Error).message]);
+            }
+          },
+        },
+      ],
+    });
+    const raw = broker.connection();
+    const ce = (id: string, extra: Record<string, string> = {}) => ({ 'ce-specversion': '1.0', 'ce-id': id, 'ce-type': 'order.placed', 'ce-source': 'raw', 'ce-time': new Date().toISOString(), 'ce-eventversion': '1.0.0', 'content-type': 'application/json', ...extra });
+    const conv = '9b2f3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
+    // A producer that follows the contract: the conversation in x-correlation-id, any string as ce-id.
+    await raw.publish({ subject: placed.address, id: 'r1', headers: ce('order-42-created', { 'x-correlation-id': conv }), body: Buffer.from('{"eventId":"x","n":1}') });
+    // Neither a correlation nor a uuid id: the inherited value does not fit, and the error says so.
+    await raw.publish({ subject: placed.address, id: 'r2', headers: ce('order-43-created'), body: Buffer.from('{"eventId":"y","n":1}') });
+    await waitFor(() => results.length === 2, 10_000, 'both handled');
+    expect(results[0]).toEqual(['order-42-created', 'sent']);
+    const out = t.sent.find((m) => m.id === 'ship-order-42-created')!;
+    expect(out.headers['x-correlation-id']).toBe(conv);
+    expect(out.headers['ce-correlationid']).toBe(conv);
+    // The causation id (the handled event's ce-id) is not a uuid: left out, not sent invalid.
+    expect(out.headers['x-causation-id']).toBeUndefined();
+    expect(out.headers['ce-causationid']).toBe('order-42-created');
+    expect(results[1]![1]).toMatch(/x-correlation-id must have required property 'x-correlation-id' \(the runtime's value "order-43-created", from the event being handled, does not fit the contract: pass one in headers\)/);
+  });
+
+  it('headers a broker acts on cannot be set by a caller', async () => {
+    const b = bus(broker.connection());
+    const ev = order(`g${rand()}`);
+    for (const name of ['CC', 'BCC', 'x-death', 'x-first-death-queue', 'content-language', 'Nats-Expected-Stream']) {
+      await expect(b.publish(ev, { eventId: 'r', n: 1 }, { headers: { 'x-tenant': 'acme', [name]: 'x' } }), name).rejects.toThrow(/is set by the runtime/);
+    }
+  });
+
+  it('a contract that requires Nats-Msg-Id is satisfied on receipt whatever the transport carries', async () => {
+    const prefix = `g${rand()}`;
+    const requiresMsgId: HeaderContract = {
+      names: ['Nats-Msg-Id', 'x-tenant'],
+      validate: (d) => ((d as Record<string, unknown>)['Nats-Msg-Id'] === undefined ? { ok: false, errors: [{ path: '/Nats-Msg-Id', message: 'is required' }] } : { ok: true, value: d }),
+    };
+    const ev: EventDescriptor<Order> = { ...order(prefix), headers: requiresMsgId };
+    const b = bus(broker.connection());
+    const handled: string[] = [];
+    const dls: DeadLetter[] = [];
+    await b.subscribeDeadLetters({ subject: `${prefix}.dlq`, group: `r_${rand()}` }, async (dl) => void dls.push(dl));
+    await b.subscribe({ group: `c_${rand()}`, deadLetter: { subject: `${prefix}.dlq` }, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
+    await b.publish(ev, { eventId: 'msgid-1', n: 1 }, { headers: { 'x-tenant': 'acme' } });
+    await waitFor(() => handled.length + dls.length === 1, 10_000, 'settled');
+    expect([handled, dls.map((d) => d.detail)]).toEqual([['msgid-1'], []]);
   });
 
   it('dead-letters an event whose headers break the contract on receipt, and one nested too deep', async () => {
