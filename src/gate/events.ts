@@ -51,7 +51,10 @@ function checkType(input: EventGateInput, type: string, spec: EventType | undefi
     if (inSpecs.has(version) || entry.deprecated) continue;
     // A newer minor or patch of the same major supersedes it: its readers read that one.
     if ([...inSpecs.keys()].some((v) => semver.major(v) === semver.major(version) && semver.gt(v, version))) continue;
-    const where = input.released.locate(type, version);
+    // The removal happened in the owner's document (a file of the change), not in the lock.
+    const lockEntry = input.released.locate(type, version);
+    const ownerDocument = input.catalog.services.find((s) => s.id === entry.owner)?.location;
+    const where = ownerDocument ?? lockEntry;
     findings.push({
       rule: 'RELEASED_VERSION_REMOVED',
       code: 'RELEASED_VERSION_REMOVED',
@@ -60,6 +63,7 @@ function checkType(input: EventGateInput, type: string, spec: EventType | undefi
       event: `${type}@${version}`,
       message: `released version ${type}@${version} is no longer in the specs, and it was never deprecated: its consumers and replayed events would break`,
       ...(where ? { location: where } : {}),
+      ...(ownerDocument && lockEntry ? { related: lockEntry } : {}),
       hint: `restore it with "x-deprecated" (since, reason, replacedBy), run "event-contracts release" so the lock records the deprecation, and remove it in a later change`,
     });
   }

@@ -67,6 +67,16 @@ describe('finding locations', () => {
     expect(finding).toMatchObject({ rule: 'RELEASED_VERSION_MODIFIED', location: { file: 'asyncapi/common.yaml', line: 6 } });
   });
 
+  it('a released version removed: the owner\'s document (a file of the change), with the lock entry as the previous location', async () => {
+    writeFileSync('asyncapi/orders.yaml', orders([{ version: '1.0.0', payload: inline(200) }, { version: '2.0.0', payload: inline(200) }]));
+    expect((await runCli(['release'])).code).toBe(0);
+    writeFileSync('asyncapi/orders.yaml', orders([{ version: '2.0.0', payload: inline(200) }]));
+    const result = await runCli(['check', '--format', 'json']);
+    const finding = (JSON.parse(result.stdout) as { findings: Array<Located & { previous?: { file: string } }> }).findings.find((f) => f.rule === 'RELEASED_VERSION_REMOVED')!;
+    expect(finding.location).toMatchObject({ file: 'asyncapi/orders.yaml', line: 2 });
+    expect(finding.previous?.file).toBe('registry.lock.json');
+  });
+
   it('an additive change with a patch bump: the added property', async () => {
     writeFileSync('asyncapi/orders.yaml', orders([{ version: '1.0.0', payload: inline(200) }]));
     expect((await runCli(['release'])).code).toBe(0);
