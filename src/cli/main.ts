@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
+import { aclCommand } from './acl-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
@@ -39,7 +40,7 @@ const specOptions = <T, F extends string = 'human' | 'json'>(y: Argv<T>, formats
     .option('format', { choices: formats, default: formats[0]!, describe: 'output format' });
 
 /** The commands, for the message that answers an unknown or missing one. */
-export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff'] as const;
+export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl'] as const;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -151,6 +152,18 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             },
             io,
           ),
+        )(),
+    )
+    .command(
+      'acl <broker> [paths..]',
+      'Write the broker permissions the contract implies: a nats-server accounts fragment, or a rabbitmqctl script',
+      (y) =>
+        specOptions(y)
+          .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
+          .option('out', { type: 'string', describe: 'write to this file instead of standard output' }),
+      (args) =>
+        run((config) =>
+          aclCommand({ specs: specPaths(args, config), broker: args.broker!, ...(args.out !== undefined ? { out: args.out } : {}), format: args.format, config }, io),
         )(),
     )
     .command(

@@ -13,6 +13,7 @@ import { trace } from '../trace.js';
 import { openWorkspace } from '../workspace.js';
 import { readBaseline, type Baseline } from './baseline.js';
 import { checkContracts } from './contract.js';
+import { checkAccessGrantable, checkAccessWidened } from './access-rules.js';
 import { checkLockAppendOnly, checkLockChecksum } from './lock-rules.js';
 import { parseSourceText } from '../load/source-file.js';
 import { checkEvents } from './events.js';
@@ -40,6 +41,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
     findings = [
       ...checkLockChecksum(lock),
       ...checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow }),
+      ...checkAccessGrantable(workspace.catalog),
     ];
   } else {
     // The base's config says where its specs and lock are: a branch cannot point the gate elsewhere.
@@ -58,6 +60,8 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
         ...checkPathChanges(baseline, options),
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
+        ...checkAccessGrantable(workspace.catalog),
+        ...(before?.ok ? checkAccessWidened(before.catalog, workspace.catalog, baseline.ref) : []),
         ...checkLockAppendOnly({
           baseline: released,
           current: lock,

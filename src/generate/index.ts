@@ -11,6 +11,7 @@ import { emitDocs } from '../docs/index.js';
 import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { emitProvisioning } from '../emit/provisioning.js';
+import { emitSecurity } from '../security/emit.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
 import { buildRegistry, emitRegistry } from '../emit/registry.js';
@@ -124,6 +125,8 @@ export async function emitAll(
     emitPackageJson(settings),
     emitReadme(catalog, settings),
     ...emitDocs(catalog, { title: `${settings.name} contracts` }).map((f) => ({ path: `docs/${f.path}`, content: f.content })),
+    // Broker permissions; their errors are reported by `acl` and `check`, not here.
+    ...emitSecurity(catalog).files,
   ];
   return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics] };
 }

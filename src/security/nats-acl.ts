@@ -1,0 +1,165 @@
+/**
+ * nats-server permissions from the contract: one user per service in one JetStream account,
+ * allowed exactly what its operations need, each grant with the reason it exists:
+ *
+ * - publish on the subjects it sends (parameters as `*`); requests are sends too;
+ * - for each durable consumer group it reads: the JetStream API calls the transport makes
+ *   for its own consumers only (`$JS.API.INFO`, `STREAM.NAMES` to find the stream,
+ *   `CONSUMER.INFO` / `CONSUMER.CREATE` with its filter subject, `CONSUMER.MSG.NEXT`), the
+ *   acks of its consumers (`$JS.ACK.<stream>.<durable>.>`) and its dead-letter subject;
+ * - subscribe on core (non-stream) subjects it receives and on requests it answers, with
+ *   `allow_responses` for the replies of the latter;
+ * - subscribe on its own reply inbox prefix `_INBOX_<service>.>` (JetStream publish acks,
+ *   pull deliveries, replies to its requests): the transport is given this prefix;
+ * - publish on its audit subject `audit.<service>`.
+ *
+ * Admin (provisioning, operators) is a separate user with full access; the audit reader may
+ * read the AUDIT stream and nothing else. Passwords are `$VARIABLE` references that
+ * nats-server resolves from its environment: no secret is in the contract or the output.
+ */
+import type { Catalog } from '../catalog/model.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { oneLine } from '../emit/files.js';
+import { deadLetterSubject, durableName } from '../runtime/nats/names.js';
+import { serviceAccess, type ServiceAccess } from './access.js';
+
+export interface NatsGrant {
+  readonly subject: string;
+  /** Why the service needs it (an operation id, a consumer group): a comment in the configuration. */
+  readonly why: string;
+}
+
+export interface NatsAclUser {
+  readonly user: string;
+  /** The environment variable nats-server reads the password from. */
+  readonly passwordVariable: string;
+  /** The service's reply inbox prefix (NatsSecurityOptions.inboxPrefix). Absent for the admin. */
+  readonly inboxPrefix?: string;
+  /** Absent: no restriction (the admin). */
+  readonly publish?: readonly NatsGrant[];
+  readonly subscribe?: readonly NatsGrant[];
+  /** May publish to the reply subject of requests it received (one reply each). */
+  readonly allowResponses?: boolean;
+  /** The service this user is; absent for the admin and the audit reader. */
+  readonly service?: string;
+}
+
+export interface NatsAclPlan {
+  readonly account: string;
+  readonly users: readonly NatsAclUser[];
+}
+
+export const NATS_ACCOUNT = 'EVENTS';
+export const NATS_ADMIN_USER = 'event-contracts-admin';
+export const NATS_AUDIT_READER = 'audit-reader';
+export const AUDIT_STREAM = 'AUDIT';
+
+/** `payments-service` → `EC_NATS_PASSWORD_PAYMENTS_SERVICE`. */
+export function passwordVariable(user: string): string {
+  return `EC_NATS_PASSWORD_${user.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
+}
+
+/** `payments-service` → `_INBOX_payments-service` (one token: no dots). */
+export function inboxPrefix(service: string): string {
+  return `_INBOX_${service.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+/** The subject a service's audit records go to. */
+export function auditSubject(service: string): string {
+  return `audit.${service.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+export function natsServiceUser(a: ServiceAccess): NatsAclUser {
+  const pub = new Map<string, Set<string>>();
+  const sub = new Map<string, Set<string>>();
+  const grant = (m: Map<string, Set<string>>, subject: string, why: string) => {
+    const s = m.get(subject) ?? new Set<string>();
+    s.add(why);
+    m.set(subject, s);
+  };
+  const inbox = inboxPrefix(a.service);
+  grant(sub, `${inbox}.>`, 'own reply inbox: publish acks, pulled messages, replies');
+  grant(pub, auditSubject(a.service), 'audit records');
+  for (const s of a.sends) grant(pub, s.subject, `${s.request ? 'request' : 'send'} ${s.operation}`);
+  for (const r of a.receives) {
+    const why = `receive ${r.operation} (group ${r.group})`;
+    if (!r.stream) {
+      grant(sub, r.subject, why);
+      continue;
+    }
+    const durable = durableName(r.group, [r.subject], r.subject);
+    grant(pub, '$JS.API.INFO', 'JetStream account check');
+    grant(pub, '$JS.API.STREAM.NAMES', 'find the stream of a subject it receives');
+    grant(pub, `$JS.API.CONSUMER.INFO.${r.stream}.${durable}`, why);
+    grant(pub, `$JS.API.CONSUMER.CREATE.${r.stream}.${durable}.${r.subject}`, why);
+    grant(pub, `$JS.API.CONSUMER.MSG.NEXT.${r.stream}.${durable}`, why);
+    grant(pub, `$JS.ACK.${r.stream}.${durable}.>`, `acks of ${why}`);
+    grant(pub, deadLetterSubject(r.group), `dead letters of group ${r.group}`);
+  }
+  for (const r of a.responds) grant(sub, r.subject, `answer ${r.operation} (group ${r.group})`);
+  const list = (m: Map<string, Set<string>>): NatsGrant[] =>
+    [...m.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([subject, why]) => ({ subject, why: [...why].sort().join('; ') }));
+  return {
+    user: a.service,
+    service: a.service,
+    passwordVariable: passwordVariable(a.service),
+    inboxPrefix: inbox,
+    publish: list(pub),
+    subscribe: list(sub),
+    allowResponses: a.responds.length > 0,
+  };
+}
+
+export function natsAclPlan(catalog: Catalog): { plan: NatsAclPlan; diagnostics: Diagnostic[] } {
+  const { access, diagnostics } = serviceAccess(catalog);
+  const reader = inboxPrefix(NATS_AUDIT_READER);
+  const users: NatsAclUser[] = [
+    { user: NATS_ADMIN_USER, passwordVariable: passwordVariable(NATS_ADMIN_USER) },
+    {
+      user: NATS_AUDIT_READER,
+      passwordVariable: passwordVariable(NATS_AUDIT_READER),
+      inboxPrefix: reader,
+      publish: [
+        { subject: '$JS.API.INFO', why: 'JetStream account check' },
+        { subject: '$JS.API.STREAM.NAMES', why: 'find the audit stream' },
+        { subject: `$JS.API.CONSUMER.INFO.${AUDIT_STREAM}.>`, why: 'consumers of the audit stream' },
+        { subject: `$JS.API.CONSUMER.CREATE.${AUDIT_STREAM}.>`, why: 'consumers of the audit stream' },
+        { subject: `$JS.API.CONSUMER.MSG.NEXT.${AUDIT_STREAM}.>`, why: 'read the audit stream' },
+        { subject: `$JS.ACK.${AUDIT_STREAM}.>`, why: 'acks of audit records' },
+      ],
+      subscribe: [{ subject: `${reader}.>`, why: 'own reply inbox' }],
+    },
+    ...access.map(natsServiceUser),
+  ];
+  return { plan: { account: NATS_ACCOUNT, users }, diagnostics };
+}
+
+const q = (s: string) => JSON.stringify(s);
+
+/** The nats-server configuration fragment: `include` it from the server's configuration. */
+export function renderNatsAcl(plan: NatsAclPlan, header: string): string {
+  const lines: string[] = [];
+  for (const h of header.split('\n')) lines.push(`# ${oneLine(h)}`.trimEnd());
+  lines.push(`accounts {`, `  ${plan.account} {`, `    jetstream: enabled`, `    users: [`);
+  for (const u of plan.users) {
+    lines.push(`      {`);
+    lines.push(`        user: ${q(u.user)}`);
+    lines.push(`        password: $${u.passwordVariable}`);
+    if (u.publish || u.subscribe) {
+      lines.push(`        permissions: {`);
+      for (const [kind, grants] of [
+        ['publish', u.publish],
+        ['subscribe', u.subscribe],
+      ] as const) {
+        lines.push(`          ${kind}: {`, `            allow: [`);
+        for (const g of grants ?? []) lines.push(`              ${q(g.subject)} # ${oneLine(g.why)}`);
+        lines.push(`            ]`, `          }`);
+      }
+      if (u.allowResponses) lines.push(`          allow_responses: { max: 1, expires: "1m" }`);
+      lines.push(`        }`);
+    }
+    lines.push(`      }`);
+  }
+  lines.push(`    ]`, `  }`, `}`, '');
+  return lines.join('\n');
+}
