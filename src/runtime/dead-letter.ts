@@ -3,6 +3,7 @@
  * would make republishing it fail or lie) plus the reason headers. Shared by every
  * transport, so a dead letter reads the same over NATS, RabbitMQ and memory.
  */
+import { createHash } from 'node:crypto';
 import { H } from './codec.js';
 import type { DeadLetterInfo, HeaderRecord } from './types.js';
 
@@ -58,4 +59,38 @@ function strippedJson(stripped: Record<string, string>): string {
   const json = JSON.stringify(stripped);
   if (json.length <= STRIPPED_LIMIT) return json;
   return JSON.stringify({ truncated: true, names: Object.keys(stripped).slice(0, 100) }).slice(0, STRIPPED_LIMIT);
+}
+
+/** Set when a dead letter carries no body because the original plus the reason would not fit: the original's size in bytes. */
+export const OMITTED_BODY = 'ec-dead-letter-body-omitted';
+/** SHA-256 (hex) of an omitted body, to match it with the original still in its stream. */
+export const OMITTED_BODY_SHA256 = 'ec-dead-letter-body-sha256';
+/** Set when even the original headers did not fit: how many were left out. */
+export const OMITTED_HEADERS = 'ec-dead-letter-headers-omitted';
+
+/**
+ * A dead letter that fits the broker's message limit. The reason headers make a copy
+ * larger than the message it reports on, so a message near the limit could never be
+ * dead-lettered and would be redelivered forever: its body is left out then (its size and
+ * hash say which it was; over NATS the original stays in its stream), and if the original
+ * headers are still too many, they are left out too. `size` measures as the broker does.
+ */
+export function fitDeadLetter(
+  headers: HeaderRecord,
+  body: Uint8Array,
+  limit: number | undefined,
+  size: (headers: HeaderRecord, body: Uint8Array) => number,
+): { headers: HeaderRecord; body: Uint8Array } {
+  if (limit === undefined || size(headers, body) <= limit) return { headers, body };
+  const out: HeaderRecord = { ...headers, [OMITTED_BODY]: String(body.byteLength), [OMITTED_BODY_SHA256]: createHash('sha256').update(body).digest('hex') };
+  const empty = new Uint8Array(0);
+  if (size(out, empty) <= limit) return { headers: out, body: empty };
+  const kept: HeaderRecord = {};
+  let omitted = 0;
+  for (const k of Object.keys(out)) {
+    if (k.startsWith('ec-dead-letter-') || k.startsWith('ce-')) kept[k] = out[k] as string;
+    else omitted++;
+  }
+  kept[OMITTED_HEADERS] = String(omitted);
+  return { headers: kept, body: empty };
 }

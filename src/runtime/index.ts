@@ -17,7 +17,7 @@ export { DEFAULT_LIMITS, withinDepth } from './limits.js';
 export type { InboundLimits } from './limits.js';
 export { MemoryDedupeStore } from './dedupe.js';
 export { MemoryTransport } from './memory.js';
-export { deadLetterHeaders, STRIPPED_HEADERS } from './dead-letter.js';
+export { deadLetterHeaders, fitDeadLetter, STRIPPED_HEADERS, OMITTED_BODY, OMITTED_BODY_SHA256, OMITTED_HEADERS } from './dead-letter.js';
 export type { MemoryTransportOptions } from './memory.js';
 export {
   EventContractsError,

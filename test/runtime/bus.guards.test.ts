@@ -9,6 +9,10 @@ import {
   childTraceparent,
   createEventBus,
   deadLetterHeaders,
+  fitDeadLetter,
+  OMITTED_BODY,
+  OMITTED_BODY_SHA256,
+  OMITTED_HEADERS,
   EventIdCollisionError,
   HeaderValidationError,
   MemoryTransport,
@@ -452,6 +456,20 @@ describe('guard units', () => {
     for (const bad of ['garbage', '00-00000000000000000000000000000000-b7ad6b7169203331-01', undefined]) {
       expect(childTraceparent(bad)).toMatch(/^00-(?!0{32})[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     }
+  });
+
+  it('fitDeadLetter leaves the body out when the copy would not fit, then the original headers', () => {
+    const size = (h: Record<string, string>, b: Uint8Array) => b.byteLength + Object.entries(h).reduce((n, [k, v]) => n + k.length + v.length, 0);
+    const h = { 'ce-id': 'a', 'ec-dead-letter-reason': 'validation-failed', big: 'x'.repeat(500) };
+    const body = new Uint8Array(1000);
+    expect(fitDeadLetter(h, body, 5000, size)).toEqual({ headers: h, body });
+    expect(fitDeadLetter(h, body, undefined, size)).toEqual({ headers: h, body });
+    const noBody = fitDeadLetter(h, body, 1200, size);
+    expect([noBody.body.byteLength, noBody.headers[OMITTED_BODY], noBody.headers['big']]).toEqual([0, '1000', 'x'.repeat(500)]);
+    expect(noBody.headers[OMITTED_BODY_SHA256]).toMatch(/^[0-9a-f]{64}$/);
+    const bare = fitDeadLetter(h, body, 300, size);
+    expect(Object.keys(bare.headers).sort()).toEqual(['ce-id', 'ec-dead-letter-body-omitted', 'ec-dead-letter-body-sha256', 'ec-dead-letter-headers-omitted', 'ec-dead-letter-reason']);
+    expect(bare.headers[OMITTED_HEADERS]).toBe('1');
   });
 
   it('dead-letter headers strip what would break or forge the republish and keep it as data', () => {

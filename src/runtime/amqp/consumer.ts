@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, DEFAULT_BACKOFF, RECONNECT_BACKOFF, sleep } from '../backoff.js';
-import { deadLetterHeaders } from '../dead-letter.js';
+import { deadLetterHeaders, fitDeadLetter } from '../dead-letter.js';
 import type { ConsumeSpec, DeadLetterInfo, DeadLetterReason, Delivery, DeliveryHandler, HeaderReader, HeaderRecord } from '../types.js';
 import { watch, type AmqpConnection } from './connection.js';
 import { UnroutableError } from './errors.js';
@@ -28,11 +28,23 @@ export interface ConsumerHost {
   readonly publisher: Publisher;
   readonly stats: AmqpTransportStats;
   readonly isClosed: boolean;
+  maxMessageBytes(): number;
+}
+
+/** Body plus headers as name and value text: what a message costs against max_message_size, near enough. */
+function approximateSize(headers: HeaderRecord, body: Uint8Array): number {
+  let n = body.byteLength;
+  for (const k in headers) n += k.length + (headers[k] as string).length + 8;
+  return n;
 }
 
 /** Publishes a dead letter; parks it in the subject's queue when no reader is bound. */
 export async function publishDeadLetter(t: ConsumerHost, info: DeadLetterInfo, original: HeaderRecord, subject: string, body: Uint8Array, deliveryCount: number, id: string): Promise<void> {
-  const props = toAmqpProperties(deadLetterHeaders(original, subject, info, deliveryCount), id, true);
+  // A copy that would exceed the broker's limit (the reason headers make it larger than the
+  // original) goes without its body: it could never be stored otherwise.
+  const fitted = fitDeadLetter(deadLetterHeaders(original, subject, info, deliveryCount), body, t.maxMessageBytes(), approximateSize);
+  body = fitted.body;
+  const props = toAmqpProperties(fitted.headers, id, true);
   props.mandatory = true;
   // Short deadline: if it cannot be stored we would rather leave the message for redelivery.
   try {

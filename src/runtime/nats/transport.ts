@@ -10,7 +10,7 @@
  */
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
-import { deadLetterHeaders } from '../dead-letter.js';
+import { deadLetterHeaders, fitDeadLetter } from '../dead-letter.js';
 import { EventIdCollisionError } from '../errors.js';
 import type {
   ConsumeSpec,
@@ -184,11 +184,13 @@ export class NatsTransport implements Transport, ConsumerHost {
   /** Used by consumers: the original bytes with the dead-letter headers, under our own msg id. */
   async publishDeadLetter(info: DeadLetterInfo, subject: string, original: HeaderRecord, body: Uint8Array, deliveryCount: number, id: string, extra?: HeaderRecord): Promise<void> {
     try {
-      const headers = deadLetterHeaders(original, subject, info, deliveryCount);
-      if (extra) Object.assign(headers, extra);
+      const full = deadLetterHeaders(original, subject, info, deliveryCount);
+      if (extra) Object.assign(full, extra);
+      // Nats-Msg-Id (the dead letter's own id) is added on the wire: counted here as well.
+      const fitted = fitDeadLetter(full, body, this.maxMessageBytes(), (h, b) => this.messageBytes({ subject: info.subject, headers: h, body: b, id }) + id.length + 17);
       // Fails at once when no stream stores the dead-letter subject: the bus then returns the
       // message to the broker with its backoff and reports it, rather than this looping.
-      await this.durable.publish(info.subject, toNatsHeaders(headers, id), body, this.options.deadLetterDeadlineMs ?? 5000, false);
+      await this.durable.publish(info.subject, toNatsHeaders(fitted.headers, id), fitted.body, this.options.deadLetterDeadlineMs ?? 5000, false);
     } catch (err) {
       this.stats.deadLetterFailures++;
       const denied = permissionDenied(err, 'publish', info.subject);
