@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalog } from '../catalog/model.js';
-import type { Config, IgnoreRule } from '../config.js';
+import type { CompatLevelName, Config, IgnoreRule } from '../config.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import { parseLock, readLock, type LoadedLock } from '../registry/lock.js';
 import { trace } from '../trace.js';
@@ -16,7 +16,7 @@ import { checkContracts } from './contract.js';
 import { checkAccessGrantable, checkAccessWidened } from './access-rules.js';
 import { checkLockAppendOnly, checkLockChecksum } from './lock-rules.js';
 import { parseSourceText } from '../load/source-file.js';
-import { checkEvents } from './events.js';
+import { checkEvents, settingsFor } from './events.js';
 import type { Finding } from './finding.js';
 
 export type { Finding } from './finding.js';
@@ -58,6 +58,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
       findings = [
         ...baselineLoadFailures(before, baseline.ref),
         ...checkPathChanges(baseline, options),
+        ...checkSettingsWeakened(baseline, options.config, workspace.catalog),
         ...checkEvents({ catalog: workspace.catalog, released, config: options.config, locateBelow: workspace.locateBelow }),
         ...(before ? checkContracts(before.catalog, workspace.catalog, baseline.ref) : []),
         ...checkAccessGrantable(workspace.catalog),
@@ -95,6 +96,47 @@ function baselineLoadFailures(before: Awaited<ReturnType<typeof openWorkspace>> 
       message: `the specs of ${ref} do not load (${errors.length} problem${errors.length === 1 ? '' : 's'}, first: ${first.code}: ${first.message}): channels, operations and replies cannot be compared`,
       ...(first.location ? { location: first.location } : {}),
       hint: `fix ${ref}, or compare against a ref whose specs load`,
+    },
+  ];
+}
+
+/** What a level checks: which directions, against how many previous versions. */
+function strength(level: CompatLevelName): { backward: boolean; forward: boolean; transitive: boolean } {
+  return {
+    backward: level.startsWith('BACKWARD') || level.startsWith('FULL'),
+    forward: level.startsWith('FORWARD') || level.startsWith('FULL'),
+    transitive: level.endsWith('_TRANSITIVE'),
+  };
+}
+
+/**
+ * The branch's compatibility settings apply (so a pull request can accept a finding with
+ * a reason), but settings that check less than the base's are a finding of their own: a
+ * branch cannot set `level: NONE` and pass unnoticed.
+ */
+function checkSettingsWeakened(baseline: Baseline, config: Config, catalog: Catalog): Finding[] {
+  const types = new Set(['*', ...Object.keys(baseline.config.compatibility.events), ...Object.keys(config.compatibility.events), ...catalog.events.map((t) => t.type)]);
+  const weakened: string[] = [];
+  for (const type of [...types].sort()) {
+    const before = type === '*' ? { level: baseline.config.compatibility.level, policy: baseline.config.compatibility.policy } : settingsFor(baseline.config, type);
+    const after = type === '*' ? { level: config.compatibility.level, policy: config.compatibility.policy } : settingsFor(config, type);
+    const b = strength(before.level);
+    const a = strength(after.level);
+    const lost = (b.backward && !a.backward) || (b.forward && !a.forward) || (b.transitive && !a.transitive);
+    const lenient = before.policy === 'strict' && after.policy === 'lenient';
+    if (lost || lenient) weakened.push(`${type === '*' ? 'default' : type}: ${before.level}/${before.policy} → ${after.level}/${after.policy}`);
+  }
+  if (weakened.length === 0) return [];
+  const configFile = config.file ? parseSourceText(path.resolve(config.file), readFileSync(config.file, 'utf8')) : undefined;
+  return [
+    {
+      rule: 'COMPATIBILITY_WEAKENED',
+      code: 'COMPATIBILITY_WEAKENED',
+      severity: 'error',
+      breaking: true,
+      message: `the compatibility settings check less than ${baseline.ref}'s (${weakened.slice(0, 5).join('; ')}${weakened.length > 5 ? `; and ${weakened.length - 5} more` : ''})`,
+      ...(configFile ? { location: configFile.locate('/compatibility') } : {}),
+      hint: 'weaken them in a change of their own, or accept this finding in compatibility.ignore with a reason',
     },
   ];
 }

@@ -104,6 +104,28 @@ describe('check --against reads the base where the base keeps it', () => {
   });
 });
 
+describe('compatibility settings on the branch', () => {
+  it.each([
+    ['level NONE', { compatibility: { level: 'NONE' } }, true],
+    ['a non-transitive level', { compatibility: { level: 'FULL' } }, true],
+    ['one event set to FORWARD only', { compatibility: { events: { 'order.placed': { level: 'FORWARD' } } } }, true],
+    ['a stricter policy', { compatibility: { policy: 'strict' } }, false],
+    ['the same settings written out', { compatibility: { level: 'FULL_TRANSITIVE', policy: 'lenient' } }, false],
+  ])('%s: weakened = %s', async (_name, cfg, weakened) => {
+    await baseline(spec(v1()));
+    config(cfg);
+    const found = errors((await against()).stdout);
+    expect(found.includes('COMPATIBILITY_WEAKENED')).toBe(weakened);
+  });
+
+  it('a branch that sets level NONE to pass a breaking change is caught; the change itself is still reported against the lock', async () => {
+    await baseline(spec(v1()));
+    config({ compatibility: { level: 'NONE' } });
+    write(spec(edited()));
+    expect(errors((await against()).stdout)).toEqual(['COMPATIBILITY_WEAKENED', 'RELEASED_VERSION_MODIFIED']);
+  });
+});
+
 describe('a released lock entry is immutable, field by field', () => {
   const cases: Array<[string, (entry: Doc) => void, string]> = [
     ['owner', (e) => (e.owner = 'someone-else'), 'LOCK_ENTRY_OWNER_CHANGED'],
