@@ -278,7 +278,7 @@ async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; d
     io.out(JSON.stringify(plan, null, 2));
     return EXIT.ok;
   }
-  const { provisionAmqp } = await import('../runtime/index.js');
+  const { provisionAmqp } = await import('../runtime/amqp/index.js');
   let result;
   try {
     result = await provisionAmqp(server, plan);
