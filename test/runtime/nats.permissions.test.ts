@@ -104,7 +104,7 @@ describe('NATS permissions', () => {
 
   it('an ephemeral subscription and a responder the server refuses fail to start', async () => {
     await expect(t.consume({ group: 'g3', subjects: ['hidden.x'], maxInFlight: 8, ephemeral: true }, () => undefined)).rejects.toEqual(denied('subscribe', 'hidden.x'));
-    await expect(t.serve({ subject: 'hidden.rpc' }, async () => ({ headers: {}, body: new Uint8Array(0) }))).rejects.toEqual(denied('subscribe', 'hidden.rpc'));
+    await expect(t.serve({ subject: 'hidden.rpc' }, async () => ({ headers: {}, body: new Uint8Array(0) }))).rejects.toEqual(denied('respond', 'hidden.rpc'));
   }, 20_000);
 
   it('a request to a refused subject rejects with PermissionDeniedError, not a request timeout', async () => {

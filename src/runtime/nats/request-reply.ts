@@ -31,7 +31,7 @@ export async function serve(nc: NatsConnection, spec: ServeSpec, handler: Reques
     ...(spec.group ? { queue: spec.group } : {}),
     callback: (err, msg) => {
       if (err) {
-        refused ??= permissionDenied(err, 'subscribe', spec.subject) ?? err;
+        refused ??= permissionDenied(err, 'respond', spec.subject) ?? err;
         return;
       }
       if (!msg.reply) return;

@@ -1,0 +1,211 @@
+/**
+ * The generated NATS permissions (generated/security/nats-accounts.conf) on a real
+ * nats-server that the test starts with them, mutual TLS with certificates it makes, and the
+ * passwords in the server's environment: every operation the contract grants works for the
+ * service that owns it; what it does not grant is refused by the server and reported as
+ * PermissionDeniedError; no TLS, a wrong certificate or password are refused with their own
+ * typed errors.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { natsPlan } from '../../src/provision/nats-plan.js';
+import { inboxPrefix, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
+import { AuthenticationError, createEventBus, PermissionDeniedError, TlsHandshakeError, type EventBus, type EventDescriptor, type ValidationResult } from '../../src/runtime/index.js';
+import { NatsTransport, natsSecurityOptions, provisionNats, type NatsSecurityOptions } from '../../src/runtime/nats/index.js';
+import { openWorkspace } from '../../src/workspace.js';
+import { rand } from '../runtime/helpers.js';
+import { makePki, type Pki } from './pki.js';
+import { SecureNatsServer } from './servers.js';
+
+const any = (d: unknown): ValidationResult<Record<string, unknown>> => ({ ok: true, value: d as Record<string, unknown> });
+const event = (type: string, address: string): EventDescriptor<Record<string, unknown>> => ({
+  type,
+  version: '1.0.0',
+  address,
+  parameters: [...address.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!),
+  validate: any,
+});
+const userDeleted = event('user.deleted', 'user.deleted.v1');
+const userCreatedV2 = { ...event('user.created', 'user.created.v2'), version: '2.0.0' };
+const txCompleted = { ...event('transaction.completed', 'transaction.{accountId}.completed.v1'), version: '1.1.0' };
+const healthCheck = event('system.health.check', 'system.health.check.v1');
+const healthStatus = event('system.health.status', 'system.health.status.v1');
+
+const SERVICES = ['users-service', 'payments-service', 'notifications-service', 'platform-service'];
+
+describe('generated NATS permissions on a real server', () => {
+  let pki: Pki;
+  let server: SecureNatsServer;
+  let admin: NatsConnection;
+  const passwords = new Map<string, string>();
+  const env: Record<string, string> = {};
+  const buses: EventBus[] = [];
+  const transports: NatsTransport[] = [];
+  // Far beyond the tests' own timeouts: a refusal must not be reported by running into one.
+  const slow = { publishTimeoutMs: 120_000, publishDeadlineMs: 300_000 };
+
+  const tls = () => ({ ca: { file: pki.ca }, cert: { file: pki.clientCert }, key: { file: pki.clientKey } });
+  const security = (user: string): NatsSecurityOptions => ({ tls: tls(), auth: { user, password: { env: passwordVariable(user) } }, inboxPrefix: inboxPrefix(user) });
+  const transport = async (user: string) => {
+    const t = await NatsTransport.connect({ connect: { servers: server.url, reconnect: false }, security: security(user), ...slow });
+    transports.push(t);
+    return t;
+  };
+  const bus = async (service: string) => {
+    const b = createEventBus({ transport: await transport(service), source: service });
+    buses.push(b);
+    return b;
+  };
+  const denied = (operation: string) => expect.objectContaining({ name: 'PermissionDeniedError', operation, transport: 'nats' });
+
+  beforeAll(async () => {
+    pki = makePki();
+    for (const u of [...SERVICES, NATS_ADMIN_USER, NATS_AUDIT_READER]) {
+      passwords.set(u, `pw-${rand()}${rand()}`);
+      env[passwordVariable(u)] = passwords.get(u)!;
+      process.env[passwordVariable(u)] = passwords.get(u)!;
+    }
+    server = await SecureNatsServer.start((port, store) => {
+      // The generated fragment as it is committed, included as an operator would.
+      // (include paths are relative to the configuration file, which is beside the store.)
+      writeFileSync(join(dirname(store), 'nats-accounts.conf'), readFileSync('generated/security/nats-accounts.conf', 'utf8'));
+      return `
+listen: "127.0.0.1:${port}"
+jetstream { store_dir: "${store}" }
+tls { cert_file: "${pki.serverCert}", key_file: "${pki.serverKey}", ca_file: "${pki.ca}", verify: true, timeout: 2 }
+include "nats-accounts.conf"
+`;
+    }, env);
+    admin = await connect({ servers: server.url, reconnect: false, ...natsSecurityOptions(security(NATS_ADMIN_USER)) });
+    const ws = await openWorkspace(['asyncapi'], { examples: false });
+    const { plan } = natsPlan(ws.catalog, { maxReplicas: 1 });
+    // Memory storage: the test's server is gone afterwards anyway.
+    await provisionNats(admin, { ...plan, streams: plan.streams.map((s) => ({ ...s, storage: 'memory' as const })) });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(buses.map((b) => b.close()));
+    await Promise.allSettled(transports.map((t) => t.close()));
+    await admin?.close();
+    await server?.destroy();
+    pki?.cleanup();
+    for (const u of passwords.keys()) delete process.env[passwordVariable(u)];
+  });
+
+  describe('granted', () => {
+    it('users-service publishes user.deleted; payments-service handles it in its durable group', async () => {
+      const users = await bus('users-service');
+      const payments = await bus('payments-service');
+      const got = new Promise<unknown>((resolve) => {
+        void payments.subscribe({ group: 'payments-user-cleanup', handlers: [{ type: 'user.deleted', accepts: [userDeleted], handle: async (e) => resolve(e.data) }] });
+      });
+      await users.publish(userDeleted, { userId: 'u1' });
+      expect(await got).toEqual({ userId: 'u1' });
+    }, 30_000);
+
+    it('payments-service publishes transaction.completed; notifications-service reads it in its group, and dead-letters what its handler refuses', async () => {
+      const payments = await bus('payments-service');
+      const notifications = await bus('notifications-service');
+      const failed = new Promise<void>((resolve) => {
+        void notifications.subscribe({
+          group: 'notifications-receipts',
+          maxDeliver: 1,
+          handlers: [
+            {
+              type: 'transaction.completed',
+              accepts: [txCompleted],
+              handle: async () => {
+                resolve();
+                throw new Error('refused by the test');
+              },
+            },
+          ],
+        });
+      });
+      await payments.publish(txCompleted, { transactionId: 't1' }, { params: { accountId: 'acc1' } });
+      await failed;
+      const jsm = await jetstreamManager(admin);
+      let stored = 0;
+      for (let i = 0; i < 200 && stored === 0; i++) {
+        stored = (await jsm.streams.info('DEADLETTER_notifications-receipts')).state.messages;
+        if (stored === 0) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(stored).toBe(1);
+    }, 30_000);
+
+    it('platform-service answers health checks that notifications-service asks', async () => {
+      const platform = await bus('platform-service');
+      const notifications = await bus('notifications-service');
+      await platform.respond(healthCheck, healthStatus, async () => ({ status: 'ok' }), { group: 'platform-health' });
+      const reply = await notifications.request(healthCheck, { requestId: 'r1' }, healthStatus, { timeoutMs: 10_000 });
+      expect(reply.data).toEqual({ status: 'ok' });
+    }, 30_000);
+
+    it('each service may write its own audit subject', async () => {
+      const t = await transport('platform-service');
+      await expect(t.publishTransient({ subject: 'audit.platform-service', id: 'a', headers: {}, body: new Uint8Array([1]) })).resolves.toBeUndefined();
+    }, 30_000);
+  });
+
+  describe('refused by the server, reported as PermissionDeniedError', () => {
+    it("publishing another service's event", async () => {
+      const payments = await bus('payments-service');
+      await expect(payments.publish(userCreatedV2, { userId: 'x' })).rejects.toEqual(denied('publish'));
+    }, 30_000);
+
+    it('subscribing to an event the service does not receive (core, and durable in a group of its own)', async () => {
+      const payments = await bus('payments-service');
+      const handlers = [{ type: 'user.created', accepts: [userCreatedV2], handle: async () => undefined }];
+      await expect(payments.subscribe({ group: 'payments-snoop', ephemeral: true, handlers })).rejects.toEqual(denied('subscribe'));
+      await expect(payments.subscribe({ group: 'payments-snoop', handlers })).rejects.toBeInstanceOf(PermissionDeniedError);
+    }, 30_000);
+
+    it("reading another service's durable consumer", async () => {
+      const payments = await bus('payments-service');
+      const err = await payments
+        .subscribe({ group: 'notifications-receipts', handlers: [{ type: 'transaction.completed', accepts: [txCompleted], handle: async () => undefined }] })
+        .then(() => undefined, (e: unknown) => e);
+      expect(err).toEqual(denied('subscribe'));
+    }, 30_000);
+
+    it('answering a request the service does not own', async () => {
+      const users = await bus('users-service');
+      await expect(users.respond(healthCheck, healthStatus, async () => ({ status: 'forged' }), { group: 'platform-health' })).rejects.toEqual(denied('respond'));
+    }, 30_000);
+
+    it('a request the service does not make', async () => {
+      const users = await bus('users-service');
+      await expect(users.request(healthCheck, { requestId: 'r2' }, healthStatus, { timeoutMs: 60_000 })).rejects.toEqual(denied('request'));
+    }, 30_000);
+  });
+
+  describe('refused connections', () => {
+    const attempt = (s: NatsSecurityOptions) =>
+      NatsTransport.connect({ connect: { servers: server.url, reconnect: false }, security: s }).then(
+        (t) => (transports.push(t), new Error('connected')),
+        (e: unknown) => e,
+      );
+
+    it('a wrong password: AuthenticationError', async () => {
+      const file = join(pki.dir, 'wrong');
+      writeFileSync(file, 'wrong');
+      expect(await attempt({ tls: tls(), auth: { user: 'payments-service', password: { file } } })).toBeInstanceOf(AuthenticationError);
+    }, 30_000);
+
+    it("another service's password: AuthenticationError", async () => {
+      expect(await attempt({ tls: tls(), auth: { user: 'payments-service', password: { env: passwordVariable('users-service') } } })).toBeInstanceOf(AuthenticationError);
+    }, 30_000);
+
+    it('no TLS settings (the server certificate is not trusted): TlsHandshakeError', async () => {
+      expect(await attempt({ auth: { user: 'payments-service', password: { env: passwordVariable('payments-service') } } })).toBeInstanceOf(TlsHandshakeError);
+    }, 30_000);
+
+    it('a client certificate of another CA: TlsHandshakeError', async () => {
+      const rogue = { ca: { file: pki.ca }, cert: { file: pki.rogueClientCert }, key: { file: pki.rogueClientKey } };
+      expect(await attempt({ tls: rogue, auth: { user: 'payments-service', password: { env: passwordVariable('payments-service') } } })).toBeInstanceOf(TlsHandshakeError);
+    }, 30_000);
+  });
+});
