@@ -32,6 +32,7 @@ export {
   BusClosedError,
   PermissionDeniedError,
   HeaderValidationError,
+  EventIdCollisionError,
   TlsHandshakeError,
   AuthenticationError,
   SecretUnavailableError,

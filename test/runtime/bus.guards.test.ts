@@ -164,7 +164,9 @@ describe('bus guards', () => {
     const v2 = { ...order(prefix, 'thing.v2'), headers: undefined };
     await b.publish(v1, { eventId: 'same', n: 1 });
     expect((await b.publish(v1, { eventId: 'same', n: 1 })).duplicate).toBe(true);
-    await expect(b.publish(v2, { eventId: 'same', n: 1 })).rejects.toThrow(EventIdCollisionError);
+    const err = await b.publish(v2, { eventId: 'same', n: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(EventIdCollisionError);
+    expect((err as EventIdCollisionError).storedSubject).toBe(v1.address);
   });
 
   it('a handler publishing through any client passes on causation, correlation and trace, not its data headers', async () => {
