@@ -490,6 +490,7 @@ function operationModel(
     messages: [...new Set(messages)].sort(),
     ...(replyModel ? { reply: replyModel } : {}),
     ...(group ? { consumerGroup: group } : {}),
+    ...(json['x-slo'] !== undefined ? { slo: JSON.parse(JSON.stringify(json['x-slo'])) as unknown } : {}),
     bindings: bindingsOf(json.bindings),
     security: securityNames(json.security),
     location: loaded.locate(decodePointer(pointer ?? '')),

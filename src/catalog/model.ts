@@ -93,6 +93,8 @@ export interface Operation {
   readonly reply?: OperationReply;
   /** `x-consumer-group` of a receive operation: the durable consumer / queue group. */
   readonly consumerGroup?: string;
+  /** `x-slo` as written (JSON); read and checked by src/observe/slo.ts, which documents it. */
+  readonly slo?: unknown;
   readonly bindings: Readonly<Record<string, unknown>>;
   readonly security: readonly string[];
   readonly location: SourceLocation;

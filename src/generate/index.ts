@@ -12,6 +12,7 @@ import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { emitProvisioning } from '../emit/provisioning.js';
 import { emitSecurity } from '../security/emit.js';
+import { emitMonitoring } from '../observe/index.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
 import { buildRegistry, emitRegistry } from '../emit/registry.js';
@@ -112,6 +113,7 @@ export async function emitAll(
   trace('types emitted');
   const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
   const provisioning = emitProvisioning(catalog, RUNTIME_MODULE);
+  const monitoring = emitMonitoring(catalog);
   trace('validators emitted');
   const files: GeneratedFile[] = [
     { path: 'types.ts', content: banner('//') + (types.source.trim() === '' ? 'export {};\n' : '\n' + types.source.trimEnd() + '\n') },
@@ -127,8 +129,10 @@ export async function emitAll(
     ...emitDocs(catalog, { title: `${settings.name} contracts` }).map((f) => ({ path: `docs/${f.path}`, content: f.content })),
     // Broker permissions; their errors are reported by `acl` and `check`, not here.
     ...emitSecurity(catalog).files,
+    // Alert rules and a dashboard from the operations and their x-slo.
+    ...monitoring.files,
   ];
-  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics] };
+  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics, ...monitoring.diagnostics] };
 }
 
 function typeRequests(event: EventVersion): TypeRequest[] {
