@@ -71,6 +71,16 @@ describe('AMQP: permissions refused are typed and fast', () => {
     expect(t.stats.publishRetries).toBeLessThanOrEqual(2);
   }, 30_000);
 
+  it('a transient publish the permissions refuse is refused too, not reported as sent', async () => {
+    const t = await connect(writer, { bindings: { [`${prefix}.ok.*`]: { exchange: { name: `${prefix}.allowed` } } }, unroutable: 'drop' });
+    const subject = `${prefix}.users.u2.created`;
+    const msg = (s: string) => ({ subject: s, id: `t-${rand()}`, headers: { 'ce-id': 'x' }, body: Buffer.from('{}') });
+    const err = await t.publishTransient(msg(subject)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermissionDeniedError);
+    expect(err).toMatchObject({ operation: 'publish', subject });
+    await expect(t.publishTransient(msg(`${prefix}.ok.3`))).resolves.toBeUndefined();
+  }, 30_000);
+
   it('a request the permissions refuse: PermissionDeniedError, not a timeout', async () => {
     const t = await connect(writer);
     const subject = `${prefix}.system.health.check`;

@@ -182,12 +182,14 @@ export class Publisher {
     });
   }
 
-  /** Fire and forget on the shared channel. */
+  /**
+   * A transient (non-persistent) publish. It still waits for the broker's confirm: without
+   * one, a publish the broker's permissions refuse resolved as sent (the refusal only closes
+   * the channel), and that close took the durable publishes sharing the channel with it.
+   * Not retried past a short deadline: a transient event is worth little late.
+   */
   async publishTransient(exchange: AmqpExchangeSpec, key: string, body: Uint8Array, props: Options.Publish): Promise<void> {
-    if (!this.topo.isReady(exchange.name)) await this.topo.ensureExchange(exchange);
-    const ch = this.pub ?? (await this.channel());
-    if (this.drain) await this.drain;
-    ch.publish(exchange.name, key, buf(body), props);
+    await this.publish(exchange, key, body, { ...props, mandatory: false }, 5000);
   }
 
   async close(): Promise<void> {
