@@ -113,12 +113,13 @@ export class CuttableProxy {
     this.down = false;
   }
 
-  /** Holds back everything the broker sends (confirms, deliveries) for `ms`, sockets left open. */
-  async stall(ms: number): Promise<void> {
+  /** Holds back everything the broker sends (confirms, deliveries), sockets left open, until the returned function is called. */
+  stall(): () => void {
     const held = [...this.pairs];
     for (const p of held) p.upstream.unpipe(p.client);
-    await new Promise((r) => setTimeout(r, ms));
-    for (const p of held) if (!p.client.destroyed) p.upstream.pipe(p.client);
+    return () => {
+      for (const p of held) if (!p.client.destroyed) p.upstream.pipe(p.client);
+    };
   }
 
   async close(): Promise<void> {

