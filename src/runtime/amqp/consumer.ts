@@ -18,7 +18,7 @@ import { watch, type AmqpConnection } from './connection.js';
 import { UnroutableError } from './errors.js';
 import { AmqpHeaders, NO_HEADERS, retryProperties, retryTrail, toAmqpProperties } from './headers.js';
 import type { Publisher } from './publisher.js';
-import { delayBucket, exchangeOptions, type QueuePlan, type Topology } from './topology.js';
+import { delayBucket, type QueuePlan, type Topology } from './topology.js';
 import type { AmqpTransportStats } from './types.js';
 
 /** What a consumer uses of its transport. */
@@ -93,8 +93,9 @@ export class AmqpConsumer {
         await ch.assertQueue(p.queue, p.options);
         this.t.topo.noteQueue(p.queue);
         for (const b of p.binds) {
-          await ch.assertExchange(b.exchange.name, b.exchange.type ?? 'topic', exchangeOptions(b.exchange));
-          this.t.topo.noteExchange(b.exchange.name);
+          // On a channel of its own, and passively where this account may not declare
+          // exchanges (least-privilege permissions): a refusal must not close this channel.
+          await this.t.topo.ensureExchange(b.exchange);
           await ch.bindQueue(p.queue, b.exchange.name, b.key);
         }
       }

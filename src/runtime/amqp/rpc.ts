@@ -13,7 +13,7 @@ import { closeReasonOf, watch, type AmqpConnection } from './connection.js';
 import { REPLY, replyCodeOf, typedRefusal } from './errors.js';
 import { AmqpHeaders, bindingKey, toAmqpProperties } from './headers.js';
 import { buf } from './publisher.js';
-import { exchangeOptions, type Topology } from './topology.js';
+import type { Topology } from './topology.js';
 
 /** What request/reply uses of its transport. */
 export interface RpcHost {
@@ -52,8 +52,8 @@ export class AmqpServer {
     });
     try {
       const ex = this.t.topo.rpcExchange;
-      await ch.assertExchange(ex.name, 'topic', exchangeOptions(ex));
-      this.t.topo.noteExchange(ex.name);
+      // Passively where this account may not declare exchanges (see Topology.ensureExchange).
+      await this.t.topo.ensureExchange(ex);
       // Not durable, deleted with its last responder: a request nobody serves must come back
       // unroutable (NoResponderError), not wait in a queue.
       const q = await ch.assertQueue(this.queue, this.queue ? { durable: false, autoDelete: true } : { exclusive: true, autoDelete: true });
