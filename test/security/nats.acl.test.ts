@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { natsPlan } from '../../src/provision/nats-plan.js';
-import { inboxPrefix, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
-import { AuthenticationError, createEventBus, PermissionDeniedError, TlsHandshakeError, type EventBus, type EventDescriptor, type ValidationResult } from '../../src/runtime/index.js';
+import { AUDIT_STREAM, auditSubject, inboxPrefix, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
+import { auditMiddleware, AuthenticationError, createEventBus, transportAuditSink, type AuditRecord, PermissionDeniedError, TlsHandshakeError, type EventBus, type EventDescriptor, type ValidationResult } from '../../src/runtime/index.js';
 import { NatsTransport, natsSecurityOptions, provisionNats, type NatsSecurityOptions } from '../../src/runtime/nats/index.js';
 import { openWorkspace } from '../../src/workspace.js';
 import { rand } from '../runtime/helpers.js';
@@ -83,7 +83,10 @@ include "nats-accounts.conf"
     const ws = await openWorkspace(['asyncapi'], { examples: false });
     const { plan } = natsPlan(ws.catalog, { maxReplicas: 1 });
     // Memory storage: the test's server is gone afterwards anyway.
-    await provisionNats(admin, { ...plan, streams: plan.streams.map((s) => ({ ...s, storage: 'memory' as const })) });
+    await provisionNats(admin, {
+      ...plan,
+      streams: [...plan.streams, { name: AUDIT_STREAM, subjects: ['audit.>'] }].map((s) => ({ ...s, storage: 'memory' as const })),
+    });
   }, 90_000);
 
   afterAll(async () => {
@@ -180,6 +183,39 @@ include "nats-accounts.conf"
       const users = await bus('users-service');
       await expect(users.request(healthCheck, { requestId: 'r2' }, healthStatus, { timeoutMs: 60_000 })).rejects.toEqual(denied('request'));
     }, 30_000);
+  });
+
+  describe('audit trail on the AUDIT stream', () => {
+    it("a service's audit records (published, denied) reach the stream; only the audit reader reads it; no service writes another's", async () => {
+      const t = await transport('payments-service');
+      const audit = auditMiddleware({ account: 'payments-service', sinks: [transportAuditSink(t, auditSubject('payments-service'))] });
+      const payments = createEventBus({ transport: t, source: 'payments-service', middleware: [audit] });
+      buses.push(payments);
+      const ok = await payments.publish(txCompleted, { transactionId: 't2' }, { params: { accountId: 'acc2' } });
+      await expect(payments.publish(userCreatedV2, { userId: 'x' })).rejects.toBeInstanceOf(PermissionDeniedError);
+      await audit.flush();
+      expect(audit.stats).toMatchObject({ written: 2, lost: 0 });
+
+      const reader = await transport(NATS_AUDIT_READER);
+      const records: AuditRecord[] = [];
+      let two!: () => void;
+      const got = new Promise<void>((r) => (two = r));
+      await reader.consume({ group: 'auditors', subjects: ['audit.>'], maxInFlight: 10 }, (d) => {
+        records.push(JSON.parse(new TextDecoder().decode(d.body)) as AuditRecord);
+        void d.ack();
+        if (records.filter((r) => r.account === 'payments-service').length >= 2) two();
+      });
+      await got;
+      expect(records.filter((r) => r.account === 'payments-service').map((r) => [r.outcome, r.id ?? ''])).toEqual(
+        expect.arrayContaining([
+          ['published', ok.id],
+          ['denied', expect.any(String)],
+        ]),
+      );
+      // Services neither read the audit stream nor write as another service.
+      await expect(t.consume({ group: 'snoop', subjects: ['audit.>'], maxInFlight: 1 }, () => undefined)).rejects.toBeInstanceOf(PermissionDeniedError);
+      await expect(t.publish({ subject: auditSubject('users-service'), id: `forged-${rand()}`, headers: {}, body: new Uint8Array([1]) })).rejects.toBeInstanceOf(PermissionDeniedError);
+    }, 60_000);
   });
 
   describe('refused connections', () => {
