@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
 import { aclCommand } from './acl-command.js';
+import { monitorCommand } from './monitor-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
@@ -40,7 +41,7 @@ const specOptions = <T, F extends string = 'human' | 'json'>(y: Argv<T>, formats
     .option('format', { choices: formats, default: formats[0]!, describe: 'output format' });
 
 /** The commands, for the message that answers an unknown or missing one. */
-export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl'] as const;
+export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl', 'monitor'] as const;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -164,6 +165,42 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       (args) =>
         run((config) =>
           aclCommand({ specs: specPaths(args, config), broker: args.broker!, ...(args.out !== undefined ? { out: args.out } : {}), format: args.format, config }, io),
+        )(),
+    )
+    .command(
+      'monitor <broker> [paths..]',
+      'Tap the bus and check every event against the contract: rate, lag and violations per event type and version',
+      (y) =>
+        y
+          .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
+          .positional('paths', { type: 'string', array: true, describe: 'spec files or folders (shorthand for --spec)' })
+          .option('spec', { type: 'string', array: true, describe: 'an AsyncAPI file or a folder of them (repeatable); default from config, else asyncapi/' })
+          .option('server', { type: 'string', describe: 'NATS servers (default 127.0.0.1:4222) or an AMQP URL (default amqp://guest:guest@127.0.0.1:5672)' })
+          .option('subject', { type: 'string', array: true, describe: 'NATS subjects to tap (repeatable; default >)' })
+          .option('exchange', { type: 'string', describe: 'RabbitMQ exchange to tap (default events)' })
+          .option('interval', { type: 'number', default: 2, describe: 'seconds between reports' })
+          .option('format', { choices: ['table', 'json'] as const, default: 'table' as const, describe: 'a refreshing table, or one JSON line per interval' })
+          .option('fail-on-violation', { type: 'boolean', default: false, describe: 'exit 1 on the first violation, with its details' })
+          .option('duration', { type: 'number', describe: 'stop after this many seconds' })
+          .option('validators', { type: 'string', describe: 'the generated validators/ajv folder (default <out>/validators/ajv)' }),
+      (args) =>
+        run((config) =>
+          monitorCommand(
+            {
+              specs: specPaths(args, config),
+              broker: args.broker!,
+              ...(args.server !== undefined ? { server: args.server } : {}),
+              ...(args.subject !== undefined ? { subject: args.subject.map(String) } : {}),
+              ...(args.exchange !== undefined ? { exchange: args.exchange } : {}),
+              interval: args.interval,
+              format: args.format,
+              failOnViolation: args.failOnViolation,
+              ...(args.duration !== undefined ? { duration: args.duration } : {}),
+              ...(args.validators !== undefined ? { validators: args.validators } : {}),
+              config,
+            },
+            io,
+          ),
         )(),
     )
     .command(

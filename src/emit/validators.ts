@@ -64,6 +64,9 @@ export function emitValidators(
   };
   const diagnostics: Diagnostic[] = [];
   const modules = new Map<string, string>();
+  // Which compiled module validates which event, as data, for tools that load the modules
+  // without the TypeScript index (the contract monitor).
+  const byEvent: Record<string, { payload?: string; headers?: string }> = {};
   for (const type of catalog.events) {
     for (const event of type.versions) {
       const names = validatorNames(event);
@@ -84,6 +87,7 @@ export function emitValidators(
             content: banner('//', [event.location.file]) + `// ${oneLine(event.key)} ${part}\n` + schema.code!,
           });
         }
+        (byEvent[event.key] ??= {})[part] = module.slice('./ajv/'.length);
         const { check, lazy, result } = prelude();
         const typeName = index.type(typeNameOf(event, part), '../types.js');
         const lazyName = `${fn}Compiled`;
@@ -97,6 +101,7 @@ export function emitValidators(
     }
   }
   if (modules.size > 0) files.push({ path: 'validators/ajv/formats.cjs', content: banner('//', []) + formatsModuleSource() });
+  if (modules.size > 0) files.push({ path: 'validators/ajv/modules.json', content: `${JSON.stringify(byEvent, null, 2)}\n` });
   files.push({ path: index.path, content: index.render() });
   return { files, diagnostics };
 }
