@@ -197,7 +197,7 @@ describe('event-contracts provision amqp', () => {
     const result = await runCli(['provision', 'amqp', '--dry-run']);
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout) as { exchanges: Array<{ name: string }>; queues: Array<{ name: string }>; bindings: Array<{ queue: string; exchange: string; pattern: string }> };
-    expect(plan.exchanges.map((e) => e.name)).toEqual(['events', 'events.dlx']);
+    expect(plan.exchanges.map((e) => e.name)).toEqual(['events', 'events.dlx', 'events.retry']);
     expect(plan.queues.map((q) => q.name)).toContain('payments-user-cleanup');
     expect(plan.bindings).toContainEqual({ queue: 'payments-user-cleanup', exchange: 'events', pattern: 'user.deleted.v1' });
     // payments' ledger exchange is declared on the /ledger vhost of its amqp server binding.

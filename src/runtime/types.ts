@@ -237,7 +237,7 @@ export interface PublishOptions {
    * strings travel as JSON text. Headers the runtime owns are filled by it when absent
    * (see RUNTIME_HEADERS).
    */
-  headers?: Readonly<Record<string, string | number | boolean>>;
+  headers?: Readonly<Record<string, unknown>> | undefined;
   /** Event id; default a random UUID. Reuse it when retrying a publish to keep it idempotent. */
   id?: string;
   correlationId?: string;
@@ -350,7 +350,7 @@ export interface DeadLetterSubscribeSpec {
 export interface RequestOptions {
   params?: Record<string, string>;
   /** Message headers declared by the contract, as for PublishOptions.headers. */
-  headers?: Readonly<Record<string, string | number | boolean>>;
+  headers?: Readonly<Record<string, unknown>> | undefined;
   timeoutMs?: number;
   id?: string;
   correlationId?: string;
