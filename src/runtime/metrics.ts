@@ -26,6 +26,12 @@ export interface Metrics {
   reset(): void;
 }
 
+/**
+ * @deprecated Use the OpenTelemetry middleware (`event-contracts/runtime/otel`:
+ * createObservability) and, for this snapshot shape, readMetricsSnapshot(reader) over the
+ * same instruments. Kept for code without OpenTelemetry; do not use both on one bus, or
+ * every event is counted twice.
+ */
 export function createMetrics(): Metrics {
   let s = empty();
   const perType = (t: string) => (s.byType[t] ??= { published: 0, consumed: 0, failed: 0 });

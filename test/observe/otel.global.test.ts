@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { trace } from '@opentelemetry/api';
 import { createEventBus, MemoryTransport } from '../../src/runtime/index.js';
-import { createObservability } from '../../src/runtime/otel/index.js';
+import { createObservability, readMetricsSnapshot } from '../../src/runtime/otel/index.js';
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
 import { sdk } from './otel-helpers.js';
 
@@ -27,6 +27,35 @@ describe('OpenTelemetry middleware and the global provider', () => {
     const span = spans.getFinishedSpans()[0]!;
     expect(span.name).toBe(`publish ${ev.address}`);
     expect(transport.messages('>')[1]!.headers.get('traceparent')).toBe(`00-${span.spanContext().traceId}-${span.spanContext().spanId}-01`);
+    await bus.close();
+  });
+});
+
+describe('readMetricsSnapshot', () => {
+  it("reads createMetrics' snapshot shape from the same OpenTelemetry instruments", async () => {
+    const { reader, meterProvider } = sdk();
+    const transport = new MemoryTransport();
+    const obs = createObservability({ service: 'svc', meterProvider, traces: false });
+    const bus = createEventBus({ transport, source: 'svc', middleware: [obs.middleware] });
+    const ev = userCreated(`s${rand()}`);
+    let calls = 0;
+    await bus.subscribe({
+      group: 'snap',
+      maxDeliver: 2,
+      backoff: { initialMs: 1, maxMs: 1 },
+      handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void (calls++, e.data.userId === 'bad' && Promise.reject(new Error('no'))) }],
+    });
+    await bus.publish(ev, { userId: 'u1', email: 'a@b.c' }, { params: { userId: 'u1' } });
+    await bus.publish(ev, { userId: 'u1', email: 'a@b.c' }, { params: { userId: 'u1' }, id: 'same' });
+    await bus.publish(ev, { userId: 'u1', email: 'a@b.c' }, { params: { userId: 'u1' }, id: 'same' });
+    // The broker recognises the second 'same' as a duplicate publish: two events to handle.
+    await waitFor(async () => (await readMetricsSnapshot(reader)).consumed === 2, 5000, 'handled');
+    const s = await readMetricsSnapshot(reader);
+    expect(s).toMatchObject({ published: 3, publishFailed: 0, consumed: 2, failed: 0, retried: 0, deadLettered: 0 });
+    expect(s.byType['user.created']).toEqual({ published: 3, consumed: 2, failed: 0 });
+    expect(s.handlerLatency.count).toBe(2);
+    expect(s.handlerLatency.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
+    expect(calls).toBe(2);
     await bus.close();
   });
 });

@@ -14,3 +14,4 @@ export type { AmqpDepthSpec } from './amqp.js';
 export { readTraceContext, writeTraceContext, TRACEPARENT, TRACESTATE } from './trace-context.js';
 export { INSTRUMENTS, ATTR, PROM, SECONDS_BUCKETS, promName } from './names.js';
 export type { ObservabilityLog } from './log.js';
+export { readMetricsSnapshot } from './snapshot.js';
