@@ -1,7 +1,7 @@
-/** `npm test` (scripts/test.mjs): a failing stage does not stop the later ones, and the run still fails. */
+/** `npm test` (.ci/test.mjs): a failing stage does not stop the later ones, and the run still fails. */
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error -- a plain ESM script
-import { runStages, STAGES } from '../scripts/test.mjs';
+import { runStages, STAGES } from '../.ci/test.mjs';
 
 type Run = (stages: Array<{ name: string; what: string; cmd: string[] }>, log: (line: string) => void) => { code: number; results: Array<{ name: string; ok: boolean; code: number }> };
 

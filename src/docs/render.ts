@@ -52,7 +52,7 @@ const PAGES = ['layout', 'index', 'service', 'event', 'channel'] as const;
 /** The compile options every template is compiled with, at build time or at run time. */
 export const COMPILE_OPTIONS = COMPILE;
 
-/** `scripts/precompile-templates.mjs` writes this at build time: each template's spec and the hash of the source it came from. */
+/** `templates/precompile.mjs` writes this at build time: each template's spec and the hash of the source it came from. */
 const PRECOMPILED = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'docs', 'templates.precompiled.cjs');
 
 interface Precompiled {

@@ -1,5 +1,5 @@
 /**
- * The docs templates precompiled at build time (scripts/precompile-templates.mjs) render
+ * The docs templates precompiled at build time (templates/precompile.mjs) render
  * the same site, byte for byte, as templates compiled at run time.
  */
 import { execFile } from 'node:child_process';
