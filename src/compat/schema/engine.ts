@@ -13,6 +13,7 @@
 import { breaksIn, RULES, type MessageParams, type RuleDefinition, type RuleId } from './rules.js';
 import {
   admits, childPtr, declaredTypes, deref, enumValues, isObject, isTrivial, num, schemaEqual, strArray, subschema, valueType,
+  IN_PLACE_APPLICATORS, UNSUPPORTED_KEYWORDS,
   type Loc, type Registry, type TypeSet,
 } from './node.js';
 import { conjunctsOf, effectiveProperty, lowerBound, mergeAllOf, unionBranches, upperBound, type Bound } from './merge.js';
@@ -170,11 +171,12 @@ export class Engine {
     this.memo.set(key, this.findings.slice(start));
   }
 
-  private compare(o: Loc, n: Loc): void {
-    compareAnnotations(this, o, n);
-    const w = this.writer(o, n);
-    const r = this.reader(o, n);
-    if (w.node === false || isTrivial(r.node)) return;
+  private compare(oIn: Loc, nIn: Loc): void {
+    compareAnnotations(this, oIn, nIn);
+    const w0 = this.writer(oIn, nIn);
+    const r0 = this.reader(oIn, nIn);
+    if (w0.node === false || isTrivial(r0.node)) return;
+    const [o, n] = this.opaque(oIn, nIn);
 
     const om = mergeAllOf(this.regs.old, o);
     const nm = mergeAllOf(this.regs.new, n);
@@ -193,6 +195,7 @@ export class Engine {
     const wm = this.dir === 'backward' ? om : nm;
     if (!hasUnion(wm) && enumValues(wm) !== undefined) {
       this.compareNot(om, nm);
+      this.compareConditional(om, nm);
       this.compareBase(om, nm);
       return;
     }
@@ -201,7 +204,96 @@ export class Engine {
       return;
     }
     this.compareNot(om, nm);
+    this.compareConditional(om, nm);
     this.compareBase(om, nm);
+  }
+
+  /**
+   * Keywords the engine cannot analyse in place (`unevaluated*` beside other in-place
+   * applicators, `$dynamicRef`, `$recursiveRef`): first rewritten exactly where possible
+   * (`unevaluatedProperties` with no other applicator is `additionalProperties`; with only
+   * an `allOf` it is the merged schema's `additionalProperties`); then the writer's are
+   * dropped (they only narrow the writer) and the reader's are reported as not proven and
+   * dropped, so that the rest of the comparison still explains what else changed.
+   */
+  private opaque(o: Loc, n: Loc): [Loc, Loc] {
+    const out: Loc[] = [];
+    for (const loc of [o, n]) {
+      const reg = this.regOf(loc);
+      let cur = normaliseUnevaluated(reg, deref(reg, loc));
+      const node = cur.node;
+      if (isObject(node)) {
+        const kws = [...UNSUPPORTED_KEYWORDS].filter((k) => node[k] !== undefined);
+        if (kws.length > 0) {
+          const other = loc === o ? n : o;
+          if (!this.isWriter(loc.side) && !schemaEqual(deref(this.regOf(other), other).node, node)) {
+            this.emit('UNSUPPORTED_KEYWORD_CHANGED', { o: o.ptr, n: n.ptr }, { keyword: kws.join('", "'), side: loc.side }, true);
+          }
+          reg.rememberChildren(cur);
+          const base = cur;
+          cur = reg.synth(`opaque:${reg.id(node)}`, () => {
+            const copy: Record<string, unknown> = { ...node };
+            for (const k of kws) delete copy[k];
+            return copy;
+          }, base);
+        }
+      }
+      out.push(cur);
+    }
+    return [out[0] as Loc, out[1] as Loc];
+  }
+
+  /**
+   * `if`/`then`/`else`: a writer's only narrows the writer and is ignored. A reader's is
+   * met when the writer's values are within both `then` and `else`; or within the branch
+   * the writer provably takes (disjoint from `if`, or within it); or, with the same `if` on
+   * both sides, when each writer branch is within the reader's.
+   */
+  private compareConditional(o: Loc, n: Loc): void {
+    const w = this.writer(o, n);
+    const r = this.reader(o, n);
+    if (!isObject(r.node) || (r.node.if === undefined)) return;
+    const rIf = this.sub(r, 'if');
+    const rThen = this.sub(r, 'then');
+    const rElse = this.sub(r, 'else');
+    const clean = (a: Loc, b: Loc) => !this.trial(() => this.pairWR(a, b)).some((f) => f.breaking);
+    const wBare = this.withoutConditional(w);
+    const proved = (() => {
+      if (isObject(w.node) && w.node.if !== undefined && schemaEqual(w.node.if, r.node.if)) {
+        const okThen = clean(this.sub(w, 'then'), rThen) || clean(wBare, rThen);
+        const okElse = clean(this.sub(w, 'else'), rElse) || clean(wBare, rElse);
+        if (okThen && okElse) return true;
+      }
+      const inThen = clean(wBare, rThen);
+      const inElse = clean(wBare, rElse);
+      if (inThen && inElse) return true;
+      if (inElse && this.disjoint(wBare, rIf)) return true;
+      if (inThen && clean(wBare, rIf)) return true;
+      return false;
+    })();
+    const paths = { o: childPtr(o.ptr, 'if'), n: childPtr(n.ptr, 'if') };
+    if (!proved) this.emit('CONDITIONAL_NOT_PROVEN', this.dir === 'backward' ? { o: o.ptr, n: paths.n } : { o: paths.o, n: n.ptr }, { side: r.side }, true);
+  }
+
+  /** Compares writer-side `a` with reader-side `b` in this run's direction. */
+  pairWR(a: Loc, b: Loc): void {
+    if (this.dir === 'backward') this.pair(a, b);
+    else this.pair(b, a);
+  }
+
+  /** The node without `if`/`then`/`else` (the writer's own condition only narrows it). */
+  private withoutConditional(loc: Loc): Loc {
+    const node = loc.node;
+    if (!isObject(node) || (node.if === undefined && node.then === undefined && node.else === undefined)) return loc;
+    const reg = this.regOf(loc);
+    reg.rememberChildren(loc);
+    return reg.synth(`nocond:${reg.id(node)}`, () => {
+      const copy: Record<string, unknown> = { ...node };
+      delete copy.if;
+      delete copy.then;
+      delete copy.else;
+      return copy;
+    }, loc);
   }
 
   /**
@@ -262,6 +354,7 @@ export class Engine {
         if (!inPlace) return;
         const rt = this.typesOf(deref(this.regOf(rb), rb));
         if (![...wt].some((t) => admits(rt, t))) return;
+        if (this.disjoint(wb, rb)) return; // another discriminator value: not its counterpart
         const score = (trials[k] ?? []).filter((f) => f.breaking).length * 2 + (k === i ? 0 : 1);
         if (score < bestScore) {
           bestScore = score;
@@ -452,6 +545,54 @@ function bothUnions(reg: Registry, loc: Loc): Loc {
   }, loc);
   const one = reg.synth(`oneof-part:${reg.id(n)}`, () => ({ oneOf: n.oneOf }), loc);
   return reg.synth(`both:${reg.id(n)}`, () => ({ allOf: [rest.node, one.node] }), loc);
+}
+
+/**
+ * `unevaluatedProperties`/`unevaluatedItems` rewritten exactly where nothing else feeds them:
+ * with no in-place applicator, `unevaluatedProperties` is `additionalProperties` (or nothing,
+ * beside one) and `unevaluatedItems` is the rest-items schema (unless `contains` evaluates
+ * items too); with only an `allOf` of such conjuncts, `unevaluatedProperties` is the
+ * merged schema's `additionalProperties`. Otherwise the node is returned unchanged.
+ */
+export function normaliseUnevaluated(reg: Registry, loc: Loc): Loc {
+  const n = loc.node;
+  if (!isObject(n) || (n.unevaluatedProperties === undefined && n.unevaluatedItems === undefined)) return loc;
+  const applicators = IN_PLACE_APPLICATORS.filter((k) => n[k] !== undefined);
+  const cached = reg.synthLookup(`uneval:${reg.id(n)}`);
+  if (cached) return cached;
+  let base: Record<string, unknown> | undefined;
+  if (applicators.length === 0) {
+    base = { ...n };
+  } else if (applicators.length === 1 && applicators[0] === 'allOf' && n.unevaluatedItems === undefined) {
+    reg.rememberChildren(loc);
+    const inner = reg.synth(`uneval-inner:${reg.id(n)}`, () => {
+      const copy: Record<string, unknown> = { ...n };
+      delete copy.unevaluatedProperties;
+      return copy;
+    }, loc);
+    const parts = conjunctsOf(reg, inner);
+    const simple = parts.every((p) => isObject(p.node) && IN_PLACE_APPLICATORS.every((k) => (p.node as Record<string, unknown>)[k] === undefined) && (p.node as Record<string, unknown>).unevaluatedProperties === undefined && (p.node as Record<string, unknown>).unevaluatedItems === undefined);
+    const merged = simple ? mergeAllOf(reg, inner) : undefined;
+    if (!merged || !isObject(merged.node)) return loc;
+    // Any conjunct's additionalProperties evaluates every property: nothing is left unevaluated.
+    const anyAp = parts.some((p) => isObject(p.node) && p.node.additionalProperties !== undefined);
+    base = { ...merged.node, ...(anyAp ? {} : { unevaluatedProperties: n.unevaluatedProperties }) };
+  } else {
+    return loc;
+  }
+  const b = base;
+  if (b.unevaluatedProperties !== undefined) {
+    if (b.additionalProperties === undefined) b.additionalProperties = b.unevaluatedProperties;
+    delete b.unevaluatedProperties;
+  }
+  if (b.unevaluatedItems !== undefined) {
+    if (b.contains !== undefined) return loc;
+    const restKw = Array.isArray(b.items) ? 'additionalItems' : 'items';
+    if (b[restKw] === undefined) b[restKw] = b.unevaluatedItems;
+    delete b.unevaluatedItems;
+  }
+  reg.rememberChildren(loc);
+  return reg.synth(`uneval:${reg.id(n)}`, () => b, loc);
 }
 
 function hasUnion(loc: Loc): boolean {

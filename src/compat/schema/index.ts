@@ -25,7 +25,7 @@ import {
   type SchemaChange as GenericSchemaChange,
 } from './types.js';
 
-export { RULES, RULE_IDS, LENIENT_ALLOWANCES, declaredBreaks, type RuleId, type RuleDefinition, type Breaks } from './rules.js';
+export { RULES, RULE_IDS, LENIENT_ALLOWANCES, lenientAllows, declaredBreaks, type RuleId, type RuleDefinition, type Breaks } from './rules.js';
 export {
   SchemaError,
   COMPAT_LEVELS,

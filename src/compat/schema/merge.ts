@@ -131,7 +131,8 @@ const MERGEABLE = new Set([
   'multipleOf', 'minLength', 'maxLength', 'pattern', 'format', 'items', 'prefixItems', 'additionalItems',
   'minItems', 'maxItems', 'uniqueItems', 'contains', 'properties', 'patternProperties',
   'additionalProperties', 'required', 'minProperties', 'maxProperties', 'dependentRequired',
-  'dependentSchemas', 'dependencies', 'propertyNames', 'anyOf', 'oneOf', 'not',
+  'dependentSchemas', 'dependencies', 'propertyNames', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else',
+  'minContains', 'maxContains',
 ]);
 
 function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
@@ -198,6 +199,13 @@ function mergeParts(reg: Registry, parts: Loc[], at: Loc): Loc | undefined {
       str(p, 'format');
     }
     if (!once('pattern') || !once('format') || !once('contains') || !once('propertyNames') || !once('not') || !once('anyOf') || !once('oneOf')) failed = true;
+    if (!once('if') || !once('then') || !once('else') || !once('minContains') || !once('maxContains')) failed = true;
+    // `if`/`then`/`else` must come from one conjunct; `minContains` goes with its `contains`.
+    const cond = objs.filter((p) => p.node.if !== undefined || p.node.then !== undefined || p.node.else !== undefined);
+    if (cond.length > 1) failed = true;
+    const counting = objs.filter((p) => p.node.contains !== undefined || p.node.minContains !== undefined || p.node.maxContains !== undefined);
+    if (counting.length > 1) failed = true;
+    if (r.anyOf !== undefined && r.oneOf !== undefined) failed = true;
     // arrays: plain `items` conjoin; tuples must come from one conjunct only
     const tuples = objs.filter((p) => p.node.prefixItems !== undefined || Array.isArray(p.node.items) || p.node.additionalItems !== undefined);
     const plainItems = objs.filter((p) => p.node.prefixItems === undefined && p.node.items !== undefined && !Array.isArray(p.node.items));

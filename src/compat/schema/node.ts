@@ -26,7 +26,7 @@ export type JsonType = (typeof JSON_TYPES)[number];
 export const ANNOTATION_KEYWORDS = new Set([
   'title', 'description', 'examples', 'example', 'deprecated', 'default', '$comment', 'readOnly',
   'writeOnly', '$id', 'id', '$schema', '$anchor', '$dynamicAnchor', '$vocabulary', 'externalDocs',
-  'discriminator', 'definitions', '$defs', 'contentMediaType', 'contentEncoding', 'xml',
+  'discriminator', 'definitions', '$defs', 'contentMediaType', 'contentEncoding', 'contentSchema', 'xml',
 ]);
 
 /** Validation keywords the engine understands. */
@@ -36,14 +36,18 @@ export const KNOWN_KEYWORDS = new Set([
   'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems', 'contains',
   'properties', 'patternProperties', 'additionalProperties', 'required', 'minProperties',
   'maxProperties', 'dependentRequired', 'dependentSchemas', 'dependencies', 'propertyNames',
-  'allOf', 'anyOf', 'oneOf', 'not',
+  'allOf', 'anyOf', 'oneOf', 'not', 'if', 'then', 'else', 'minContains', 'maxContains',
 ]);
 
-/** Validation keywords the engine does not reason about: compared by equality only. */
-export const UNSUPPORTED_KEYWORDS = new Set([
-  'if', 'then', 'else', 'unevaluatedProperties', 'unevaluatedItems', 'minContains', 'maxContains',
-  '$dynamicRef', '$recursiveRef', 'contentSchema',
-]);
+/**
+ * Validation keywords the engine reasons about only where it can rewrite them exactly
+ * (`unevaluated*` without other in-place applicators, see `engine.ts`). Elsewhere a writer's
+ * are ignored (they only narrow it) and a reader's make the comparison "not proven".
+ */
+export const UNSUPPORTED_KEYWORDS = new Set(['unevaluatedProperties', 'unevaluatedItems', '$dynamicRef', '$recursiveRef']);
+
+/** Keywords that apply subschemas to the same instance (they feed `unevaluated*`). */
+export const IN_PLACE_APPLICATORS = ['allOf', 'anyOf', 'oneOf', 'if', 'then', 'else', 'dependentSchemas', 'dependencies', '$ref', '$dynamicRef', '$recursiveRef', 'not'];
 
 export function isAnnotationKeyword(k: string): boolean {
   return ANNOTATION_KEYWORDS.has(k) || k.startsWith('x-') || (!KNOWN_KEYWORDS.has(k) && !UNSUPPORTED_KEYWORDS.has(k));
@@ -238,6 +242,14 @@ export class Registry {
     return { node, doc: w.doc, ptr: w.ptr, side: this.side };
   }
 
+  /** A synthetic node made earlier under `key`, if any. */
+  synthLookup(key: string): Loc | undefined {
+    const node = this.synthCache.get(key);
+    if (!node) return undefined;
+    const w = this.where.get(node);
+    return w ? { node, doc: w.doc, ptr: w.ptr, side: this.side } : undefined;
+  }
+
   /** A synthetic `{allOf: [...]}` of the given locations. */
   allOf(parts: Loc[], at: Loc): Loc {
     if (parts.length === 1 && parts[0]) return parts[0];
@@ -293,9 +305,23 @@ export function deref(reg: Registry, loc: Loc): Loc {
       const siblings = reg.synth(`siblings:${reg.id(n)}`, () => {
         const copy: Record<string, unknown> = { ...n };
         delete copy.$ref;
+        delete copy.unevaluatedProperties;
+        delete copy.unevaluatedItems;
         return copy;
       }, cur);
-      next = reg.allOf([target, siblings], cur);
+      // `unevaluated*` beside `$ref` sees what the target evaluates: it stays outside the conjunction.
+      if (n.unevaluatedProperties !== undefined || n.unevaluatedItems !== undefined) {
+        const parts = [target.node, siblings.node];
+        next = reg.synth(`refuneval:${reg.id(n)}`, () => {
+          const u: Record<string, unknown> = { allOf: parts };
+          if (n.unevaluatedProperties !== undefined) u.unevaluatedProperties = n.unevaluatedProperties;
+          if (n.unevaluatedItems !== undefined) u.unevaluatedItems = n.unevaluatedItems;
+          return u;
+        }, cur);
+        reg.remember(target.node, target.doc, target.ptr);
+      } else {
+        next = reg.allOf([target, siblings], cur);
+      }
     } else {
       next = target;
     }

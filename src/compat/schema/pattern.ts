@@ -255,3 +255,11 @@ export function samplePattern(src: string, pick: (n: number) => number): string[
   }
   return out;
 }
+
+/** Does every name matching `p` match `q`? Proven when `q` is a bare anchored prefix (`^x-`) that `p`'s own anchored prefix extends. */
+export function patternCovers(q: string, p: string): boolean {
+  if (q === p) return true;
+  if (!/^\^[A-Za-z0-9_\-:/ ]*$/.test(q)) return false;
+  const pp = anchoredPrefix(p);
+  return pp !== undefined && pp.startsWith(q.slice(1));
+}

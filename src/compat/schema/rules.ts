@@ -440,9 +440,21 @@ export const RULES = {
     message: () => 'The "not" constraint was removed',
   },
   UNSUPPORTED_KEYWORD_CHANGED: {
-    description: 'A keyword the engine does not reason about (`if`/`then`/`else`, `unevaluatedProperties`, `unevaluatedItems`, `minContains`, `maxContains`, `$dynamicRef`, ...) changed; it is conservatively reported as breaking both ways. Unchanged, such keywords are harmless.',
-    breaks: 'both',
-    message: (p) => `Keyword ${q(p.keyword)} changed and is not analysed`,
+    description: 'The reader has a keyword the engine cannot analyse where it stands (`unevaluatedProperties`/`unevaluatedItems` beside `anyOf`, `oneOf`, `if` or `dependentSchemas`; `$dynamicRef`; `$recursiveRef`) and the two schemas differ: the engine could not prove the change safe, so it is breaking for that reader. (Where nothing else feeds it, `unevaluatedProperties` is compared exactly as `additionalProperties`; a writer\'s such keywords only narrow the writer and are ignored.) Acknowledge it in config when you know the change is safe.',
+    breaks: 'depends',
+    message: (p) => `The ${p.side} schema's ${q(p.keyword)} could not be analysed here, so the change could not be proven safe`,
+  },
+  CONDITIONAL_NOT_PROVEN: {
+    description: 'The reader has `if`/`then`/`else` and the engine could not prove every writer value meets it: it proves it when the writer\'s values are within both `then` and `else`, within the branch they provably take, or (with the same `if` on both sides) when each writer branch is within the reader\'s. A writer\'s `if`/`then`/`else` only narrows the writer (so adding one is FORWARD compatible).',
+    breaks: 'depends',
+    example: '{"type":"object"} => {"type":"object","if":{"required":["a"]},"then":{"required":["b"]}}',
+    message: (p) => `The ${p.side} schema's "if"/"then"/"else" could not be proven to accept every value the other schema allows`,
+  },
+  CONTAINS_COUNT_CHANGED: {
+    description: '`minContains`/`maxContains` (or the `contains` schema they count) changed and the reader\'s counts could not be proven from the writer\'s: at least `minContains` items must match the reader\'s `contains` (proven when the writer\'s `contains` is within it and its `minContains` is not lower), at most `maxContains` (proven from the writer\'s `maxItems`, or from a `contains` covering the reader\'s with a `maxContains` not higher).',
+    breaks: 'depends',
+    example: '{"contains":{"type":"integer"},"minContains":2} => {"contains":{"type":"integer"},"minContains":3}',
+    message: (p) => `Items matching "contains" must now number ${p.to} (was ${p.from})`,
   },
   // ── annotations (never validation) ───────────────────────────────────────
   DESCRIPTION_CHANGED: {
@@ -503,6 +515,16 @@ export const LENIENT_ALLOWANCES: ReadonlySet<RuleId> = new Set<RuleId>([
   'PATTERN_PROPERTY_ADDED',
   'PATTERN_PROPERTY_REMOVED',
 ]);
+
+/**
+ * Whether a strict finding is one the lenient policy allows by design: a rule of
+ * {@link LENIENT_ALLOWANCES}, or any finding inside `patternProperties` or
+ * `additionalProperties` (the undeclared territory lenient writers are assumed not to use).
+ */
+export function lenientAllows(change: { rule: RuleId; path: string; oldPath?: string }): boolean {
+  const undeclared = (p: string | undefined) => p !== undefined && /\/(patternProperties|additionalProperties)(\/|$)/.test(p);
+  return LENIENT_ALLOWANCES.has(change.rule) || undeclared(change.path) || undeclared(change.oldPath);
+}
 
 /** The declared breaking direction of a rule under a policy. */
 export function declaredBreaks(rule: RuleId, policy: OpenContentPolicy): Breaks {

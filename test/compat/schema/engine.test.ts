@@ -8,8 +8,9 @@ import { TABLES as arrays } from './cases/arrays.js';
 import { TABLES as objects } from './cases/objects.js';
 import { TABLES as combinatorsRefs } from './cases/combinators-refs.js';
 import { TABLES as soundness } from './cases/soundness.js';
+import { TABLES as draft2020 } from './cases/draft2020.js';
 
-const ALL_CASES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs, ...soundness].flatMap(([, cases]) => cases);
+const ALL_CASES = [...typesValues, ...numbersStrings, ...arrays, ...objects, ...combinatorsRefs, ...soundness, ...draft2020].flatMap(([, cases]) => cases);
 
 const s = { type: 'string' };
 

@@ -9,7 +9,7 @@
  */
 import type { Engine } from '../engine.js';
 import { lowerBound, upperBound } from '../merge.js';
-import { declaredTypes, num, nonNegInt, type Loc } from '../node.js';
+import { isObject, num, nonNegInt, type Loc } from '../node.js';
 import { breaksIn, type RuleId } from '../rules.js';
 import { kwPtr, writerTypes } from './values.js';
 
@@ -78,7 +78,12 @@ export function multipleProven(w: Loc, wm: number | undefined, rm: number, ints:
   if (wm === rm) return true;
   const lo = lowerBound(w);
   const hi = upperBound(w);
-  const bounded = lo !== undefined && hi !== undefined && Math.max(Math.abs(lo.value), Math.abs(hi.value)) / rm < QUOTIENT_LIMIT;
+  // ajv-formats' int32 bounds integers well below 1e21 (its int64 checks only Number.isInteger)
+  const format = isObject(w.node) ? w.node.format : undefined;
+  const formatBound = format === 'int32' ? 2 ** 31 : undefined;
+  const bounded =
+    (lo !== undefined && hi !== undefined && Math.max(Math.abs(lo.value), Math.abs(hi.value)) / rm < QUOTIENT_LIMIT) ||
+    (formatBound !== undefined && formatBound / rm < QUOTIENT_LIMIT);
   if (!bounded) return false;
   if (wm !== undefined) return exactMultiple(wm, rm);
   return ints && (rm === 1 || (rm < 1 && isPowerOfTwo(rm)));

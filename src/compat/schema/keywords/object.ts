@@ -14,6 +14,7 @@
 import type { Engine, RawFinding } from '../engine.js';
 import { effectiveProperty, mergeAllOf } from '../merge.js';
 import { childPtr, isObject, isTrivial, schemaEqual, schemaMap, show, strArray, type Loc } from '../node.js';
+import { patternCovers, patternsDisjoint } from '../pattern.js';
 import { RULES, type RuleDefinition, type RuleId } from '../rules.js';
 import { dependencyArrays } from '../validate.js';
 import { compareCount } from './numeric.js';
@@ -117,14 +118,24 @@ function compareRest(e: Engine, o: Loc, n: Loc): void {
   const nAp = e.sub(n, 'additionalProperties');
   const oPat = schemaMap(o, 'patternProperties') ?? {};
   const nPat = schemaMap(n, 'patternProperties') ?? {};
+  // A name matching a pattern on one side only is governed on the other side by that
+  // side's additionalProperties, or by any of its patterns that may match the same names.
+  const overlapping = (side: Loc, pats: Record<string, unknown>, pat: string): Loc[] =>
+    Object.keys(pats).filter((q) => q !== pat && !patternsDisjoint(q, pat)).map((q) => e.child(side, 'patternProperties', q) as Loc);
   for (const pat of new Set([...Object.keys(oPat), ...Object.keys(nPat)])) {
-    const op = e.child(o, 'patternProperties', pat);
-    const np = e.child(n, 'patternProperties', pat);
+    const op = Object.prototype.hasOwnProperty.call(oPat, pat) ? e.child(o, 'patternProperties', pat) : undefined;
+    const np = Object.prototype.hasOwnProperty.call(nPat, pat) ? e.child(n, 'patternProperties', pat) : undefined;
     if (op && np) {
       if (!lenient) e.pair(op, np);
       continue;
     }
-    const found = e.trial(() => e.pair(op ?? oAp, np ?? nAp));
+    const [side, pats, ap] = op ? [n, nPat, nAp] : [o, oPat, oAp];
+    // additionalProperties never sees these names when another pattern there covers them all
+    const covered = Object.keys(pats).some((q) => patternCovers(q, pat));
+    const others = [...(covered ? [] : [ap]), ...overlapping(side, pats, pat)];
+    const found = e.trial(() => {
+      for (const other of others) e.pair(op ?? other, np ?? other);
+    });
     // Names matching a pattern are never declared: under the lenient policy writers do not use them.
     const breaking = !lenient && breaks(found);
     e.emit(np ? 'PATTERN_PROPERTY_ADDED' : 'PATTERN_PROPERTY_REMOVED', { o: op?.ptr ?? o.ptr, n: np?.ptr }, { pattern: pat }, breaking);
@@ -151,6 +162,25 @@ function compareRest(e: Engine, o: Loc, n: Loc): void {
 function isDoc(rule: RuleId): boolean {
   const def: RuleDefinition = RULES[rule];
   return def.documentation === true || rule === 'DEFAULT_CHANGED';
+}
+
+/**
+ * A dependent schema applies to the whole object, beside the rest of its schema: it is
+ * compared in that context (without the dependencies themselves, which only widens the
+ * writer and only matters through the dependent schema on the reader).
+ */
+function withContext(e: Engine, parent: Loc, dep: Loc): Loc {
+  const reg = e.regOf(parent);
+  const node = parent.node;
+  if (!isObject(node)) return dep;
+  reg.rememberChildren(parent);
+  const base = reg.synth(`nodeps:${reg.id(node)}`, () => {
+    const copy: Record<string, unknown> = { ...node };
+    delete copy.dependentSchemas;
+    delete copy.dependencies;
+    return copy;
+  }, parent);
+  return reg.allOf([base, dep], dep);
 }
 
 function compareDependencies(e: Engine, o: Loc, n: Loc): void {
@@ -189,7 +219,7 @@ function compareDependencies(e: Engine, o: Loc, n: Loc): void {
     const b = ns.get(name);
     // With the trigger present, a writer value meets its dependent schema; if that is within
     // the reader's, the reader's is met too.
-    if (a && b) e.pair(a, b);
+    if (a && b) e.pair(withContext(e, o, a), withContext(e, n, b));
     else if (b && !isTrivial(b.node)) e.emit('DEPENDENT_SCHEMA_ADDED', { o: o.ptr, n: b.ptr }, { name });
     else if (a && !isTrivial(a.node)) e.emit('DEPENDENT_SCHEMA_REMOVED', { o: a.ptr, n: n.ptr }, { name });
   }

@@ -9,7 +9,7 @@
 import type { Engine } from '../engine.js';
 import {
   childPtr, declaredTypes, deepEqual, enumValues, formatTypes, isObject, schemaEqual, show, admits,
-  UNSUPPORTED_KEYWORDS, type Loc, type TypeSet,
+  type Loc, type TypeSet,
 } from '../node.js';
 
 /** Pointer of the first of `keywords` present on the node, else of the node. */
@@ -59,7 +59,6 @@ export function compareValues(e: Engine, o: Loc, n: Loc): boolean {
     e.emit(backward ? 'ENUM_ADDED' : 'ENUM_REMOVED', paths, { values: show(rv) });
     return false;
   }
-  compareUnsupported(e, o, n);
   compareTypes(e, o, n);
   return true;
 }
@@ -95,15 +94,4 @@ function compareTypes(e: Engine, o: Loc, n: Loc): void {
   }
   if (removed.length > 0) e.emit('TYPE_NARROWED', paths, params);
   if (added.length > 0) e.emit('TYPE_WIDENED', paths, params);
-}
-
-/** Keywords without analysis: harmless while unchanged, conservatively breaking when changed. */
-function compareUnsupported(e: Engine, o: Loc, n: Loc): void {
-  const on = isObject(o.node) ? o.node : {};
-  const nn = isObject(n.node) ? n.node : {};
-  for (const k of UNSUPPORTED_KEYWORDS) {
-    if (on[k] === undefined && nn[k] === undefined) continue;
-    if (schemaEqual(on[k], nn[k])) continue;
-    e.emit('UNSUPPORTED_KEYWORD_CHANGED', { o: kwPtr(o, k), n: kwPtr(n, k) }, { keyword: k });
-  }
 }
