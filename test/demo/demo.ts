@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --transport amqp]`: the workspace's services talking over the local
+ * `npm run demo [-- --transport amqp] [--observe]`: the workspace's services talking over the local
  * NATS (or RabbitMQ) through the generated clients — the code a service team writes.
  *
  *   users          publishes user.created@2.0.0 and user.deleted@1.0.0
@@ -29,6 +29,8 @@ if (transportName !== 'nats' && transportName !== 'amqp') throw new Error(`unkno
 const natsServer = process.env.NATS_URL ?? '127.0.0.1:4222';
 const amqpServer = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const log = (who: string, text: string) => console.log(`${who.padEnd(13)} ${text}`);
+// `--observe`: OpenTelemetry metrics (served for Prometheus) and traces (printed as trees).
+const observe = process.argv.includes('--observe') ? await (await import('./observe.js')).startObservability(log) : undefined;
 
 async function connect(): Promise<Transport> {
   if (transportName === 'amqp') {
@@ -39,7 +41,7 @@ async function connect(): Promise<Transport> {
 }
 
 async function bus(source: string): Promise<EventBus> {
-  return createEventBus({ transport: await connect(), source });
+  return createEventBus({ transport: await connect(), source, middleware: observe?.middleware(source, transportName === 'amqp' ? 'rabbitmq' : 'nats') ?? [] });
 }
 
 async function provision(): Promise<void> {
@@ -150,6 +152,7 @@ async function main(): Promise<void> {
   while (!(welcomed && cancelled) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await Promise.all([usersBus, notificationsBus, paymentsBus, platformBus].map((b) => b!.close()));
   if (!(welcomed && cancelled)) throw new Error(`demo incomplete: welcomed=${welcomed} cancelled=${cancelled}`);
+  await observe?.finish();
   log('demo', 'done');
 }
 
