@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
 import { aclCommand } from './acl-command.js';
+import { keygenCommand } from './keygen-command.js';
 import { monitorCommand } from './monitor-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
@@ -202,6 +203,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             io,
           ),
         )(),
+    )
+    .command(
+      'keygen <service>',
+      "Make a service's ed25519 signing key: the private key to --private-key, the public key into security/signing-keys.json",
+      (y) =>
+        y
+          .positional('service', { type: 'string', demandOption: true, describe: 'the x-service-id that signs' })
+          .option('private-key', { type: 'string', demandOption: true, describe: 'file to write the private key to (never overwritten)' })
+          .option('add', { type: 'boolean', default: false, describe: "keep the service's current keys (rotation)" }),
+      (args) => run((config) => keygenCommand({ service: args.service!, privateKey: args.privateKey, add: args.add, config }, io))(),
     )
     .command(
       'schema-diff <old> <new>',

@@ -12,6 +12,7 @@ import { clientModule, emitClients } from '../emit/clients.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { emitProvisioning } from '../emit/provisioning.js';
 import { emitSecurity } from '../security/emit.js';
+import { readSigningKeys, signingKeysFile, type SigningKeys } from '../security/keys.js';
 import { emitMonitoring } from '../observe/index.js';
 import { banner, sortFiles, type GeneratedFile } from '../emit/files.js';
 import { emitIndex, emitPackageJson, emitReadme, emitTsconfig, type PackageSettings } from '../emit/package.js';
@@ -67,7 +68,9 @@ export function packageSettings(name: string, version: string): PackageSettings 
 
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
   const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? []]);
-  const watched = [...settings.specs, ...(settings.extraInputs ?? [])];
+  // The services' public signing keys (`event-contracts keygen`) are an input too.
+  const keysFile = signingKeysFile(settings.config?.root);
+  const watched = [...settings.specs, ...(settings.extraInputs ?? []), keysFile];
   if (!settings.force && isUpToDate(settings.out, watched, settingsKey)) {
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
@@ -80,6 +83,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
     emitted = await emitAll(workspace.catalog, {
       ...packageSettings(settings.packageName, settings.packageVersion),
       isReleased: settings.isReleased ?? (() => false),
+      signingKeys: readSigningKeys(keysFile),
     });
   } catch (error) {
     // Which document caused it is unknown here: name the inputs.
@@ -105,7 +109,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
 
 export async function emitAll(
   catalog: Catalog,
-  settings: PackageSettings & { isReleased: (type: string, version: string) => boolean },
+  settings: PackageSettings & { isReleased: (type: string, version: string) => boolean; signingKeys?: SigningKeys },
 ): Promise<{ files: GeneratedFile[]; diagnostics: Diagnostic[] }> {
   const versions = catalog.events.flatMap((t) => t.versions);
   const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
@@ -128,7 +132,7 @@ export async function emitAll(
     emitReadme(catalog, settings),
     ...emitDocs(catalog, { title: `${settings.name} contracts` }).map((f) => ({ path: `docs/${f.path}`, content: f.content })),
     // Broker permissions; their errors are reported by `acl` and `check`, not here.
-    ...emitSecurity(catalog).files,
+    ...emitSecurity(catalog, settings.signingKeys ?? {}).files,
     // Alert rules and a dashboard from the operations and their x-slo.
     ...monitoring.files,
   ];

@@ -42,6 +42,8 @@ export type { Secret, TlsClientOptions } from './security/secrets.js';
 export { createMetrics, LATENCY_BUCKETS_MS } from './metrics.js';
 export { auditMiddleware, jsonLinesAuditSink, transportAuditSink, AuditUnavailableError } from './audit.js';
 export type { AuditRecord, AuditSink, AuditOptions, AuditOutcome, AuditStats, AuditMiddleware } from './audit.js';
+export { signedTransport, loadSigningKeys, publicKeyOf, signedBytes, SignatureError, SIGNATURE_HEADER, SIGNER_HEADER } from './signing.js';
+export type { SigningOptions } from './signing.js';
 export type { Metrics, MetricsSnapshot } from './metrics.js';
 // The transports have entry points of their own (event-contracts/runtime/nats, /runtime/amqp),
 // so this one loads no broker client. The provisioning plans' types are here as well, for

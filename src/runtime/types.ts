@@ -139,7 +139,9 @@ export type DeadLetterReason =
   | 'headers-invalid'
   /** Decoded body larger or JSON nested deeper than the consumer's limits. */
   | 'too-large'
-  | 'handler-failed';
+  | 'handler-failed'
+  /** Unsigned, signed by an unknown service, or a signature that does not match (signedTransport). */
+  | 'signature';
 
 /** A message delivered by a durable consumer; settle it exactly once. */
 export interface Delivery extends InboundMessage {

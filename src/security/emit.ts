@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { GENERATED_BANNER, type GeneratedFile } from '../emit/files.js';
 import { amqpAclPlan, renderAmqpAclJson, renderAmqpAclScript } from './amqp-acl.js';
+import { type SigningKeys } from './keys.js';
 import { natsAclPlan, renderNatsAcl } from './nats-acl.js';
 
 export const SECURITY_DIR = 'security';
@@ -20,11 +21,20 @@ RabbitMQ users and permissions from the contract, one user per service. Run with
 EC_AMQP_PASSWORD_* variable set; EC_AMQP_VHOST (default /) and EC_AMQP_USER_PREFIX choose
 where and under which names. Running it again changes the passwords (rotation).`;
 
-export function emitSecurity(catalog: Catalog): { files: GeneratedFile[]; diagnostics: Diagnostic[] } {
+export function emitSecurity(catalog: Catalog, signingKeys: SigningKeys = {}): { files: GeneratedFile[]; diagnostics: Diagnostic[] } {
   const nats = natsAclPlan(catalog);
   const amqp = amqpAclPlan(catalog);
+  // Keys of the contract's services only, each as a list (several during a rotation).
+  const keys = Object.fromEntries(
+    catalog.services
+      .map((s) => s.id)
+      .sort()
+      .filter((id) => signingKeys[id] !== undefined)
+      .map((id) => [id, ([] as string[]).concat(signingKeys[id]!)]),
+  );
   return {
     files: [
+      { path: `${SECURITY_DIR}/signing-keys.json`, content: JSON.stringify({ generated: GENERATED_BANNER, keys }, null, 2) + '\n' },
       { path: `${SECURITY_DIR}/nats-accounts.conf`, content: renderNatsAcl(nats.plan, NATS_HEADER) },
       { path: `${SECURITY_DIR}/rabbitmq-acl.sh`, content: renderAmqpAclScript(amqp.plan, AMQP_HEADER) },
       { path: `${SECURITY_DIR}/rabbitmq-permissions.json`, content: renderAmqpAclJson(amqp.plan) },

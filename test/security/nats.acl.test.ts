@@ -85,7 +85,7 @@ include "nats-accounts.conf"
     // Memory storage: the test's server is gone afterwards anyway.
     await provisionNats(admin, {
       ...plan,
-      streams: [...plan.streams, { name: AUDIT_STREAM, subjects: ['audit.>'] }].map((s) => ({ ...s, storage: 'memory' as const })),
+      streams: [...(plan.streams ?? []), { name: AUDIT_STREAM, subjects: ['audit.>'] }].map((s) => ({ ...s, storage: 'memory' as const })),
     });
   }, 90_000);
 
