@@ -1,5 +1,5 @@
 /**
- * `npm run demo [-- --transport amqp] [--observe]`: the workspace's services talking over the local
+ * `npm run demo [-- --transport amqp] [--observe] [--secure]`: the workspace's services talking over the local
  * NATS (or RabbitMQ) through the generated clients — the code a service team writes.
  *
  *   users          publishes user.created@2.0.0 and user.deleted@1.0.0
@@ -31,8 +31,12 @@ const amqpServer = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const log = (who: string, text: string) => console.log(`${who.padEnd(13)} ${text}`);
 // `--observe`: OpenTelemetry metrics (served for Prometheus) and traces (printed as trees).
 const observe = process.argv.includes('--observe') ? await (await import('./observe.js')).startObservability(log) : undefined;
+// `--secure`: a nats-server with the generated permissions and TLS, signed events, an audit trail (see secure.ts).
+if (process.argv.includes('--secure') && transportName !== 'nats') throw new Error('--secure runs over NATS only');
+const secure = process.argv.includes('--secure') ? await (await import('./secure.js')).startSecureDemo(log) : undefined;
 
-async function connect(): Promise<Transport> {
+async function connect(source: string): Promise<Transport> {
+  if (secure) return secure.connect(source);
   if (transportName === 'amqp') {
     // Events no queue is bound for (nobody receives transaction.cancelled here) are dropped, as on NATS.
     return connectAmqp(amqpServer, { bindings: amqpBindings, unroutable: 'drop' });
@@ -41,13 +45,19 @@ async function connect(): Promise<Transport> {
 }
 
 async function bus(source: string): Promise<EventBus> {
-  return createEventBus({ transport: await connect(), source, middleware: observe?.middleware(source, transportName === 'amqp' ? 'rabbitmq' : 'nats') ?? [] });
+  const transport = await connect(source);
+  const middleware = [...(observe?.middleware(source, transportName === 'amqp' ? 'rabbitmq' : 'nats') ?? []), ...(secure?.middleware(source) ?? [])];
+  return createEventBus({ transport, source, middleware });
 }
 
 async function provision(): Promise<void> {
   if (transportName === 'amqp') {
     const result = await provisionAmqp(amqpServer, amqpProvisioning);
     log('provision', `RabbitMQ: ${result.exchanges.length} exchanges, ${result.queues.length} queues, ${result.bindings.length} bindings`);
+    return;
+  }
+  if (secure) {
+    log('provision', await secure.provision(natsProvisioning));
     return;
   }
   // Streams and durable consumers come from the contract; a single local server holds one replica.
@@ -150,6 +160,7 @@ async function main(): Promise<void> {
 
   const deadline = Date.now() + 15_000;
   while (!(welcomed && cancelled) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (secure) await secure.finish(paymentsBus!);
   await Promise.all([usersBus, notificationsBus, paymentsBus, platformBus].map((b) => b!.close()));
   if (!(welcomed && cancelled)) throw new Error(`demo incomplete: welcomed=${welcomed} cancelled=${cancelled}`);
   await observe?.finish();
