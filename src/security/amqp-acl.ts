@@ -20,7 +20,7 @@
  */
 import type { Catalog } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
-import { oneLine } from '../emit/files.js';
+import { GENERATED_BANNER, oneLine } from '../emit/files.js';
 import { amqpPlan, type AmqpPlanOptions } from '../provision/amqp-plan.js';
 import { serviceAccess, type ServiceAccess } from './access.js';
 
@@ -164,6 +164,7 @@ export function renderAmqpAclJson(plan: AmqpAclPlan, vhost = '/'): string {
   return (
     JSON.stringify(
       {
+        generated: GENERATED_BANNER,
         permissions: plan.users.map((u) => ({ user: u.user, vhost, configure: u.configure, write: u.write, read: u.read })),
         topic_permissions: plan.users.flatMap((u) => u.topics.map((t) => ({ user: u.user, vhost, exchange: t.exchange, write: t.write, read: t.read }))),
       },
