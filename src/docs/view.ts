@@ -4,6 +4,7 @@
  * objects. Strings are escaped by the templates; the only pre-rendered markup is
  * sanitised Markdown ({@link Html}).
  */
+import { alertIndex, type AlertRow } from './alerts.js';
 import type { Catalog, Channel, EventKey, EventType, EventVersion, Service } from '../catalog/model.js';
 import { changelog } from './changelog.js';
 import { layoutGraph, type GraphSide, type GraphView } from './graph.js';
@@ -80,10 +81,12 @@ export interface SiteContext {
   readonly map: SiteMap;
   readonly md: MarkdownRenderer;
   readonly traffic: TrafficIndex;
+  /** Alert thresholds per event type (x-slo of the operations that send or receive it). */
+  readonly alerts: ReadonlyMap<string, readonly AlertRow[]>;
 }
 
 export function siteContext(catalog: Catalog, title: string, md: MarkdownRenderer): SiteContext {
-  return { title, map: new SiteMap(catalog), md, traffic: buildTraffic(catalog) };
+  return { title, map: new SiteMap(catalog), md, traffic: buildTraffic(catalog), alerts: alertIndex(catalog) };
 }
 
 /** Link helpers, relative to the page at `root` (`''` or `'../'`). */
@@ -420,6 +423,8 @@ export interface EventView {
   readonly versionLinks: readonly { id: string; version: string; latest: boolean; deprecated: boolean }[];
   readonly graph: GraphView;
   readonly talk: readonly TalkRow[];
+  /** What the generated alert rules fire on, per operation sending or receiving the type that states an x-slo. */
+  readonly alerts: readonly (Omit<AlertRow, 'serviceId'> & { service: Link })[];
   readonly versions: readonly VersionView[];
   /** Every property name of every version, for the search index. */
   readonly propertyNames: readonly string[];
@@ -496,6 +501,9 @@ export function eventView(ctx: SiteContext, t: EventType): EventView {
     versionLinks: t.versions.map((v) => ({ id: versionId(v.version), version: v.version, latest: v === latest, deprecated: v.deprecated !== undefined })),
     graph,
     talk,
+    // Only operations that state an x-slo: the defaults are in the README, not repeated on
+    // every page (event pages stay within their size budget).
+    alerts: (ctx.alerts.get(t.type) ?? []).filter((r) => !r.defaults).map(({ serviceId, ...row }) => ({ ...row, service: link.service(serviceId) })),
     versions,
     propertyNames: [...names],
   };
