@@ -182,12 +182,12 @@ export async function releaseCommand(args: { specs: string[]; config: Config; fo
 }
 
 export async function schemaDiffCommand(
-  args: { old: string; new: string; level: string; policy: 'strict' | 'lenient'; format: OutputFormat },
+  args: { old: string; new: string; level: string; policy: 'strict' | 'lenient'; format: OutputFormat; explain?: boolean },
   io: Io,
 ): Promise<number> {
   const { schemaDiff, formatSchemaDiffHuman, formatSchemaDiffJson, SchemaDiffInputError } = await import('../compat/schema/schema-diff.js');
   try {
-    const result = await schemaDiff(args.old, args.new, { level: args.level as never, policy: args.policy });
+    const result = await schemaDiff(args.old, args.new, { level: args.level as never, policy: args.policy, explain: args.explain === true });
     if (args.format === 'json') io.out(formatSchemaDiffJson(result));
     else io.out(formatSchemaDiffHuman(result));
     return result.compatible ? EXIT.ok : EXIT.problems;

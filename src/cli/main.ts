@@ -226,9 +226,10 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             default: 'BACKWARD' as const,
           })
           .option('policy', { choices: ['strict', 'lenient'] as const, default: 'lenient' as const, describe: 'open content models: may a writer add undeclared properties?' })
-          .option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+          .option('format', { choices: ['human', 'json'] as const, default: 'human' as const })
+          .option('explain', { type: 'boolean', default: false, describe: 'show an instance that breaks: valid under one schema, rejected by the other' }),
       async (args) => {
-        code = await schemaDiffCommand({ old: args.old!, new: args.new!, level: args.level, policy: args.policy, format: args.format }, io);
+        code = await schemaDiffCommand({ old: args.old!, new: args.new!, level: args.level, policy: args.policy, format: args.format, explain: args.explain }, io);
       },
     );
   try {

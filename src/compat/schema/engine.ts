@@ -13,7 +13,7 @@
 import { breaksIn, RULES, type MessageParams, type RuleDefinition, type RuleId } from './rules.js';
 import {
   admits, childPtr, declaredTypes, deref, enumValues, isObject, isTrivial, num, schemaEqual, strArray, subschema, valueType,
-  IN_PLACE_APPLICATORS, UNSUPPORTED_KEYWORDS,
+  IN_PLACE_APPLICATORS, UNSUPPORTED_KEYWORDS, isAnnotationKeyword,
   type Loc, type Registry, type TypeSet,
 } from './node.js';
 import { conjunctsOf, effectiveProperty, lowerBound, mergeAllOf, unionBranches, upperBound, type Bound } from './merge.js';
@@ -334,6 +334,15 @@ export class Engine {
     else if (wu.keyword && !ru.keyword) ru = this.splitByType(ru.branches[0] as Loc);
     // Same number of branches: a branch was modified in place, and its closest counterpart
     // explains what changed. Otherwise unmatched branches were added or removed.
+    // A writer `oneOf` branch repeated (annotations aside) matches its copy too: neither is written.
+    if (wu.keyword === 'oneOf') {
+      const bare = wu.branches.map((b) => withoutAnnotations(deref(this.regOf(b), b).node));
+      const kept = wu.branches.filter((_, i) => !bare.some((x, j) => j !== i && schemaEqual(x, bare[i])));
+      if (kept.length < wu.branches.length) {
+        if (kept.length === 0) return;
+        wu = { keyword: wu.keyword, branches: kept };
+      }
+    }
     const inPlace = wu.branches.length === ru.branches.length;
     const used = new Set<number>();
     const matched: Array<[number, number]> = [];
@@ -593,6 +602,11 @@ export function normaliseUnevaluated(reg: Registry, loc: Loc): Loc {
   }
   reg.rememberChildren(loc);
   return reg.synth(`uneval:${reg.id(n)}`, () => b, loc);
+}
+
+function withoutAnnotations(n: unknown): unknown {
+  if (!isObject(n)) return n;
+  return Object.fromEntries(Object.entries(n).filter(([k]) => !isAnnotationKeyword(k) || k === 'nullable'));
 }
 
 function hasUnion(loc: Loc): boolean {

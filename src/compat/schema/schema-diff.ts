@@ -8,13 +8,17 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
-import { checkCompatibility, SchemaError, SchemaSource, type CompatLevel, type JsonSchema, type OpenContentPolicy, type RuleId, type SchemaDocument } from './index.js';
+import { pathToFileURL } from 'node:url';
+import { findWitnesses, showWitness } from './witness.js';
+import { checkCompatibility, directionsOf, SchemaError, SchemaSource, type CompatLevel, type JsonSchema, type OpenContentPolicy, type RuleId, type SchemaDocument } from './index.js';
 
 export interface SchemaDiffOptions {
   /** Default `BACKWARD`: does `<new>` read data written with `<old>`? */
   level?: CompatLevel;
   /** Default `strict`. */
   policy?: OpenContentPolicy;
+  /** Look for a witness of each breaking direction (an instance valid before, invalid after). */
+  explain?: boolean;
 }
 
 export interface SchemaDiffChange {
@@ -32,6 +36,12 @@ export interface SchemaDiffResult {
   level: CompatLevel;
   policy: OpenContentPolicy;
   changes: SchemaDiffChange[];
+  /**
+   * With `explain`: for each breaking direction, an instance that shows it (`backward`:
+   * valid under the old schema, rejected by the new; `forward`: the reverse), or `null`
+   * when the sampler found none (the engine could not prove the change safe).
+   */
+  witnesses?: { backward?: unknown; forward?: unknown };
 }
 
 /** Bad input: unreadable file, syntax error (with line:col), malformed schema, bad `$ref`. */
@@ -122,7 +132,14 @@ export async function schemaDiff(oldFile: string, newFile: string, opts: SchemaD
   try {
     const result = checkCompatibility([new SchemaSource(oldSchema, oldFile)], new SchemaSource(newSchema, newFile), level, { policy, resolveRef });
     const changes = result.changes.map(({ against: _against, ...c }) => c);
-    return { compatible: result.compatible, level, policy, changes };
+    const out: SchemaDiffResult = { compatible: result.compatible, level, policy, changes };
+    if (opts.explain && !result.compatible) {
+      const breaks = directionsOf(level).filter(
+        (d) => !checkCompatibility([new SchemaSource(oldSchema, oldFile)], new SchemaSource(newSchema, newFile), d === 'backward' ? 'BACKWARD' : 'FORWARD', { policy, resolveRef }).compatible,
+      );
+      out.witnesses = explain(oldSchema, newSchema, oldFile, newFile, breaks, cache);
+    }
+    return out;
   } catch (e) {
     if (e instanceof SchemaError) {
       const file = e.side === 'old' ? oldFile : newFile;
@@ -132,12 +149,27 @@ export async function schemaDiff(oldFile: string, newFile: string, opts: SchemaD
   }
 }
 
+/**
+ * Witnesses for the breaking directions of a level, judged by ajv with the documents the
+ * schemas' relative `$ref`s name (each known by its file URL).
+ */
+function explain(oldSchema: JsonSchema, newSchema: JsonSchema, oldFile: string, newFile: string, dirs: ReadonlyArray<'backward' | 'forward'>, cache: ReadonlyMap<string, SchemaDocument>): NonNullable<SchemaDiffResult['witnesses']> {
+  const withId = (s: JsonSchema, file: string): JsonSchema => (typeof s === 'object' ? { ...s, $id: pathToFileURL(path.resolve(file)).href } : s);
+  const documents = new Map<string, JsonSchema>();
+  for (const [file, doc] of cache) documents.set(pathToFileURL(file).href, doc.root);
+  const found = findWitnesses(withId(oldSchema, oldFile), withId(newSchema, newFile), dirs, { documents });
+  const out: NonNullable<SchemaDiffResult['witnesses']> = {};
+  for (const d of dirs) out[d] = d in found ? found[d] : null;
+  return out;
+}
+
 /** Machine output for `--format json`: `{"compatible", "changes": [{"rule","path","breaking"}]}` plus message and kind. */
 export function formatSchemaDiffJson(result: SchemaDiffResult): string {
   return JSON.stringify(
     {
       compatible: result.compatible,
       changes: result.changes.map((c) => ({ rule: c.rule, path: c.path, breaking: c.breaking, kind: c.kind, message: c.message })),
+      ...(result.witnesses ? { witnesses: result.witnesses } : {}),
     },
     null,
     2,
@@ -158,6 +190,14 @@ export function formatSchemaDiffHuman(result: SchemaDiffResult): string {
     const old = c.oldPath !== undefined && c.oldPath !== c.path ? ` (was ${c.oldPath.includes('#') ? c.oldPath : `#${c.oldPath}`})` : '';
     return `${label} ${c.rule} ${where}${old}: ${c.message}`;
   });
+  for (const [dir, value] of Object.entries(result.witnesses ?? {})) {
+    const [valid, rejected] = dir === 'backward' ? ['old', 'new'] : ['new', 'old'];
+    lines.push(
+      value === null
+        ? `witness (${dir}): none found; the engine could not prove the change safe`
+        : `witness (${dir}): ${showWitness(value)} is valid under the ${valid} schema and rejected by the ${rejected} one`,
+    );
+  }
   const breaking = result.changes.filter((c) => c.breaking).length;
   const verdict = result.compatible
     ? `compatible under ${result.level} (${result.policy} policy), ${result.changes.length} change(s)`

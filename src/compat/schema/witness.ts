@@ -72,6 +72,16 @@ function texts(s: unknown, out = new Set<string>(), seen = new Set<object>()): S
   return out;
 }
 
+const TYPE_SAMPLES: Record<string, unknown[]> = {
+  null: [null],
+  boolean: [true],
+  integer: [1, -1],
+  number: [0.5, 1.5],
+  string: ['a', ''],
+  array: [[], [1]],
+  object: [{}],
+};
+
 const BASE_VALUES: unknown[] = [null, true, false, 0, 1, -1, 2, 0.5, -0.5, 1e21, -1e21, 2 ** 53, '', 'a', 'A', '0', 'ab', [], {}, [1], ['a'], [null]];
 
 export function collectPool(schemas: readonly JsonSchema[], rnd: () => number): Pool {
@@ -107,7 +117,8 @@ export function collectPool(schemas: readonly JsonSchema[], rnd: () => number): 
     if (typeof n.multipleOf === 'number') {
       const m = n.multipleOf;
       for (const k of [1, 2, 3, 5, 7, 10]) values.push(k * m, Number((k * m).toPrecision(12)), -k * m);
-      values.push(m / 2, m * 1.5);
+      // quotients near ajv's 1e21 limit: valid for m, not for a divisor of m
+      values.push(m / 2, m * 1.5, m * 6e20, -m * 6e20);
     }
     for (const k of ['minLength', 'maxLength']) {
       const v = n[k];
@@ -130,8 +141,13 @@ export function collectPool(schemas: readonly JsonSchema[], rnd: () => number): 
         if (lit) names.add(lit + 'x').add(lit);
       }
     }
-    // numbers also as one-item arrays: items schemas are where bounds often sit
-    for (const v of values.slice(before)) if (typeof v === 'number') values.push([v]);
+    // a changed node's types each get a representative value
+    if (values === primary) {
+      const ts = Array.isArray(n.type) ? n.type : typeof n.type === 'string' ? [n.type] : [];
+      for (const t of ts) values.push(...(TYPE_SAMPLES[t as string] ?? []));
+    }
+    // scalars also as one-item arrays: items schemas are where bounds often sit
+    for (const v of values.slice(before)) if (typeof v === 'number' || typeof v === 'string') values.push([v]);
     for (const v of Object.values(n)) walk(v, depth + 1, other);
   };
   schemas.forEach((s, i) => walk(s, 0, all[schemas.length - 1 - i]));
@@ -411,12 +427,13 @@ const instances: Partial<Record<'draft-07' | '2020-12', AjvInstance>> = {};
  * answer for any schema the engine compares.
  */
 function instance(dialect: 'draft-07' | '2020-12'): AjvInstance {
-  const existing = instances[dialect];
-  if (existing) return existing;
+  return (instances[dialect] ??= create(dialect));
+}
+
+function create(dialect: 'draft-07' | '2020-12'): AjvInstance {
   const settings = { strict: false, allowUnionTypes: true, ownProperties: true, unicodeRegExp: true, allErrors: false, validateSchema: false, code: { optimize: false } } as const;
   const ajv = dialect === '2020-12' ? (new Ajv2020(settings) as unknown as AjvInstance) : new Ajv(settings);
   addFormats(ajv as never);
-  instances[dialect] = ajv;
   return ajv;
 }
 
@@ -433,8 +450,13 @@ export function dialectOf(schema: JsonSchema): 'draft-07' | '2020-12' {
 }
 
 /** A judge for `schema`, or undefined when ajv cannot compile it. */
-export function judge(schema: JsonSchema, dialect: 'draft-07' | '2020-12' = dialectOf(schema)): Judge | undefined {
-  const ajv = instance(dialect);
+export function judge(schema: JsonSchema, dialect: 'draft-07' | '2020-12' = dialectOf(schema), documents?: ReadonlyMap<string, JsonSchema>): Judge | undefined {
+  let ajv = instance(dialect);
+  if (documents && documents.size > 0) {
+    // other documents its `$ref`s name: a throw-away instance that knows them by id
+    ajv = create(dialect);
+    for (const [id, doc] of documents) ajv.addSchema(structuredClone(doc) as never, id);
+  }
   // ajv caches compiled schemas by object: a copy, removed again, keeps the cache small.
   let copy: unknown = schema;
   try {
@@ -463,8 +485,12 @@ export function judge(schema: JsonSchema, dialect: 'draft-07' | '2020-12' = dial
 }
 
 export interface WitnessOptions extends SampleOptions {
-  /** Schemas ajv should know by id (documents that `$ref`s name). */
   dialect?: 'draft-07' | '2020-12';
+  /**
+   * Documents that `$ref`s name, by absolute id (e.g. `file:///…/common.yaml`); the two
+   * schemas then need an `$id` their relative references resolve against.
+   */
+  documents?: ReadonlyMap<string, JsonSchema>;
 }
 
 /**
@@ -473,11 +499,47 @@ export interface WitnessOptions extends SampleOptions {
  */
 export function findWitness(writer: JsonSchema, reader: JsonSchema, opts: WitnessOptions = {}): { value: unknown } | undefined {
   const dialect = opts.dialect ?? (dialectOf(writer) === 'draft-07' || dialectOf(reader) === 'draft-07' ? 'draft-07' : '2020-12');
-  const w = judge(writer, dialect);
-  const r = judge(reader, dialect);
+  const w = judge(writer, dialect, opts.documents);
+  const r = judge(reader, dialect, opts.documents);
   if (!w || !r) return undefined;
   for (const seed of [opts.seed ?? 1, (opts.seed ?? 1) + 1]) {
     for (const v of sampleCandidates(writer, reader, { ...opts, seed })) if (w(v) === true && r(v) === false) return { value: v };
   }
   return undefined;
+}
+
+/** Witnesses of a breaking comparison, by the direction they break. */
+export interface Witnesses {
+  /** Valid under the old schema, rejected by the new one (breaks BACKWARD). */
+  backward?: unknown;
+  /** Valid under the new schema, rejected by the old one (breaks FORWARD). */
+  forward?: unknown;
+}
+
+/**
+ * Witnesses for the directions asked: for `backward`, an instance the old schema accepts
+ * and the new one rejects; for `forward`, the reverse. A direction without one is absent.
+ */
+export function findWitnesses(old: JsonSchema, next: JsonSchema, directions: ReadonlyArray<'backward' | 'forward'>, opts: WitnessOptions = {}): Witnesses {
+  const out: Witnesses = {};
+  if (directions.includes('backward')) {
+    const w = findWitness(old, next, opts);
+    if (w) out.backward = w.value;
+  }
+  if (directions.includes('forward')) {
+    const w = findWitness(next, old, opts);
+    if (w) out.forward = w.value;
+  }
+  return out;
+}
+
+/** A witness as one line of JSON, shortened for terminals and annotations. */
+export function showWitness(v: unknown, max = 200): string {
+  let s: string;
+  try {
+    s = JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  return s.length > max ? s.slice(0, max - 3) + '...' : s;
 }

@@ -392,6 +392,27 @@ export function judgePair(seed: number, samplesPerSchema = 1, limit = 250, given
       haveF = true;
     }
   }
+  // An incompatible verdict without a witness yet gets a larger search before it counts as a false alarm.
+  const wanted = (level: Level) => result.verdicts.some((v) => v.level === level && !v.compatible);
+  if ((wanted('BACKWARD') && !haveB) || (wanted('FORWARD') && !haveF)) {
+    const more = [
+      ...(!haveB ? sampleCandidates(old, next, { seed: seed + 7, limit: limit * 4, bases: 6, extraBases: fakerSamples(old, seed + 7, 2) }) : []),
+      ...(!haveF ? sampleCandidates(next, old, { seed: seed + 8, limit: limit * 4, bases: 6, extraBases: fakerSamples(next, seed + 8, 2) }) : []),
+    ];
+    for (const v of more) {
+      const o = jOld(v);
+      const n = jNew(v);
+      if (o === undefined || n === undefined) continue;
+      if (!haveB && o && !n) {
+        found.BACKWARD = v;
+        haveB = true;
+      }
+      if (!haveF && n && !o) {
+        found.FORWARD = v;
+        haveF = true;
+      }
+    }
+  }
   const has = { BACKWARD: haveB, FORWARD: haveF };
   for (const v of result.verdicts) {
     if (v.compatible && has[v.level]) {

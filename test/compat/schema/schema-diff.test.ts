@@ -47,3 +47,23 @@ describe('schemaDiff', () => {
     expect((err as Error).message).toMatch(message);
   });
 });
+
+describe('schemaDiff --explain', () => {
+  it('shows an instance valid under the old schema and rejected by the new one, across file $refs', async () => {
+    const r = await schemaDiff(f('old.json'), f('new.yaml'), { explain: true });
+    expect(r.witnesses).toBeDefined();
+    const value = r.witnesses?.backward;
+    expect(value).toBeDefined();
+    expect(value).not.toBeNull();
+    const text = formatSchemaDiffHuman(r);
+    expect(text).toMatch(/^witness \(backward\): .+ is valid under the old schema and rejected by the new one$/m);
+    expect(JSON.parse(formatSchemaDiffJson(r)).witnesses.backward).toEqual(value);
+  });
+  it('FULL explains each breaking direction only', async () => {
+    const r = await schemaDiff(f('old.json'), f('new.yaml'), { level: 'FULL', explain: true });
+    expect(Object.keys(r.witnesses ?? {})).toEqual(['backward']);
+  });
+  it('a compatible pair has nothing to explain', async () => {
+    expect((await schemaDiff(f('old.json'), f('new.yaml'), { level: 'FORWARD', explain: true })).witnesses).toBeUndefined();
+  });
+});

@@ -82,6 +82,8 @@ export function multipleProven(w: Loc, wm: number | undefined, rm: number, ints:
   const format = isObject(w.node) ? w.node.format : undefined;
   const formatBound = format === 'int32' ? 2 ** 31 : undefined;
   const bounded =
+    // the writer's own multipleOf keeps |x / wm| below 1e21, hence |x / rm| too when wm <= rm
+    (wm !== undefined && wm <= rm) ||
     (lo !== undefined && hi !== undefined && Math.max(Math.abs(lo.value), Math.abs(hi.value)) / rm < QUOTIENT_LIMIT) ||
     (formatBound !== undefined && formatBound / rm < QUOTIENT_LIMIT);
   if (!bounded) return false;

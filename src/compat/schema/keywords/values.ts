@@ -64,13 +64,16 @@ export function compareValues(e: Engine, o: Loc, n: Loc): boolean {
 }
 
 /**
- * The writer's types, with `number` read as `integer` when an integer `multipleOf` lets
- * only integers through (`{type: number, multipleOf: 1}` writes what `{type: integer}` does).
+ * The writer's types, with `number` read as `integer` when an integer `multipleOf` or an
+ * `int32`/`int64` format lets only integers through (`{type: number, multipleOf: 1}` writes
+ * what `{type: integer}` does).
  */
 export function writerTypes(w: Loc): TypeSet {
   const ts = declaredTypes(w);
   const m = isObject(w.node) ? w.node.multipleOf : undefined;
-  if (!ts.has('number') || typeof m !== 'number' || !Number.isInteger(m)) return ts;
+  const f = isObject(w.node) ? w.node.format : undefined;
+  const integral = (typeof m === 'number' && Number.isInteger(m)) || f === 'int32' || f === 'int64';
+  if (!ts.has('number') || !integral) return ts;
   const out = new Set(ts);
   out.delete('number');
   out.add('integer');
