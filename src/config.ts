@@ -37,6 +37,12 @@ export interface Config {
     ignore: IgnoreRule[];
   };
   lockFile: string;
+  /**
+   * What an example that does not match its schema is in `generate` and `docs`: a
+   * `"warning"` (default: a foreign document still generates) or an `"error"`. `validate`,
+   * `check` and `release` always report it as an error.
+   */
+  invalidExamples: 'warning' | 'error';
 }
 
 export const CONFIG_FILES = ['event-contracts.config.json', 'event-contracts.config.yaml', 'event-contracts.config.yml', 'event-contracts.config.mjs'];
@@ -77,6 +83,11 @@ export function resolveConfig(raw: unknown, file: string | undefined, dir = proc
   const policy = (v: unknown, what: string): 'strict' | 'lenient' | undefined => {
     if (v === undefined) return undefined;
     if (v !== 'strict' && v !== 'lenient') throw new ConfigError(`${where}: ${what} must be "strict" or "lenient"`);
+    return v;
+  };
+  const severity = (v: unknown, what: string): 'warning' | 'error' | undefined => {
+    if (v === undefined) return undefined;
+    if (v !== 'warning' && v !== 'error') throw new ConfigError(`${where}: ${what} must be "warning" or "error"`);
     return v;
   };
   const root = obj(raw, 'the config');
@@ -124,5 +135,6 @@ export function resolveConfig(raw: unknown, file: string | undefined, dir = proc
       ignore,
     },
     lockFile: typeof root.lockFile === 'string' ? root.lockFile : 'registry.lock.json',
+    invalidExamples: severity(root.invalidExamples, 'invalidExamples') ?? 'warning',
   };
 }

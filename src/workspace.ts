@@ -55,9 +55,10 @@ async function documentModel(entry: PreparedEntry, sources: SourceSet): Promise<
 export interface OpenOptions {
   /**
    * Validate message examples against their schemas (compiles every schema: costly on a
-   * cold cache). The compatibility gate does without: examples do not change what is compatible.
+   * cold cache). `'warning'` reports an invalid example as a warning (`generate`, `docs`);
+   * `true` (the default) as an error.
    */
-  examples?: boolean;
+  examples?: boolean | 'warning';
   /**
    * Where the workspace is: the config's folder and the extra roots it names. Without it,
    * each spec path is its own workspace.
@@ -97,7 +98,7 @@ export async function openWorkspace(specs: readonly string[], options: OpenOptio
   const files = prepared.sources.all();
   const byShownPath = new Map(files.map((f) => [f.displayPath, f]));
   const locate = (file: string, pointer: string) => byShownPath.get(file)?.locate(pointer);
-  const all = [...dedupe(loadDiagnostics), ...catalogDiagnostics, ...(options.examples === false ? [] : checkExamples(catalog, locate))];
+  const all = [...dedupe(loadDiagnostics), ...catalogDiagnostics, ...(options.examples === false ? [] : checkExamples(catalog, locate, options.examples === 'warning' ? 'warning' : 'error'))];
   // The same problem reached through two paths (a oneOf's branches, a shared fragment) is reported once.
   const seen = new Set<string>();
   const unique = all.filter((d) => {

@@ -64,7 +64,25 @@ export function describeDocument(loaded: LoadedDocument): DocumentModel {
       drafts.set(draft.key, draft);
       return draft.key;
     }
-    reportConflict(existing, draft, diagnostics);
+    if (!conflicts(existing, draft)) return existing.key;
+    // AsyncAPI does not require message names to be unique: within one document, a second
+    // definition under a taken name is named after its message id (or where it is written).
+    for (const type of fallbackTypes(message, draft)) {
+      const key: EventKey = `${type}@${draft.version}`;
+      const taken = drafts.get(key);
+      if (taken && conflicts(taken, draft)) continue;
+      if (!taken) {
+        drafts.set(key, { ...draft, key, type });
+        diagnostics.push({
+          code: 'DUPLICATE_MESSAGE_NAME',
+          severity: 'warning',
+          message: `message name "${draft.type}" is used by two different messages in this document; this one is event "${type}" (give it a name of its own to choose)`,
+          location: draft.location,
+          related: existing.location,
+        });
+      }
+      return key;
+    }
     return existing.key;
   };
 
@@ -147,11 +165,29 @@ function serviceIdOf(loaded: LoadedDocument, info: Record<string, unknown>, titl
   return fallback;
 }
 
-function reportConflict(existing: Pick<Draft, 'identity' | 'location' | 'key'>, draft: Pick<Draft, 'identity' | 'location' | 'key'>, diagnostics: Diagnostic[]): void {
-  if (existing.identity === draft.identity) return;
+/** Two drafts under one key that are different definitions (not one definition seen through two paths). */
+function conflicts(existing: Pick<Draft, 'identity' | 'location'>, draft: Pick<Draft, 'identity' | 'location'>): boolean {
+  if (existing.identity === draft.identity) return false;
   // The same file position means the same definition seen through another path.
-  const samePlace = existing.location.file === draft.location.file && existing.location.line === draft.location.line;
-  if (samePlace) return;
+  return !(existing.location.file === draft.location.file && existing.location.line === draft.location.line);
+}
+
+/**
+ * Names for a message whose name is taken by another definition: its message id (not the
+ * parser's `<anonymous-message-N>`, which is renumbered between versions of a document),
+ * then where it is written, then that with a number.
+ */
+function fallbackTypes(message: MessageInterface, draft: Pick<Draft, 'type' | 'messageId'>): string[] {
+  const id = str(message.id());
+  const pointer = decodePointer((message.meta().pointer as string | undefined) ?? '').join('.');
+  const names = [...new Set([id && !id.startsWith('<anonymous') ? id : undefined, pointer || undefined].filter((n): n is string => n !== undefined && n !== draft.type))];
+  const base = names.at(-1) ?? draft.type;
+  for (let n = 2; n < 100; n++) names.push(`${base}_${n}`);
+  return names;
+}
+
+function reportConflict(existing: Pick<Draft, 'identity' | 'location' | 'key'>, draft: Pick<Draft, 'identity' | 'location' | 'key'>, diagnostics: Diagnostic[]): void {
+  if (!conflicts(existing, draft)) return;
   diagnostics.push({
     code: 'CONFLICTING_EVENT_DEFINITION',
     severity: 'error',
@@ -264,17 +300,28 @@ function messageDraft(
   // `x-version: 1.0` is a YAML number: say so rather than fall back to info.version silently.
   const declared = rawDeclared === undefined ? undefined : typeof rawDeclared === 'string' ? rawDeclared : JSON.stringify(rawDeclared) ?? String(rawDeclared);
   let version = declared ?? doc.info().version();
-  if (!isStrictSemver(version) || (rawDeclared !== undefined && typeof rawDeclared !== 'string')) {
+  if (declared !== undefined && (!isStrictSemver(declared) || typeof rawDeclared !== 'string')) {
+    // An explicit x-version is this workspace's convention: the user opted in, so it stays strict.
     diagnostics.push({
       code: 'INVALID_VERSION',
       severity: 'error',
       message:
-        rawDeclared !== undefined && typeof rawDeclared !== 'string'
+        typeof rawDeclared !== 'string'
           ? `event "${type}": x-version must be a string such as "1.0.0" (it is ${version}; quote it)`
           : `event "${type}": version ${JSON.stringify(version)} is not strict semver (x.y.z, no prefix, no whitespace)`,
-      location: declared !== undefined ? loaded.locate([...segments, 'x-version']) : loaded.locate(['info', 'version']),
+      location: loaded.locate([...segments, 'x-version']),
     });
     version = semver.coerce(version)?.version ?? '0.0.0';
+  } else if (declared === undefined && !isStrictSemver(version)) {
+    // AsyncAPI allows any string in info.version: a foreign document still generates.
+    const assumed = assumedVersion(version);
+    diagnostics.push({
+      code: 'VERSION_ASSUMED',
+      severity: 'warning',
+      message: `info.version ${JSON.stringify(version.slice(0, 100))} is not semver; its messages are assumed to be version ${assumed} (an x-version on a message says which)`,
+      location: loaded.locate(['info', 'version']),
+    });
+    version = assumed;
   }
   const schemaFormat = message.schemaFormat() ?? '';
   const payloadJson = message.payload()?.json();
@@ -351,6 +398,18 @@ const STRICT_SEMVER =
 
 export function isStrictSemver(version: string): boolean {
   return STRICT_SEMVER.test(version);
+}
+
+/**
+ * The event version assumed for an `info.version` that is not semver: its leading
+ * `major[.minor[.patch]]` completed with zeros (`2.0` → `2.0.0`, `v3` → `3.0.0`), else `1.0.0`.
+ */
+export function assumedVersion(written: string): string {
+  const match = /^\s*[vV=]?\s*(\d{1,15})(?!\d)(?:\.(\d{1,15})(?!\d))?(?:\.(\d{1,15})(?!\d))?/.exec(written);
+  if (!match) return '1.0.0';
+  const part = (s: string | undefined) => String(Number(s ?? '0'));
+  const coerced = `${part(match[1])}.${part(match[2])}.${part(match[3])}`;
+  return isStrictSemver(coerced) && semver.valid(coerced) ? coerced : '1.0.0';
 }
 
 function deprecation(value: unknown): Deprecation | undefined {

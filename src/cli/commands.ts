@@ -11,7 +11,8 @@ import { hasErrors } from '../diagnostics.js';
 import { OutputDirError } from '../generate/output.js';
 import { EXIT, reportDiagnostics, summary, type Io, type OutputFormat } from './report.js';
 
-const openWorkspace = async (specs: string[], config: Config | undefined) => (await import('../workspace.js')).openWorkspace(specs, config ? { config } : {});
+const openWorkspace = async (specs: string[], config: Config | undefined, examples: boolean | 'warning' = true) =>
+  (await import('../workspace.js')).openWorkspace(specs, { examples, ...(config ? { config } : {}) });
 
 export async function validateCommand(specs: string[], format: OutputFormat, io: Io, config?: Config): Promise<number> {
   const workspace = await openWorkspace(specs, config);
@@ -202,7 +203,8 @@ export async function schemaDiffCommand(
 }
 
 export async function docsCommand(args: { specs: string[]; out: string; title?: string; format: OutputFormat; config?: Config }, io: Io): Promise<number> {
-  const workspace = await openWorkspace(args.specs, args.config);
+  // Like generate: an invalid example is a warning unless the config says otherwise.
+  const workspace = await openWorkspace(args.specs, args.config, args.config?.invalidExamples === 'error' ? true : 'warning');
   if (!workspace.ok) {
     reportDiagnostics(io, args.format, workspace.diagnostics);
     return EXIT.problems;

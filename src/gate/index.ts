@@ -30,7 +30,8 @@ export interface GateResult {
 }
 
 export async function runGate(options: { specs: readonly string[]; config: Config; against?: string }): Promise<GateResult> {
-  const workspace = await openWorkspace(options.specs, { examples: false, config: options.config });
+  // Examples are part of the contract: an invalid one fails check and release (generate only warns).
+  const workspace = await openWorkspace(options.specs, { examples: true, config: options.config });
   const lockPath = path.resolve(options.config.lockFile);
   const lock = readLock(lockPath);
   const loadErrors = [...workspace.diagnostics, ...lock.diagnostics].filter((d) => d.severity === 'error');

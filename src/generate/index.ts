@@ -38,8 +38,8 @@ export interface GenerateSettings {
   isReleased?: (type: string, version: string) => boolean;
   /** Files besides the specs whose content shapes the output (the lock). */
   extraInputs?: readonly string[];
-  /** The workspace root and extra `$ref` roots (see `openWorkspace`). */
-  config?: Pick<Config, 'root' | 'refRoots'>;
+  /** The workspace root and extra `$ref` roots (see `openWorkspace`); invalid examples are warnings unless it says `"error"`. */
+  config?: Pick<Config, 'root' | 'refRoots'> & Partial<Pick<Config, 'invalidExamples'>>;
 }
 
 export interface GenerateResult {
@@ -67,14 +67,17 @@ export function packageSettings(name: string, version: string): PackageSettings 
 }
 
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
-  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? []]);
+  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? [], settings.config?.invalidExamples ?? 'warning']);
   // The services' public signing keys (`event-contracts keygen`) are an input too.
   const keysFile = signingKeysFile(settings.config?.root);
   const watched = [...settings.specs, ...(settings.extraInputs ?? []), keysFile];
   if (!settings.force && isUpToDate(settings.out, watched, settingsKey)) {
     return { diagnostics: [], diff: { added: [], changed: [], removed: [] }, upToDate: true, fileCount: 0 };
   }
-  const workspace = await openWorkspace(settings.specs, settings.config ? { config: settings.config } : {});
+  const workspace = await openWorkspace(settings.specs, {
+    examples: settings.config?.invalidExamples === 'error' ? true : 'warning',
+    ...(settings.config ? { config: settings.config } : {}),
+  });
   trace('workspace loaded and examples checked');
   if (!workspace.ok) return { diagnostics: workspace.diagnostics, upToDate: false, fileCount: 0 };
 

@@ -33,6 +33,12 @@ export interface CompiledSchema {
   validate: ValidateFunction;
   /** Formats and keywords the schema uses that ajv does not check. */
   unchecked: string[];
+  /**
+   * What ajv's strict mode refused although JSON Schema allows it (`"additionalItems" is
+   * ignored when "items" is not an array of schemas`): the schema was compiled with that
+   * strictness relaxed, and these are ajv's reasons.
+   */
+  relaxed: string[];
 }
 
 export interface SchemaCompiler {
@@ -48,10 +54,14 @@ export interface SchemaCompiler {
  * malformed one still fails to compile here, with ajv's reason.
  */
 export function createSchemaCompiler(): SchemaCompiler {
-  const make = (draft2020: boolean): AjvCore => {
+  // Strictness relaxed: schema-level strict-mode findings are logged (and reported) instead of thrown.
+  const logged: string[] = [];
+  const logger = { log: () => {}, warn: (...args: unknown[]) => void logged.push(args.map(String).join(' ')), error: () => {} };
+  const make = (draft2020: boolean, relaxed = false): AjvCore => {
     const settings = {
       allErrors: true,
       strict: true,
+      ...(relaxed ? { strictSchema: 'log' as const, logger } : {}),
       strictRequired: false,
       strictTypes: false,
       strictTuples: false,
@@ -78,11 +88,15 @@ export function createSchemaCompiler(): SchemaCompiler {
   return {
     instance,
     compile(schema, dialect) {
-      const ajv = instance(dialect);
+      let ajv = instance(dialect);
       const unchecked: string[] = [];
+      const added: Array<['format' | 'keyword', string]> = [];
+      let relaxed = false;
       for (let attempt = 0; attempt < 50; attempt++) {
         try {
-          return { validate: ajv.compile(schema as AnySchema), unchecked };
+          logged.length = 0;
+          const validate = ajv.compile(schema as AnySchema);
+          return { validate, unchecked, relaxed: [...new Set(logged.map((m) => m.replace(/^strict mode:\s*/, '')))].sort() };
         } catch (error) {
           const message = (error as Error).message;
           const format = /unknown format "([^"]+)"/.exec(message)?.[1];
@@ -90,10 +104,23 @@ export function createSchemaCompiler(): SchemaCompiler {
           if (format && !(format in fullFormats)) {
             // Specs use formats such as int32 or decimal: documented, not checked.
             ajv.addFormat(format, true);
+            added.push(['format', format]);
             unchecked.push(`format "${format}"`);
           } else if (keyword) {
             ajv.addKeyword(keyword);
+            added.push(['keyword', keyword]);
             unchecked.push(`keyword "${keyword}"`);
+          } else if (!relaxed && message.startsWith('strict mode:')) {
+            // Legal JSON Schema that ajv's strict mode dislikes (a keyword it would ignore):
+            // compile it anyway, with the finding reported instead of thrown.
+            relaxed = true;
+            ajv = make(dialect === '2020-12', true);
+            for (const [kind, name] of added) {
+              if (kind === 'format') ajv.addFormat(name, true);
+              else ajv.addKeyword(name);
+            }
+            if (dialect === '2020-12') instances.draft2020 = ajv;
+            else instances.draft07 = ajv;
           } else {
             throw error;
           }

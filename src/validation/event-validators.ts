@@ -26,6 +26,8 @@ export interface CompiledSchema {
   code?: string;
   /** Formats and keywords ajv does not check. */
   unchecked: string[];
+  /** ajv strict-mode findings the schema was compiled despite (see `createSchemaCompiler`). */
+  relaxed: string[];
   /** Why the schema does not compile. */
   error?: string;
 }
@@ -65,9 +67,10 @@ export function compileSchema(schema: JsonSchema, dialect: SchemaDialect): Compi
       validate: compiled.validate as CompiledValidator,
       code: standaloneCode(compiler.instance(dialect), compiled.validate),
       unchecked: compiled.unchecked,
+      relaxed: compiled.relaxed,
     };
   } catch (error) {
-    result = { key, unchecked: [], error: (error as Error).message };
+    result = { key, unchecked: [], relaxed: [], error: (error as Error).message };
   }
   bySchema.set(key, result);
   return result;
@@ -83,6 +86,15 @@ export function compileEvent(event: EventVersion): CompiledEvent {
     const compiled = compileSchema(schema, event.dialect);
     parts[part] = compiled;
     if (compiled.error) diagnostics.push({ code: 'SCHEMA_INVALID', severity: 'error', message: `${event.key} ${part}: ${compiled.error}`, location });
+    for (const why of compiled.relaxed) {
+      const keyword = /"([^"]+)"/.exec(why)?.[1];
+      diagnostics.push({
+        code: 'SCHEMA_STRICTNESS_RELAXED',
+        severity: 'warning',
+        message: `${event.key} ${part}: ${keyword ? `keyword "${keyword}": ` : ''}ajv's strict mode refuses this legal JSON Schema (${why}); compiled with that check relaxed`,
+        location,
+      });
+    }
     for (const what of compiled.unchecked) {
       diagnostics.push({
         code: 'UNCHECKED_SCHEMA_KEYWORD',

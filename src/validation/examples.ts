@@ -11,8 +11,13 @@ import { compileEvent, partsOf } from './event-validators.js';
 /** Finds the position of a pointer inside a file the workspace read (by the path it shows users). */
 export type Locator = (file: string, pointer: string) => SourceLocation | undefined;
 
-/** Also reports schemas that do not compile (and keywords the validator cannot check). */
-export function checkExamples(catalog: Catalog, locate: Locator = () => undefined): Diagnostic[] {
+/**
+ * Also reports schemas that do not compile (and keywords the validator cannot check).
+ * `invalidExamples`: the severity of an example that does not match its schema (errors
+ * for `validate`, `check` and `release`; warnings for `generate` and `docs` unless the
+ * config says `invalidExamples: "error"`).
+ */
+export function checkExamples(catalog: Catalog, locate: Locator = () => undefined, invalidExamples: 'error' | 'warning' = 'error'): Diagnostic[] {
   const diagnostics: Diagnostic[] = [];
   for (const type of catalog.events) {
     for (const event of type.versions) {
@@ -28,7 +33,7 @@ export function checkExamples(catalog: Catalog, locate: Locator = () => undefine
           found = [{ ...at, location: event.location }];
         }
       }
-      diagnostics.push(...found);
+      diagnostics.push(...found.map((d) => (d.code === 'EXAMPLE_INVALID' && d.severity !== invalidExamples ? { ...d, severity: invalidExamples } : d)));
     }
   }
   return diagnostics;
