@@ -14,6 +14,7 @@ export function formatHuman(findings: readonly Finding[]): string {
     if (f.related) lines.push(`  previously: ${formatLocation(f.related)}`);
     if (f.ignored) lines.push(`  accepted in config: ${f.ignored}`);
     else if (f.hint) lines.push(`  hint: ${f.hint}`);
+    if (f.witness) lines.push(`  witness: ${f.witness}`);
   }
   const failing = findings.filter((f) => f.severity === 'error' && !f.ignored).length;
   const ignored = findings.filter((f) => f.ignored).length;
@@ -86,7 +87,7 @@ export function formatGithub(findings: readonly Finding[]): string {
         ...(f.location ? [`file=${escapeProperty(f.location.file)}`, `line=${f.location.line}`, `col=${f.location.column}`] : []),
         `title=${escapeProperty(f.rule)}`,
       ];
-      const text = [f.message, f.related ? `previously at ${formatLocation(f.related)}` : '', f.hint ? `hint: ${f.hint}` : ''].filter(Boolean).join('\n');
+      const text = [f.message, f.related ? `previously at ${formatLocation(f.related)}` : '', f.witness ? `witness: ${f.witness}` : '', f.hint ? `hint: ${f.hint}` : ''].filter(Boolean).join('\n');
       return `::${command} ${props.join(',')}::${escapeData(text)}`;
     })
     .join('\n');

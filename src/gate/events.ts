@@ -7,7 +7,8 @@
 import semver from 'semver';
 import type { Catalog, EventType, EventVersion, JsonSchema } from '../catalog/model.js';
 import { canonicalSchema, schemaFingerprint } from '../catalog/schema.js';
-import { checkCompatibility, classifyChange, type SchemaChange } from '../compat/schema/index.js';
+import { checkCompatibility, classifyChange, directionsOf, type SchemaChange } from '../compat/schema/index.js';
+import { findWitnesses, showWitness } from '../compat/schema/witness.js';
 import type { CompatLevelName, Config } from '../config.js';
 import type { SourceLocation } from '../diagnostics.js';
 import type { LoadedLock, LockedVersion } from '../registry/lock.js';
@@ -173,11 +174,32 @@ function checkNewVersion(
     { part: 'payload', result: checkCompatibility(against.map((p) => p.payload), payload, level, { policy }) },
     { part: 'headers', result: checkCompatibility(against.map((p) => p.headers ?? true), headers, level, { policy }) },
   ] as const;
+  // One witness per part and previous version: an instance the change breaks.
+  const witnesses = new Map<string, string | undefined>();
+  const witnessOf = (part: 'payload' | 'headers', other: KnownVersion): string | undefined => {
+    const key = `${part}@${other.version}`;
+    if (!witnesses.has(key)) {
+      const [before, after] = part === 'payload' ? [other.payload, payload] : [other.headers ?? true, headers];
+      const found = findWitnesses(before as never, after as never, directionsOf(level));
+      const previous = `${event.type}@${other.version}`;
+      witnesses.set(
+        key,
+        'backward' in found
+          ? `${showWitness(found.backward)} is valid under ${previous} and rejected by ${event.key}`
+          : 'forward' in found
+            ? `${showWitness(found.forward)} is valid under ${event.key} and rejected by ${previous}`
+            : undefined,
+      );
+    }
+    return witnesses.get(key);
+  };
   for (const { part, result } of results) {
     for (const change of result.changes.filter((c) => c.breaking)) {
       const other = against[change.against ?? against.length - 1] ?? latest;
       const where = part === 'payload' ? event.payloadLocation : (event.headersLocation ?? event.location);
+      const witness = witnessOf(part, other);
       findings.push({
+        ...(witness ? { witness } : {}),
         rule: change.rule,
         code: change.rule,
         severity: 'error',

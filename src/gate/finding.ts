@@ -9,6 +9,8 @@ export interface Finding extends Diagnostic {
   /** JSON pointer inside the payload (or `/headers…`), when it is about a schema node. */
   path?: string;
   breaking: boolean;
+  /** For a breaking schema change: an instance that shows it, and which versions accept and reject it. */
+  witness?: string;
   /** Set when the config accepts this finding, with the reason it gives. */
   ignored?: string;
 }
