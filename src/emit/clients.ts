@@ -5,24 +5,24 @@
  * All decisions are made here; the emitted methods are one-line calls into the runtime.
  */
 import type { Catalog, EventKey, EventVersion, Operation, Service } from '../catalog/model.js';
-import { camelCase, pascalCase } from '../catalog/names.js';
+import { camelCase } from '../catalog/names.js';
 import { addressParameters, descriptorName, headerContract, headersTypeName, payloadTypeName, primaryAddress } from './events.js';
 import { docComment, type GeneratedFile } from './files.js';
+import { CATALOG_CLIENT_MODULE, packageNames, type PackageNames } from './names.js';
 import { CodeFile } from './printer.js';
 import { defaultGroup } from '../provision/nats-plan.js';
-
-export const clientClassName = (service: Service) => `${pascalCase(service.id)}Client`;
-export const clientModule = (service: Service) => `clients/${service.id}`;
 
 interface Context {
   catalog: Catalog;
   runtime: string;
   events: Map<EventKey, EventVersion>;
+  names: PackageNames;
 }
 
-export function emitClients(catalog: Catalog, runtime: string): GeneratedFile[] {
+/** `names`: the package's naming pass (`packageNames`), which decides client names and files. */
+export function emitClients(catalog: Catalog, runtime: string, names: PackageNames = packageNames(catalog)): GeneratedFile[] {
   const events = new Map(catalog.events.flatMap((t) => t.versions).map((v) => [v.key, v] as const));
-  const ctx: Context = { catalog, runtime, events };
+  const ctx: Context = { catalog, runtime, events, names };
   const files = catalog.services.map((service) => serviceClient(ctx, service));
   files.push(catalogClient(ctx));
   return files;
@@ -54,11 +54,11 @@ function mergeOptions(args: readonly string[]): string {
 }
 
 function serviceClient(ctx: Context, service: Service): GeneratedFile {
-  const file = new CodeFile(`${clientModule(service)}.ts`);
+  const file = new CodeFile(`${ctx.names.clientModule(service)}.ts`);
   const rt = (name: string) => file.type(name, ctx.runtime);
   const ev = (event: EventVersion) => file.use(descriptorName(event), '../events.js');
   const ty = (event: EventVersion) => file.type(payloadTypeName(event), '../types.js');
-  const className = clientClassName(service);
+  const className = ctx.names.clientClass(service);
   const used = new Set<string>();
   const methodName = (wanted: string) => {
     let name = camelCase(wanted);
@@ -159,7 +159,7 @@ function serviceClient(ctx: Context, service: Service): GeneratedFile {
 }
 
 function catalogClient(ctx: Context): GeneratedFile {
-  const file = new CodeFile('clients/catalog.ts');
+  const file = new CodeFile(`${CATALOG_CLIENT_MODULE}.ts`);
   const rt = (name: string) => file.type(name, ctx.runtime);
   const versions = [...ctx.events.values()];
   const union = versions.map((e) => file.type(payloadTypeName(e), '../types.js'));

@@ -8,7 +8,8 @@ import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Config } from '../config.js';
 import { internalError, type Diagnostic } from '../diagnostics.js';
 import { emitDocs } from '../docs/index.js';
-import { clientModule, emitClients } from '../emit/clients.js';
+import { emitClients } from '../emit/clients.js';
+import { CATALOG_CLIENT_MODULE, packageNames } from '../emit/names.js';
 import { emitEvents, headersTypeName, payloadTypeName } from '../emit/events.js';
 import { emitProvisioning } from '../emit/provisioning.js';
 import { emitSecurity } from '../security/emit.js';
@@ -116,7 +117,9 @@ export async function emitAll(
 ): Promise<{ files: GeneratedFile[]; diagnostics: Diagnostic[] }> {
   const versions = catalog.events.flatMap((t) => t.versions);
   const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
-  const types = await emitTypes(requests);
+  // One naming pass for every export of the package; the types are named around it.
+  const names = packageNames(catalog);
+  const types = await emitTypes(requests, names.reservedForTypes);
   trace('types emitted');
   const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
   const provisioning = emitProvisioning(catalog, RUNTIME_MODULE);
@@ -127,9 +130,9 @@ export async function emitAll(
     ...validators.files,
     emitEvents(catalog, RUNTIME_MODULE),
     emitRegistry(buildRegistry(catalog, settings.isReleased)),
-    ...emitClients(catalog, RUNTIME_MODULE),
+    ...emitClients(catalog, RUNTIME_MODULE, names),
     provisioning.file,
-    emitIndex([...catalog.services.map(clientModule), 'clients/catalog', 'provisioning']),
+    emitIndex([...catalog.services.map(names.clientModule), CATALOG_CLIENT_MODULE, 'provisioning']),
     emitTsconfig(),
     emitPackageJson(settings),
     emitReadme(catalog, settings),
@@ -139,15 +142,16 @@ export async function emitAll(
     // Alert rules and a dashboard from the operations and their x-slo.
     ...monitoring.files,
   ];
-  return { files: sortFiles(files), diagnostics: [...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics, ...monitoring.diagnostics] };
+  return { files: sortFiles(files), diagnostics: [...names.diagnostics, ...types.diagnostics, ...validators.diagnostics, ...provisioning.diagnostics, ...monitoring.diagnostics] };
 }
 
 function typeRequests(event: EventVersion): TypeRequest[] {
   const payload: TypeRequest = {
     name: payloadTypeName(event),
     schema: event.dialect === 'unsupported' ? {} : event.payload,
+    location: event.payloadLocation,
     ...(event.description ?? event.summary ? { description: `\`${event.key}\`: ${event.summary ?? event.description}` } : {}),
   };
   if (event.headers === undefined) return [payload];
-  return [payload, { name: headersTypeName(event), schema: event.headers, description: `Headers of \`${event.key}\`.` }];
+  return [payload, { name: headersTypeName(event), schema: event.headers, description: `Headers of \`${event.key}\`.`, ...(event.headersLocation ? { location: event.headersLocation } : {}) }];
 }

@@ -206,10 +206,12 @@ function locate(request: TypeRequest, pointer: string): SourceLocation | undefin
 }
 
 /** Builds the node trees for all requests, sorted by name so that the result is order-independent. */
-export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
+export function buildNodes(requests: readonly TypeRequest[], reserved: ReadonlySet<string> = new Set()): BuildResult {
   const diagnostics: Diagnostic[] = [];
   const nodes: TypeNode[] = [];
   const names = new Names();
+  // Names other modules of the package export (descriptors, validators, clients): no type may take them.
+  for (const name of [...reserved].sort()) names.claim(name, `\u0000reserved\u0000${name}`);
   const keys = new WeakMap<object, string>();
   const order = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
   // By name, then by shape: requests sharing a name still come out in one order whatever the input order.
@@ -276,7 +278,14 @@ export function buildNodes(requests: readonly TypeRequest[]): BuildResult {
         const title = typeof s['title'] === 'string' ? typeName(s['title']) : '';
         const base = title || positional;
         const { name, clashed } = names.claim(base, canonical(s, keys));
-        if (clashed && title) {
+        if (clashed && reserved.has(base)) {
+          diagnostics.push({
+            code: 'NAME_CLASH',
+            severity: 'warning',
+            message: `The type of ${request.name}#${pointer} would be ${base}, which another module of the package exports; it is emitted as ${name}.`,
+            ...(request.location ? { location: locate(request, pointer)! } : {}),
+          });
+        } else if (clashed && title) {
           diagnostics.push({
             code: 'TYPES_NAME_CLASH',
             severity: 'warning',

@@ -20,8 +20,9 @@ export interface TypesOutput {
   diagnostics: Diagnostic[];
 }
 
-export async function emitTypes(requests: readonly TypeRequest[]): Promise<TypesOutput> {
-  const built = buildNodes(requests);
+/** `reserved`: names other modules of the package export (see `packageNames`); types are named around them. */
+export async function emitTypes(requests: readonly TypeRequest[], reserved: ReadonlySet<string> = new Set()): Promise<TypesOutput> {
+  const built = buildNodes(requests, reserved);
   const discovery = await discoverModels(built.roots);
   const diagnostics = [...built.diagnostics, ...discovery.diagnostics];
   const failed = discovery.diagnostics.length > 0;
