@@ -12,10 +12,17 @@ import { rand, userCreated, waitFor } from '../runtime/helpers.js';
 import { sdk } from './otel-helpers.js';
 
 describe('OpenTelemetry middleware and the global provider', () => {
-  it('records nothing before an SDK registers and traces after, without a new bus', async () => {
+  it('with no SDK at creation the middleware adds no layers (the bus keeps its direct path), only its notice listener', () => {
+    const m = createObservability({ service: 'svc' }).middleware;
+    expect(m.publish).toBeUndefined();
+    expect(m.handle).toBeUndefined();
+    expect(typeof m.notice).toBe('function');
+  });
+
+  it('with lateRegistration, records nothing before an SDK registers and traces after, without a new bus', async () => {
     const { spans, tracerProvider } = sdk();
     const transport = new MemoryTransport();
-    const bus = createEventBus({ transport, source: 'svc', middleware: [createObservability({ service: 'svc' }).middleware] });
+    const bus = createEventBus({ transport, source: 'svc', middleware: [createObservability({ service: 'svc', lateRegistration: true }).middleware] });
     const ev = userCreated(`g${rand()}`);
     await bus.publish(ev, { userId: 'u1', email: 'a@b.c' }, { params: { userId: 'u1' } });
     expect(transport.messages('>')[0]!.headers.get('traceparent')).toBeUndefined();

@@ -53,6 +53,13 @@ export interface ObservabilityOptions {
    * before it ends without one. Default 5000 ms.
    */
   failedSpanWaitMs?: number;
+  /**
+   * Keep the publish and handle layers even when, at creation, no SDK records traces or
+   * metrics, so that a tracer provider registered later still traces this bus. Default
+   * false: with nothing to record the middleware leaves the bus on its direct path (it
+   * costs nothing) and only reports notices to the logger. Register the SDK first.
+   */
+  lateRegistration?: boolean;
 }
 
 export interface Observability {
@@ -384,6 +391,10 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       }
     },
   };
+  if (!counting && !tracingOn() && o.lateRegistration !== true) {
+    // Nothing records: no layers around publish and handle (the bus keeps its direct path).
+    return { middleware: { name: middleware.name, notice: middleware.notice! }, meter, service, system };
+  }
   return { middleware, meter, service, system };
 }
 
