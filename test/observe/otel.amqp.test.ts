@@ -46,7 +46,9 @@ describe('OpenTelemetry on RabbitMQ', () => {
 
     // The group's queue outlives its consumer: what is published now waits there.
     await sub.close();
-    const observer = observeAmqp(obs, consumerT, [{ group }]);
+    const lines: string[] = [];
+    const logger = { error: (_f: Record<string, unknown>, m: string) => void lines.push(m), warn: (_f: Record<string, unknown>, m: string) => void lines.push(m), info: (_f: Record<string, unknown>, m: string) => void lines.push(m) };
+    const observer = observeAmqp(obs, consumerT, [{ group }], logger);
     for (let i = 0; i < 7; i++) await producer.publish(ev, { userId: `u${i}`, email: 'a@b.c' }, { params: { userId: `u${i}` } });
     await waitFor(async () => point(await points(reader), INSTRUMENTS.pending, { [ATTR.group]: group })?.value === 7, 5000, 'pending 7');
     let m = await points(reader);
@@ -61,6 +63,7 @@ describe('OpenTelemetry on RabbitMQ', () => {
     m = await points(reader);
     expect(point(m, INSTRUMENTS.connectionUp, { [ATTR.service]: 'svc-q' })?.value).toBe(1);
     expect(point(m, INSTRUMENTS.reconnects, { [ATTR.service]: 'svc-q' })?.value).toBe(1);
+    expect(lines).toEqual(['broker connection lost; reconnecting']);
     observer.stop();
   });
 });

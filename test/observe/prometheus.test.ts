@@ -11,7 +11,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createEventBus, type EventBus } from '../../src/runtime/index.js';
 import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
-import { createObservability, observeNats, PROM } from '../../src/runtime/otel/index.js';
+import { createObservability, logSdkErrorsOnce, observeNats, PROM } from '../../src/runtime/otel/index.js';
+import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { serveMetrics, type MetricsServer } from '../../src/runtime/prometheus/index.js';
 import { NATS_URL, rand, userCreated, waitFor } from '../runtime/helpers.js';
 import { enableContext, OnDemandReader } from './otel-helpers.js';
@@ -86,15 +87,27 @@ describe('Prometheus', () => {
     expect((await prom.query(`${PROM.connectionUp}{service="users"}`))[0]?.value).toBe(1);
   });
 
-  it('a metrics port in use, a span exporter that throws and a failing depth read never stop the bus; each is logged once', async () => {
+  it('a metrics port in use, a span exporter that throws, a metrics exporter whose backend is down and a failing depth read never stop the bus; each is logged once', async () => {
     enableContext();
     const taken = createServer();
     await new Promise<void>((r) => taken.listen(0, '127.0.0.1', () => r()));
     const port = (taken.address() as { port: number }).port;
     const lines: Array<{ fields: Record<string, unknown>; msg: string }> = [];
     const logger = { error: (fields: Record<string, unknown>, msg: string) => void lines.push({ fields, msg }), warn: () => undefined, info: () => undefined };
+    logSdkErrorsOnce(logger);
     const reader = new OnDemandReader();
-    const metrics = await serveMetrics({ port, host: '127.0.0.1', global: false, logger, readers: [reader] });
+    // A metrics exporter whose backend is down, every 50 ms.
+    let metricExports = 0;
+    const down: PushMetricExporter = {
+      export: (_m, done) => {
+        metricExports++;
+        done({ code: 1 /* ExportResultCode.FAILED */, error: new Error('collector unreachable') });
+      },
+      forceFlush: async () => undefined,
+      shutdown: async () => undefined,
+    };
+    const periodic = new PeriodicExportingMetricReader({ exporter: down, exportIntervalMillis: 50, exportTimeoutMillis: 40 });
+    const metrics = await serveMetrics({ port, host: '127.0.0.1', global: false, logger, readers: [reader, periodic] });
     servers.push(metrics);
     taken.close();
     expect(metrics.url).toBeUndefined();
@@ -128,6 +141,11 @@ describe('Prometheus', () => {
     // Three collections, three failed reads of a consumer that does not exist: one log line.
     for (let i = 0; i < 3; i++) await reader.collect();
     expect(lines.filter((l) => /queue depth could not be read/.test(l.msg))).toHaveLength(1);
+    // The SDK's own failures (the span exporter throwing per span, the metrics exporter per
+    // interval) reach the log once each, however often they happen.
+    await waitFor(() => metricExports >= 3, 10_000, 'three failed metric exports');
+    expect(lines.filter((l) => /OpenTelemetry SDK: .*exporter down/.test(l.msg))).toHaveLength(1);
+    expect(lines.filter((l) => /OpenTelemetry SDK: .*collector unreachable/.test(l.msg))).toHaveLength(1);
     expect(lines.filter((l) => /queue depth could not be read/.test(l.msg))[0]!.fields).toMatchObject({ group: 'nobody' });
   });
 });

@@ -23,7 +23,14 @@ export function amqpDepthSource(transport: AmqpTransport, spec: AmqpDepthSpec): 
   };
 }
 
-export function amqpConnectionSource(transport: AmqpTransport): ConnectionSource {
+export function amqpConnectionSource(transport: AmqpTransport, logger?: ObservabilityLog): ConnectionSource {
+  transport.link.onLost((reconnect) => {
+    try {
+      logger?.warn({ system: 'rabbitmq', reconnects: transport.link.reconnects }, reconnect ? 'broker connection lost; reconnecting' : 'broker connection closed');
+    } catch {
+      // A logger that throws must not reach the connection's listeners.
+    }
+  });
   return {
     isUp: () => transport.link.current !== undefined && !transport.isClosed,
     reconnects: () => transport.link.reconnects,
@@ -34,7 +41,7 @@ export function observeAmqp(obs: Observability, transport: AmqpTransport, queues
   return observeDepth(
     obs,
     queues.map((q) => amqpDepthSource(transport, q)),
-    amqpConnectionSource(transport),
+    amqpConnectionSource(transport, logger),
     logger,
   );
 }

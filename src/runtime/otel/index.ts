@@ -15,3 +15,4 @@ export { readTraceContext, writeTraceContext, TRACEPARENT, TRACESTATE } from './
 export { INSTRUMENTS, ATTR, PROM, SECONDS_BUCKETS, promName } from './names.js';
 export type { ObservabilityLog } from './log.js';
 export { readMetricsSnapshot } from './snapshot.js';
+export { logSdkErrorsOnce } from './sdk-errors.js';

@@ -33,15 +33,25 @@ export function natsDepthSource(transport: NatsTransport, spec: NatsDepthSpec): 
 }
 
 /** Connection state from the transport's connection: up unless disconnected or closed; reconnects counted. */
-export function natsConnectionSource(transport: NatsTransport): ConnectionSource {
+export function natsConnectionSource(transport: NatsTransport, logger?: ObservabilityLog): ConnectionSource {
   let up = !transport.nc.isClosed();
   let reconnects = 0;
+  const say = (level: 'warn' | 'info', message: string): void => {
+    try {
+      logger?.[level]({ system: 'nats', server: transport.nc.getServer(), reconnects }, message);
+    } catch {
+      // A logger that throws must not stop the watch.
+    }
+  };
   void (async () => {
     for await (const s of transport.nc.status()) {
-      if (s.type === 'disconnect') up = false;
-      else if (s.type === 'reconnect') {
+      if (s.type === 'disconnect') {
+        if (up) say('warn', 'broker connection lost; reconnecting');
+        up = false;
+      } else if (s.type === 'reconnect') {
         up = true;
         reconnects++;
+        say('info', 'broker connection re-established');
       }
     }
   })().catch(() => undefined);
@@ -56,7 +66,7 @@ export function observeNats(obs: Observability, transport: NatsTransport, consum
   return observeDepth(
     obs,
     consumers.map((c) => natsDepthSource(transport, c)),
-    natsConnectionSource(transport),
+    natsConnectionSource(transport, logger),
     logger,
   );
 }
