@@ -11,7 +11,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { createEventBus, type EventBus, type EventBusOptions, type HeaderContract, type RuntimeNotice } from '../../src/runtime/index.js';
 import { deadLetterStreamName, deadLetterSubject, NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { ATTR, createObservability, INSTRUMENTS, observeNats, type ObservabilityOptions } from '../../src/runtime/otel/index.js';
-import { descriptor, NATS_URL, pingValidator, rand, userCreated, waitFor, type Ping } from '../runtime/helpers.js';
+import { descriptor, NATS_URL, OwnNatsServer, pingValidator, rand, userCreated, waitFor, type Ping } from '../runtime/helpers.js';
 import { byName, point, points, sdk } from './otel-helpers.js';
 
 describe('OpenTelemetry on NATS', () => {
@@ -195,6 +195,31 @@ describe('OpenTelemetry on NATS', () => {
     await waitFor(() => handled === 25, 10_000, '25 handled');
     await waitFor(async () => point(await points(reader), INSTRUMENTS.pending, { [ATTR.group]: group })?.value === 0, 5000, 'pending 0');
     observer.stop();
+  });
+
+  it('the connection gauge and reconnect counter follow a nats-server restart, and the log says so', async () => {
+    const { reader, meterProvider } = sdk();
+    const server = await OwnNatsServer.start();
+    try {
+      const transport = await NatsTransport.connect({ connect: { servers: server.url, reconnectTimeWait: 100, maxReconnectAttempts: -1 } });
+      const obs = createObservability({ service: 'svc-r', meterProvider });
+      const b = createEventBus({ transport, source: 'svc-r', middleware: [obs.middleware] });
+      buses.push(b);
+      const lines: string[] = [];
+      const logger = { error: (_f: Record<string, unknown>, m: string) => void lines.push(m), warn: (_f: Record<string, unknown>, m: string) => void lines.push(m), info: (_f: Record<string, unknown>, m: string) => void lines.push(m) };
+      const observer = observeNats(obs, transport, [], logger);
+      const up = async () => point(await points(reader), INSTRUMENTS.connectionUp, { [ATTR.service]: 'svc-r' })?.value;
+      expect(await up()).toBe(1);
+      await server.stop();
+      await waitFor(async () => (await up()) === 0, 10_000, 'connection down');
+      await server.spawn();
+      await waitFor(async () => (await up()) === 1, 15_000, 'connection up again');
+      expect(point(await points(reader), INSTRUMENTS.reconnects, { [ATTR.service]: 'svc-r' })?.value).toBe(1);
+      expect(lines).toEqual(['broker connection lost; reconnecting', 'broker connection re-established']);
+      observer.stop();
+    } finally {
+      await server.destroy();
+    }
   });
 
   it('with no SDK registered, nothing is recorded and the runtime-filled traceparent continues its trace', async () => {
