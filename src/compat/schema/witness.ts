@@ -384,15 +384,16 @@ export function sampleCandidates(writer: JsonSchema, reader: JsonSchema, opts: S
   // First the values from what differs between the schemas, at every position; then the rest.
   for (const [from, to] of [[0, pool.primary], [pool.primary, pool.values.length]] as const) {
     const values = pool.values.slice(from, to);
+    const cap = limit * 2;
     for (const base of bases) {
       for (const path of positions(base)) {
-        if (out.length >= limit * 3) break;
+        if (out.length >= cap) break;
         const node = at(base, path);
         if (from === 0 && path.length > 0) out.push(update(base, path, () => undefined));
-        for (const v of values) out.push(update(base, path, () => v));
+        for (const v of values) if (out.length < cap) out.push(update(base, path, () => v));
         if (isObj(node)) {
           for (const name of pool.names) {
-            if (own(node, name)) continue;
+            if (own(node, name) || out.length >= cap) continue;
             const extra = from === 0 ? [readerGen.gen(true), null, 'a', 1] : [];
             for (const v of [...values.slice(0, 12), ...extra]) out.push(update(base, path, (x) => set(x, name, v)));
           }

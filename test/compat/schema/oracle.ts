@@ -345,6 +345,37 @@ export interface PairResult {
 }
 
 /**
+ * A writer as the lenient policy sees it: every object holds only the properties it declares
+ * (`propertyNames` limited to them, its conjuncts' included; patterns still apply to them).
+ */
+export function closeContentModels(s: unknown, inAllOf = false): unknown {
+  if (Array.isArray(s)) return s.map((x) => closeContentModels(x, inAllOf));
+  if (!isObj(s)) return s;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(s)) {
+    // inside `not` and `if`, closing would widen the writer: left as they are
+    const value = k === 'enum' || k === 'const' || k === 'required' || k === 'type' || k === 'not' || k === 'if' ? v : k === 'allOf' ? closeContentModels(v, true) : k === 'properties' || k === '$defs' || k === 'dependentSchemas' ? mapValues(v) : closeContentModels(v);
+    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+  }
+  // every schema that may hold objects (no type, or object among its types)
+  const objecty = out.type === undefined || out.type === 'object' || (Array.isArray(out.type) && out.type.includes('object'));
+  if (objecty && !inAllOf) {
+    // only declared names (patterns still apply to them, as they do in the writer)
+    const names = new Set(Object.keys(isObj(out.properties) ? out.properties : {}));
+    for (const c of Array.isArray(out.allOf) ? out.allOf : []) if (isObj(c) && isObj(c.properties)) for (const k of Object.keys(c.properties)) names.add(k);
+    out.propertyNames = { enum: [...names] };
+  }
+  return out;
+}
+
+function mapValues(v: unknown): unknown {
+  if (!isObj(v)) return v;
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) Object.defineProperty(out, k, { value: closeContentModels(x === true ? {} : x), enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/**
  * ajv 8.20 accepts `[]` for `{type: array, contains: X, prefixItems: [...]}` (with
  * `contains` unmet): the judge is wrong there, so such pairs are not judged.
  */
@@ -399,6 +430,7 @@ export function judgePair(seed: number, samplesPerSchema = 1, limit = 250, given
       ...(!haveB ? sampleCandidates(old, next, { seed: seed + 7, limit: limit * 4, bases: 6, extraBases: fakerSamples(old, seed + 7, 2) }) : []),
       ...(!haveF ? sampleCandidates(next, old, { seed: seed + 8, limit: limit * 4, bases: 6, extraBases: fakerSamples(next, seed + 8, 2) }) : []),
     ];
+    candidates.push(...more);
     for (const v of more) {
       const o = jOld(v);
       const n = jNew(v);
@@ -416,9 +448,16 @@ export function judgePair(seed: number, samplesPerSchema = 1, limit = 250, given
   const has = { BACKWARD: haveB, FORWARD: haveF };
   for (const v of result.verdicts) {
     if (v.compatible && has[v.level]) {
-      const strict = result.verdicts.find((x) => x.level === v.level && x.policy === 'strict')!;
-      const allowed = v.policy === 'lenient' && strict.allowance;
-      if (!allowed) result.counterexamples.push({ level: v.level, policy: v.policy, value: found[v.level] });
+      if (v.policy === 'strict') {
+        result.counterexamples.push({ level: v.level, policy: v.policy, value: found[v.level] });
+        continue;
+      }
+      // Lenient assumes writers write only what they declare: judge it with the writer's
+      // content models closed (no undeclared or pattern-named properties).
+      const [writer, reader] = v.level === 'BACKWARD' ? [old, jNew] : [next, jOld];
+      const closed = judge(closeContentModels(writer) as JsonSchema, dialect);
+      const value = closed && candidates.find((c) => closed(c) === true && reader(c) === false);
+      if (value !== undefined && value !== false) result.counterexamples.push({ level: v.level, policy: v.policy, value });
     }
     if (!v.compatible && v.policy === 'strict') (has[v.level] ? result.witnessed : result.unwitnessed).push(v.level);
   }
