@@ -323,11 +323,13 @@ function messageDraft(
     });
     version = assumed;
   }
-  const schemaFormat = message.schemaFormat() ?? '';
   const payloadJson = message.payload()?.json();
-  const payload: JsonSchema = payloadJson === undefined ? true : toPlainSchema(payloadJson);
+  const payloadMulti = isMultiFormat(payloadJson);
+  // AsyncAPI 3 says the format in the payload's Multi Format Schema Object.
+  const schemaFormat = (payloadMulti ? str((payloadJson as Record<string, unknown>).schemaFormat) : undefined) ?? message.schemaFormat() ?? '';
+  const payload: JsonSchema = payloadJson === undefined ? true : toPlainSchema(payloadMulti ? (payloadJson as Record<string, unknown>).schema : payloadJson);
   const headersJson = message.headers()?.json();
-  const headers = headersJson === undefined ? undefined : toPlainSchema(headersJson);
+  const headers = headersJson === undefined ? undefined : toPlainSchema(isMultiFormat(headersJson) ? (headersJson as Record<string, unknown>).schema : headersJson);
   const dialect = schemaDialect(schemaFormat, payload);
   if (dialect === 'unsupported') {
     diagnostics.push({
@@ -368,7 +370,7 @@ function messageDraft(
     ...(deprecated ? { deprecated } : {}),
     ...(idField !== undefined ? { eventIdField: idField } : {}),
     location,
-    payloadLocation: loaded.locate([...segments, 'payload']),
+    payloadLocation: loaded.locate([...segments, 'payload', ...(payloadMulti ? ['schema'] : [])]),
     ...(headers !== undefined ? { headersLocation: loaded.locate([...segments, 'headers']) } : {}),
     definedBy: serviceId,
     definedByFile: loaded.entry.displayPath,
@@ -386,6 +388,11 @@ function messageDraft(
     deprecated: deprecated ?? null,
   });
   return draft;
+}
+
+/** An AsyncAPI 3 Multi Format Schema Object (`{ schemaFormat, schema }`): the schema is its `schema`. */
+function isMultiFormat(value: unknown): boolean {
+  return isObject(value) && typeof value.schemaFormat === 'string' && 'schema' in value;
 }
 
 /**

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import type { AsyncAPIDocumentInterface, Diagnostic as ParserDiagnostic, Parser } from '@asyncapi/parser';
 import type { Diagnostic } from '../diagnostics.js';
+import { avroSchemaParser } from './avro.js';
 import type { SourceSet } from './refs.js';
 import { displayPath } from './source-file.js';
 
@@ -50,6 +51,8 @@ export function asyncApiParser(): Parser {
     // Files change under --watch; the resolver's default cache would serve stale copies.
     __unstable: { resolver: { cache: false } },
   });
+  // Avro payloads are converted to JSON Schema as the document is parsed.
+  shared.registerSchemaParser(avroSchemaParser());
   return shared;
 }
 

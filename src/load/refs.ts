@@ -10,6 +10,8 @@ import { decodeFragment, encodePointer, readSourceFile, type SourceFile } from '
 
 /** The only files a `$ref` may name (and the only files read as specs). */
 export const SPEC_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+/** What a `$ref` may reach: spec files, and Avro schema files (`.avsc`, JSON) for Avro payloads. */
+export const REF_EXTENSIONS = new Set([...SPEC_EXTENSIONS, '.avsc']);
 
 /**
  * Reads each file once per run, whoever asks for it, and knows the workspace roots: the
@@ -78,7 +80,7 @@ export function valueAt(root: unknown, segments: readonly string[]): { found: bo
   return { found: true, value: node };
 }
 
-const RELATIVE_HINT = 'reference a .yaml, .yml or .json file inside the workspace by a path relative to this file';
+const RELATIVE_HINT = 'reference a .yaml, .yml, .json or .avsc file inside the workspace by a path relative to this file';
 
 /**
  * Resolves one `$ref` against the raw files. Only relative paths to YAML/JSON files inside
@@ -110,8 +112,8 @@ export function resolveRef(sources: SourceSet, from: SourceFile, ref: string): R
     if (path.posix.isAbsolute(decoded) || path.win32.isAbsolute(decoded)) {
       return broken('REF_NOT_RELATIVE', 'absolute paths are not allowed', RELATIVE_HINT);
     }
-    if (!SPEC_EXTENSIONS.has(path.extname(decoded).toLowerCase())) {
-      return broken('REF_FILE_TYPE', 'only .yaml, .yml and .json files can be referenced', RELATIVE_HINT);
+    if (!REF_EXTENSIONS.has(path.extname(decoded).toLowerCase())) {
+      return broken('REF_FILE_TYPE', 'only .yaml, .yml, .json and (Avro) .avsc files can be referenced', RELATIVE_HINT);
     }
     const absPath = path.resolve(path.dirname(from.absPath), decoded);
     if (!sources.contains(absPath)) {
