@@ -159,22 +159,26 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
   };
 
   // One attribute object per label combination, made once: bounded by the contract's types.
-  const attrCache = new Map<string, Attributes>();
+  const attrCache = new Map<string, { key: string; attrs: Attributes }>();
+  // Keyed by major, not the version as received: a producer inventing patch versions must
+  // not grow the cache (types are the consumer's known ones, groups its own).
   const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): { key: string; attrs: Attributes } => {
-    const key = `${op}\u0000${type}\u0000${version}\u0000${group ?? ''}`;
-    let a = attrCache.get(key);
-    if (a === undefined) {
-      a = {
+    const major = majorOf(version);
+    const key = `${op}\u0000${type}\u0000${major}\u0000${group ?? ''}`;
+    let l = attrCache.get(key);
+    if (l === undefined) {
+      const attrs: Attributes = {
         [ATTR.system]: system,
         [ATTR.operationName]: op,
         [ATTR.eventType]: type,
-        [ATTR.eventMajor]: majorOf(version),
+        [ATTR.eventMajor]: major,
         [ATTR.service]: service,
         ...(group !== undefined ? { [ATTR.group]: group } : {}),
       };
-      attrCache.set(key, a);
+      l = { key, attrs };
+      if (attrCache.size < 10_000) attrCache.set(key, l);
     }
-    return { key, attrs: a };
+    return l;
   };
   const failedAttrs = new Map<string, Attributes>();
   const withError = (l: { key: string; attrs: Attributes }, err: unknown): { key: string; attrs: Attributes } => {
@@ -245,7 +249,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
               'messaging.message.id': env.id,
               'cloudevents.event_type': env.type,
               'event.version': env.version,
-              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
+              'messaging.message.conversation_id': env.correlationId,
             },
           },
           otelContext.active(),
@@ -308,7 +312,8 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
               'cloudevents.event_type': env.type,
               'event.version': env.version,
               'event_contracts.delivery_count': ctx.deliveryCount,
-              ...(env.correlationId !== undefined ? { 'messaging.message.conversation_id': env.correlationId } : {}),
+              // An undefined value is dropped by the SDK (no conversation id: no attribute).
+              'messaging.message.conversation_id': env.correlationId,
             },
           },
           parent,
