@@ -91,6 +91,14 @@ loopback_users = none
     expect(await failure(url(), { tls: rogue, auth: { external: true } })).toBeInstanceOf(TlsHandshakeError);
   }, 30_000);
 
+  it('no TLS (amqp:// to the TLS listener): refused, as a TlsHandshakeError saying to use amqps', async () => {
+    const file = join(pki.dir, 'users-pw-plain');
+    writeFileSync(file, 'users-pw');
+    const err = await failure(`amqp://users-service@localhost:${rabbit.port}/`, { auth: { user: 'users-service', password: { file } } });
+    expect(err).toBeInstanceOf(TlsHandshakeError);
+    expect((err as Error).message).toContain('amqps://');
+  }, 30_000);
+
   it('a broker certificate the client does not trust: TlsHandshakeError', async () => {
     expect(await failure(url(), { tls: { ...tls(), ca: { file: pki.rogueCa } }, auth: { external: true } })).toBeInstanceOf(TlsHandshakeError);
   }, 30_000);

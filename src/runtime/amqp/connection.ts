@@ -67,7 +67,8 @@ export class AmqpConnection {
           ? await amqp.connect(url.includes('heartbeat=') ? url : `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeat}`, socket)
           : await amqp.connect({ heartbeat, ...url }, socket);
     } catch (err) {
-      throw classifyAmqpConnectError(err, typeof url === 'string' ? redactedUrl(url) : `${url.hostname ?? 'localhost'}:${url.port ?? ''}`, this.o.security);
+      const plaintext = typeof url === 'string' ? url.startsWith('amqp:') : url.protocol !== 'amqps';
+      throw classifyAmqpConnectError(err, typeof url === 'string' ? redactedUrl(url) : `${url.hostname ?? 'localhost'}:${url.port ?? ''}`, this.o.security, plaintext);
     }
     c.on('error', () => undefined); // 'close' follows; it is the one we act on
     c.on('close', () => this.lost(c));

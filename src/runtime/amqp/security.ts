@@ -39,14 +39,21 @@ export function redactedUrl(url: string): string {
   }
 }
 
-/** A connect failure as TlsHandshakeError or AuthenticationError when it is one; else as it is. */
-export function classifyAmqpConnectError(err: unknown, server: string, security: AmqpSecurityOptions | undefined): unknown {
+/**
+ * A connect failure as TlsHandshakeError or AuthenticationError when it is one; else as it
+ * is. `plaintext`: the URL was `amqp://` (no TLS).
+ */
+export function classifyAmqpConnectError(err: unknown, server: string, security: AmqpSecurityOptions | undefined, plaintext = false): unknown {
   const message = (err as Error)?.message ?? '';
   if (/ACCESS[-_]REFUSED|Login was refused|403/.test(message) && /handshake|login|auth/i.test(message)) {
     return new AuthenticationError('amqp', server, amqpAuthMechanism(security), 'ACCESS_REFUSED at login', { cause: err });
   }
   const code = tlsFailureCode(err);
   if (code) return new TlsHandshakeError('amqp', server, code, tlsAdvice(code), { cause: err });
+  // A TLS listener drops a client that opens with the AMQP header instead of a TLS hello.
+  if (plaintext && /ECONNRESET|EPIPE|closed abruptly/i.test(`${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''}`)) {
+    return new TlsHandshakeError('amqp', server, 'PLAINTEXT_REFUSED', 'the broker closed the connection before the AMQP handshake: if it listens with TLS, use an amqps:// URL (and tls options)', { cause: err });
+  }
   if (closedAfterClientCertificate(err, security?.tls)) {
     return new TlsHandshakeError('amqp', server, 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE', tlsAdvice('BAD_CERTIFICATE'), { cause: err });
   }
