@@ -191,8 +191,10 @@ export class Engine {
       this.compareConjunctions(ob, nb, ob !== om, nb !== nm);
       return;
     }
-    // An enumerated writer is decided value by value (exactly, `oneOf` counting included).
+    // A writer that provably accepts nothing writes nothing any reader could reject.
     const wm = this.dir === 'backward' ? om : nm;
+    if (this.empty(wm)) return;
+    // An enumerated writer is decided value by value (exactly, `oneOf` counting included).
     if (!hasUnion(wm) && enumValues(wm) !== undefined) {
       this.compareNot(om, nm);
       this.compareConditional(om, nm);
@@ -512,6 +514,50 @@ export class Engine {
           if (qs && qs.node === false) return true;
           if (ps && qs && this.disjoint(ps, qs, depth + 1)) return true;
         }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Does `loc` provably accept nothing? `false`; no type left (after `enum`); every
+   * enumerated value rejected by its own keywords; contradictory bounds or lengths; a
+   * required property its content model forbids or whose declaration and a matching pattern
+   * are disjoint; a union whose branches all accept nothing.
+   */
+  empty(loc: Loc, depth = 0): boolean {
+    if (depth > 4) return false;
+    const reg = this.regOf(loc);
+    const at = deref(reg, loc);
+    const n = at.node;
+    if (n === false) return true;
+    if (!isObject(n)) return false;
+    const m = mergeAllOf(reg, at);
+    if (!m) return conjunctsOf(reg, at).some((c) => this.empty(c, depth + 1));
+    if (m.node === false) return true;
+    if (!isObject(m.node)) return false;
+    const u = unionBranches(reg, m);
+    if (u.keyword) return u.branches.every((b) => this.empty(b, depth + 1));
+    const ts = this.typesOf(m);
+    if (ts.size === 0) return true;
+    const values = enumValues(m);
+    if (values && values.every((v) => this.rejects(m, v))) return true;
+    const only = (...fam: string[]) => [...ts].every((t) => fam.includes(t));
+    if (only('integer', 'number')) {
+      const lo = lowerBound(m);
+      const hi = upperBound(m);
+      if (lo && hi && (lo.value > hi.value || (lo.value === hi.value && (lo.exclusive || hi.exclusive)))) return true;
+    }
+    if (only('string') && (num(m, 'minLength') ?? 0) > (num(m, 'maxLength') ?? Infinity)) return true;
+    if (only('array') && (num(m, 'minItems') ?? 0) > (num(m, 'maxItems') ?? Infinity)) return true;
+    if (only('object')) {
+      for (const name of strArray(m, 'required') ?? []) {
+        const eff = effectiveProperty(reg, m, name);
+        if (!eff) continue;
+        if (eff.node === false || mergeAllOf(reg, eff)?.node === false) return true;
+        const parts = isObject(eff.node) && Array.isArray(eff.node.allOf) && reg.isSynthetic(eff.node) ? conjunctsOf(reg, eff) : [eff];
+        for (let i = 0; i < parts.length; i++) for (let j = i + 1; j < parts.length; j++) if (this.disjoint(parts[i] as Loc, parts[j] as Loc)) return true;
+        if (parts.some((p) => this.empty(p, depth + 1))) return true;
       }
     }
     return false;

@@ -67,6 +67,30 @@ const oneOf: Case[] = [
   },
 ];
 
+const empty: Case[] = [
+  {
+    name: 'a writer that requires a name its closed model forbids writes nothing',
+    old: { type: 'object', properties: { a: s }, required: ['b'], additionalProperties: false },
+    new: { type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false },
+    rules: ['TYPE_CHANGED', 'REQUIRED_PROPERTY_REMOVED'],
+    ok: 'backward',
+  },
+  {
+    name: 'a writer whose required property meets a disjoint pattern writes nothing',
+    old: s,
+    new: { type: 'object', properties: { a: s }, required: ['a'], patternProperties: { '^a$': { type: 'integer' } } },
+    rules: ['TYPE_CHANGED'],
+    ok: 'forward',
+  },
+  {
+    name: 'contradictory bounds accept nothing',
+    old: { type: 'integer', minimum: 0 },
+    new: { type: 'integer', minimum: 10, maximum: 5 },
+    rules: ['MINIMUM_INCREASED', 'MAXIMUM_ADDED'],
+    ok: 'forward',
+  },
+];
+
 const names: Case[] = [
   {
     name: 'enumerated objects read by a schema requiring "constructor"',
@@ -114,6 +138,7 @@ const formats: Case[] = [
 
 export const TABLES: Array<[string, Case[]]> = [
   ['soundness: oneOf exclusivity', oneOf],
+  ['soundness: schemas that accept nothing', empty],
   ['soundness: property names that are prototype members', names],
   ['soundness: patterns', patterns],
   ['soundness: formats by type', formats],
