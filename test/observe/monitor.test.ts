@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Catalog } from '../../src/catalog/model.js';
 import { createEventBus, type EventBus, type EventDescriptor } from '../../src/runtime/index.js';
-import { NatsTransport } from '../../src/runtime/nats/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { AmqpTransport } from '../../src/runtime/amqp/index.js';
 import { ContractMonitor, monitorContract, tapAmqp, tapNats, type MonitorReport } from '../../src/observe/monitor/index.js';
 import { openWorkspace } from '../../src/workspace.js';
@@ -109,6 +110,38 @@ describe('contract monitor on NATS', () => {
       expect(next.types.find((t) => t.key === 'user.created@2.0.0')).toMatchObject({ count: 15, ratePerSecond: 0, lagMs: undefined });
     } finally {
       await tap.stop();
+    }
+  });
+});
+
+describe('contract monitor beside a JetStream consumer', () => {
+  it('the durable group still gets and settles every event while the monitor taps its subject', async () => {
+    const prefix = `mon${rand()}`;
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await jetstreamManager(nc);
+    const stream = `MON_${prefix}`;
+    const contract = monitorContract(prefixed(catalog, prefix), VALIDATORS);
+    const v2 = [...contract.types.get('user.created')!.versions.values()].find((v) => v.descriptor.version === '2.0.0')!.descriptor as EventDescriptor<unknown>;
+    const monitor = new ContractMonitor(contract);
+    const tap = await tapNats(monitor, { servers: NATS_URL, subjects: [`${prefix}.>`] });
+    const bus = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }), source: 'users-service' });
+    try {
+      await provisionNats(nc, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'memory' }] });
+      let handled = 0;
+      await bus.subscribe({ group: 'welcome', handlers: [{ type: 'user.created', accepts: [v2], handle: async () => void handled++ }] });
+      for (let i = 0; i < 5; i++) await bus.publish(v2, example, { headers: { 'x-tenant': 'acme' } });
+      await waitFor(() => handled === 5 && monitor.seen === 5, 10_000, 'handled and seen 5');
+      // The monitor's tap saw the stored events and their publish acks did not count as events.
+      expect(monitor.report().types).toEqual([expect.objectContaining({ key: 'user.created@2.0.0', count: 5, violations: {} })]);
+      await waitFor(async () => (await jsm.consumers.info(stream, 'welcome')).num_ack_pending === 0, 5000, 'all acked');
+      const info = await jsm.consumers.info(stream, 'welcome');
+      expect(info.delivered.consumer_seq).toBe(5);
+      expect(info.num_pending).toBe(0);
+    } finally {
+      await tap.stop();
+      await bus.close();
+      await jsm.streams.delete(stream).catch(() => undefined);
+      await nc.close();
     }
   });
 });
