@@ -10,6 +10,7 @@ import type { Config } from '../config.js';
 import { hasErrors } from '../diagnostics.js';
 import { OutputDirError } from '../generate/output.js';
 import { EXIT, reportDiagnostics, summary, type Io, type OutputFormat } from './report.js';
+import { amqpSecurityFromArgs, natsSecurityFromArgs, type BrokerSecurityArgs } from './broker-security.js';
 
 const openWorkspace = async (specs: string[], config: Config | undefined, examples: boolean | 'warning' = true) =>
   (await import('../workspace.js')).openWorkspace(specs, { examples, ...(config ? { config } : {}) });
@@ -229,7 +230,7 @@ export async function docsCommand(args: { specs: string[]; out: string; title?: 
 }
 
 export async function provisionCommand(
-  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config },
+  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config; security?: BrokerSecurityArgs },
   io: Io,
 ): Promise<number> {
   const workspace = await openWorkspace(args.specs, args.config);
@@ -249,10 +250,19 @@ export async function provisionCommand(
     return EXIT.ok;
   }
   const server = args.server ?? 'nats://127.0.0.1:4222';
-  const { provisionNats } = await import('../runtime/nats/index.js');
+  const { provisionNats, NatsTransport } = await import('../runtime/nats/index.js');
+  const security = natsSecurityFromArgs(args.security ?? {});
   let result;
   try {
-    result = await provisionNats({ servers: server }, plan);
+    if (!security) result = await provisionNats({ servers: server }, plan);
+    else {
+      const t = await NatsTransport.connect({ connect: { servers: server, reconnect: false }, security });
+      try {
+        result = await provisionNats(t, plan);
+      } finally {
+        await t.close();
+      }
+    }
   } catch (error) {
     io.err(`event-contracts: provisioning ${server} failed: ${(error as Error).message}`);
     return EXIT.problems;
@@ -265,7 +275,7 @@ export async function provisionCommand(
   return EXIT.ok;
 }
 
-async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; dryRun: boolean; format: OutputFormat }, io: Io): Promise<number> {
+async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; dryRun: boolean; format: OutputFormat; security?: BrokerSecurityArgs }, io: Io): Promise<number> {
   const { amqpPlan, planForVhost } = await import('../provision/amqp-plan.js');
   const { plan: whole, diagnostics } = amqpPlan(catalog);
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -280,10 +290,19 @@ async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; d
     io.out(JSON.stringify(plan, null, 2));
     return EXIT.ok;
   }
-  const { provisionAmqp } = await import('../runtime/amqp/index.js');
+  const { provisionAmqp, AmqpTransport } = await import('../runtime/amqp/index.js');
+  const security = amqpSecurityFromArgs(args.security ?? {});
   let result;
   try {
-    result = await provisionAmqp(server, plan);
+    if (!security) result = await provisionAmqp(server, plan);
+    else {
+      const t = await AmqpTransport.connect({ url: server, security });
+      try {
+        result = await provisionAmqp(t, plan);
+      } finally {
+        await t.close();
+      }
+    }
   } catch (error) {
     io.err(`event-contracts: provisioning ${new URL(server).host} failed: ${(error as Error).message}`);
     return EXIT.problems;

@@ -10,6 +10,7 @@ import type { Argv } from 'yargs';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { EXIT, processIo, type Io } from './report.js';
 import { aclCommand } from './acl-command.js';
+import { brokerSecurityOptions, type BrokerSecurityArgs } from './broker-security.js';
 import { keygenCommand } from './keygen-command.js';
 import { monitorCommand } from './monitor-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
@@ -135,11 +136,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       'provision <broker>',
       'Create or update the streams and durable consumers the contract implies (idempotent)',
       (y) =>
-        specOptions(y)
-          .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
-          .option('server', { type: 'string', describe: 'broker URL (default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672)' })
-          .option('max-replicas', { type: 'number', describe: 'cap stream replicas (a single local server holds 1)' })
-          .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
+        brokerSecurityOptions(
+          specOptions(y)
+            .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
+            .option('server', { type: 'string', describe: 'broker URL (default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672)' })
+            .option('max-replicas', { type: 'number', describe: 'cap stream replicas (a single local server holds 1)' })
+            .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
+        ),
       (args) =>
         run((config) =>
           provisionCommand(
@@ -151,6 +154,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               dryRun: args.dryRun,
               format: args.format,
               config,
+              security: args as BrokerSecurityArgs,
             },
             io,
           ),

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AmqpTransport, type AmqpSecurityOptions } from '../../src/runtime/amqp/index.js';
 import { AuthenticationError, TlsHandshakeError } from '../../src/runtime/index.js';
+import { runCli } from '../helpers/cli.js';
 import { makePki, type Pki } from './pki.js';
 import { PrivateRabbit } from './rabbit-node.js';
 
@@ -98,6 +99,12 @@ loopback_users = none
     expect(err).toBeInstanceOf(TlsHandshakeError);
     expect((err as Error).message).toContain('amqps://');
   }, 30_000);
+
+  it('provision amqp over amqps with EXTERNAL, from the CLI', async () => {
+    rabbit.ctl('set_user_tags', 'payments-service', 'administrator');
+    const r = await runCli(['provision', 'amqp', '--server', url(), '--tls-ca', pki.ca, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey, '--external']);
+    expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0, stderr: expect.stringContaining('exchange events.dlx: created') });
+  }, 60_000);
 
   it('a broker certificate the client does not trust: TlsHandshakeError', async () => {
     expect(await failure(url(), { tls: { ...tls(), ca: { file: pki.rogueCa } }, auth: { external: true } })).toBeInstanceOf(TlsHandshakeError);
