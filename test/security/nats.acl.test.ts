@@ -218,6 +218,16 @@ include "nats-accounts.conf"
     }, 60_000);
   });
 
+  describe('a service that forgets its inbox prefix', () => {
+    it('is told so when its first durable publish cannot read its acks', async () => {
+      const t = await NatsTransport.connect({ connect: { servers: server.url, reconnect: false }, security: { ...security('payments-service'), inboxPrefix: '' }, ...slow });
+      transports.push(t);
+      const err = await t.publish({ subject: 'transaction.a.created.v1', id: `i-${rand()}`, headers: {}, body: new Uint8Array([1]) }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(PermissionDeniedError);
+      expect((err as Error).message).toContain('_INBOX');
+    }, 30_000);
+  });
+
   describe('refused connections', () => {
     const attempt = (s: NatsSecurityOptions) =>
       NatsTransport.connect({ connect: { servers: server.url, reconnect: false }, security: s }).then(
