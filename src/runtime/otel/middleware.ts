@@ -159,10 +159,10 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
   };
 
   // One attribute object per label combination, made once: bounded by the contract's types.
-  const attrCache = new Map<string, { key: string; attrs: Attributes }>();
+  const attrCache = new Map<string, { key: string; attrs: Attributes; hist: Attributes }>();
   // Keyed by major, not the version as received: a producer inventing patch versions must
   // not grow the cache (types are the consumer's known ones, groups its own).
-  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): { key: string; attrs: Attributes } => {
+  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): { key: string; attrs: Attributes; hist: Attributes } => {
     const major = majorOf(version);
     const key = `${op}\u0000${type}\u0000${major}\u0000${group ?? ''}`;
     let l = attrCache.get(key);
@@ -175,7 +175,11 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         [ATTR.service]: service,
         ...(group !== undefined ? { [ATTR.group]: group } : {}),
       };
-      l = { key, attrs };
+      // Histograms carry fewer labels: the SDK hashes a record's attributes on every record
+      // (its largest cost per event), and type with group (process) or service (publish) is
+      // what the alert rules and the dashboard break them down by.
+      const hist: Attributes = group !== undefined ? { [ATTR.eventType]: type, [ATTR.group]: group } : { [ATTR.eventType]: type, [ATTR.service]: service };
+      l = { key, attrs, hist };
       if (attrCache.size < 10_000) attrCache.set(key, l);
     }
     return l;
@@ -261,7 +265,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         const r = await next();
         if (l) {
           c!.sent.inc(l.key, () => l.attrs);
-          h!.publishDuration.record((performance.now() - t0) / 1000, l.attrs);
+          h!.publishDuration.record((performance.now() - t0) / 1000, l.hist);
         }
         if (span) {
           if (r.duplicate) span.setAttribute('event_contracts.duplicate', true);
@@ -272,7 +276,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         if (l) {
           const le = withError(l, err);
           c!.sent.inc(le.key, () => le.attrs);
-          h!.publishDuration.record((performance.now() - t0) / 1000, le.attrs);
+          h!.publishDuration.record((performance.now() - t0) / 1000, l.hist);
         }
         if (span) {
           span.recordException(err as Error);
@@ -292,7 +296,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       const t0 = counting ? performance.now() : 0;
       if (l) {
         const lagS = (Date.now() - env.timestamp.getTime()) / 1000;
-        if (Number.isFinite(lagS)) h!.lag.record(Math.max(0, lagS), l.attrs);
+        if (Number.isFinite(lagS)) h!.lag.record(Math.max(0, lagS), l.hist);
       }
       let span: Span | undefined;
       let run = next;
@@ -325,14 +329,14 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         await run();
         if (l) {
           c!.consumed.inc(l.key, () => l.attrs);
-          h!.processDuration.record((performance.now() - t0) / 1000, l.attrs);
+          h!.processDuration.record((performance.now() - t0) / 1000, l.hist);
         }
         span?.end();
       } catch (err) {
         if (l) {
           const le = withError(l, err);
           c!.consumed.inc(le.key, () => le.attrs);
-          h!.processDuration.record((performance.now() - t0) / 1000, le.attrs);
+          h!.processDuration.record((performance.now() - t0) / 1000, l.hist);
         }
         if (span) {
           span.recordException(err as Error);
