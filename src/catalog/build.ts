@@ -300,6 +300,7 @@ function messageDraft(
   // `x-version: 1.0` is a YAML number: say so rather than fall back to info.version silently.
   const declared = rawDeclared === undefined ? undefined : typeof rawDeclared === 'string' ? rawDeclared : JSON.stringify(rawDeclared) ?? String(rawDeclared);
   let version = declared ?? doc.info().version();
+  let versionAssumed = false;
   if (declared !== undefined && (!isStrictSemver(declared) || typeof rawDeclared !== 'string')) {
     // An explicit x-version is this workspace's convention: the user opted in, so it stays strict.
     diagnostics.push({
@@ -322,6 +323,7 @@ function messageDraft(
       location: loaded.locate(['info', 'version']),
     });
     version = assumed;
+    versionAssumed = true;
   }
   const payloadJson = message.payload()?.json();
   const payloadMulti = isMultiFormat(payloadJson);
@@ -356,7 +358,7 @@ function messageDraft(
     key: `${type}@${version}`,
     type,
     version,
-    versionSource: declared ? 'x-version' : 'info.version',
+    versionSource: declared !== undefined ? 'x-version' : versionAssumed ? 'assumed' : 'info.version',
     messageId: message.id() ?? type,
     ...(str(json.title) ? { title: str(json.title)! } : {}),
     ...(str(json.summary) ? { summary: str(json.summary)! } : {}),

@@ -120,8 +120,11 @@ export interface EventVersion {
   readonly key: EventKey;
   readonly type: string;
   readonly version: string;
-  /** Whether the version came from `x-version` or fell back to `info.version`. */
-  readonly versionSource: 'x-version' | 'info.version';
+  /**
+   * Whether the version came from `x-version`, fell back to `info.version`, or was assumed
+   * because `info.version` is not semver (a `VERSION_ASSUMED` warning says which).
+   */
+  readonly versionSource: 'x-version' | 'info.version' | 'assumed';
   /** PascalCase base for generated identifiers, unique across the catalog (e.g. `UserCreatedV2`). */
   readonly codeName: string;
   readonly messageId: string;

@@ -60,6 +60,8 @@ export interface SchemaTable {
 type Node = { readonly [k: string]: unknown };
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 const json = (v: unknown): string => JSON.stringify(v) ?? String(v);
+/** Whether a schema declares properties, itself or through `allOf` (how oneOf variants of foreign documents are often written). */
+const hasProperties = (v: unknown): boolean => isNode(v) && (isNode(v.properties) || (Array.isArray(v.allOf) && v.allOf.some(hasProperties)));
 
 /** Deeper nesting than this is cut off; a shared acyclic schema could otherwise explode. */
 const MAX_DEPTH = 12;
@@ -93,7 +95,7 @@ export function schemaTable(schema: JsonSchema, version: string, part: 'payload'
     }
     for (const keyword of ['oneOf', 'anyOf'] as const) {
       const branches = node[keyword];
-      if (!Array.isArray(branches) || !branches.some((b) => isNode(b) && isNode(b.properties))) continue;
+      if (!Array.isArray(branches) || !branches.some(hasProperties)) continue;
       branches.forEach((branch, i) => {
         const label = `${keyword} #${i + 1}`;
         walkProperty(branch, `${pointer}/${keyword}/${i}`, [...path, { name: label }], depth, false, true);
@@ -257,7 +259,7 @@ function facts(schema: Node, prefix: string): Fact[] {
   }
   for (const keyword of ['oneOf', 'anyOf'] as const) {
     const branches = schema[keyword];
-    if (Array.isArray(branches) && !branches.some((b) => isNode(b) && isNode(b.properties))) add(keyword === 'oneOf' ? 'one of' : 'any of', branches.map(branchSummary).join(' | '));
+    if (Array.isArray(branches) && !branches.some(hasProperties)) add(keyword === 'oneOf' ? 'one of' : 'any of', branches.map(branchSummary).join(' | '));
   }
   if (Array.isArray(schema.allOf)) {
     const plain = schema.allOf.filter((b) => !(isNode(b) && (isNode(b.properties) || Array.isArray(b.allOf))));

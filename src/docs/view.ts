@@ -469,7 +469,7 @@ export function eventView(ctx: SiteContext, t: EventType): EventView {
       messageId: v.messageId,
       contentType: v.contentType,
       schemaFormat: v.schemaFormat,
-      versionSource: v.versionSource,
+      versionSource: v.versionSource === 'assumed' ? 'info.version (not semver: assumed)' : v.versionSource,
       owner: link.service(v.ownerServiceId),
       channels: v.channels.map((c) => link.channel(c.serviceId, c.channelId, `${c.address ?? '(reply inbox)'} · ${ctx.map.services.get(c.serviceId)?.title ?? c.serviceId}`)),
       source: `${v.location.file}:${v.location.line}`,

@@ -98,6 +98,24 @@ describe('properties table', () => {
         { id: 'v1.0.0-p-a', path: 'a', type: 'string', required: true },
       ],
     },
+    {
+      // How documents written elsewhere often write variants (the AsyncAPI Gemini example): each branch an allOf.
+      name: 'oneOf whose branches declare their properties through allOf becomes variants',
+      given: {
+        type: 'object',
+        oneOf: [
+          { allOf: [{ properties: { type: { const: 'heartbeat' } } }, { type: 'object', properties: { seq: { type: 'integer' } } }] },
+          { allOf: [{ properties: { type: { const: 'update' } } }] },
+        ],
+      },
+      want: [
+        { id: 'v1.0.0-p-oneOf_20__23_1', path: 'oneOf #1', type: 'object', required: false },
+        { id: 'v1.0.0-p-oneOf_20__23_1.type', path: 'oneOf #1.type', type: 'string', required: false, values: ['"heartbeat"'] },
+        { id: 'v1.0.0-p-oneOf_20__23_1.seq', path: 'oneOf #1.seq', type: 'integer', required: false },
+        { id: 'v1.0.0-p-oneOf_20__23_2', path: 'oneOf #2', type: 'object', required: false },
+        { id: 'v1.0.0-p-oneOf_20__23_2.type', path: 'oneOf #2.type', type: 'string', required: false, values: ['"update"'] },
+      ],
+    },
   ];
   for (const { name, given, want } of cases) {
     it(name, () => {

@@ -8,10 +8,10 @@
 import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { assumedVersion } from '../../src/catalog/build.js';
 import { formatDiagnostic } from '../../src/diagnostics.js';
-import { artifactDir, generateInto } from '../helpers/generate.js';
+import { artifactDir, compile, generateInto, runNode } from '../helpers/generate.js';
 import { runCli } from '../helpers/cli.js';
 import { generate } from '../../src/generate/index.js';
 
@@ -87,5 +87,50 @@ describe('invalid examples', () => {
     } finally {
       process.chdir(cwd);
     }
+  });
+});
+
+describe('a document with no x- extensions (WebSocket and HTTP channels)', () => {
+  const fixture = path.join(root, 'no-extensions');
+  let out: string;
+  let dist: string;
+  beforeAll(async () => {
+    out = artifactDir('foreign-no-extensions');
+    const result = await generateInto([fixture], out, fixture);
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    dist = await compile(out);
+  }, 120_000);
+
+  it('docs: the service from its title, events from message keys, versions said to be assumed', () => {
+    const index = readFileSync(path.join(out, 'docs/index.html'), 'utf8');
+    expect(index).toContain('Chat Gateway');
+    for (const type of ['chatMessage', 'typing', 'delivered']) expect(index).toContain(`events/${type}.html`);
+    const event = readFileSync(path.join(out, 'docs/events/chatMessage.html'), 'utf8');
+    expect(event).toContain('version from info.version (not semver: assumed)');
+    expect(event).toContain('/rooms/{roomId}/messages');
+    const service = readFileSync(path.join(out, 'docs/services/chat-gateway.html'), 'utf8');
+    expect(service).toMatch(/wss[\s\S]*https|https[\s\S]*wss/);
+  });
+
+  it('the catalog client and the service client publish and receive every event over a bus', async () => {
+    const script = `
+      import { createEventBus, MemoryTransport } from 'event-contracts/runtime';
+      const { CatalogClient, ChatGatewayClient, DeliveredV2Event } = await import(${JSON.stringify('file://' + dist + '/index.js')});
+      const bus = createEventBus({ transport: new MemoryTransport().connection(), source: 'chat-gateway' });
+      const seen = [];
+      await new CatalogClient(bus).subscribeAll('archive', async (event) => { seen.push(event.type + '@' + event.version); });
+      const rooms = [];
+      await new ChatGatewayClient(bus).onRoomActivity(async (event) => { rooms.push(event.type); });
+      await new ChatGatewayClient(bus).postMessage({ roomId: 'r1' }, { text: 'hello', sentAt: '2026-03-14T09:26:53Z' });
+      await new CatalogClient(bus).publish(DeliveredV2Event, { messageId: 'm1' });
+      let refused = '';
+      try { await new CatalogClient(bus).publish(DeliveredV2Event, {}); } catch (e) { refused = e.name; }
+      for (let i = 0; i < 100 && (seen.length < 2 || rooms.length < 1); i++) await new Promise((r) => setTimeout(r, 20));
+      await bus.close();
+      console.log(JSON.stringify({ seen: seen.sort(), rooms, refused }));`;
+    const r = JSON.parse(await runNode(script, out)) as { seen: string[]; rooms: string[]; refused: string };
+    expect(r.seen).toEqual(['chatMessage@2.1.0', 'delivered@2.1.0']);
+    expect(r.rooms).toEqual(['chatMessage']);
+    expect(r.refused).toBe('EventValidationError');
   });
 });
