@@ -58,6 +58,7 @@ export class SignatureError extends EventContractsError {
   }
 }
 
+const SIZE_OF_SIGNATURE = 'x'.repeat(88);
 const signed = (name: string) => name.startsWith('ce-') || name === 'content-type' || name === 'content-encoding';
 const enc = new TextEncoder();
 
@@ -149,7 +150,8 @@ export function signedTransport(inner: Transport, options: SigningOptions): Tran
   const t: Transport = {
     name: inner.name,
     maxMessageBytes: () => inner.maxMessageBytes(),
-    ...(inner.messageBytes ? { messageBytes: (m: OutboundMessage) => inner.messageBytes!(out(m)) } : {}),
+    // The size with the signature headers, without signing (an ed25519 signature is 88 base64 characters).
+    ...(inner.messageBytes ? { messageBytes: (m: OutboundMessage) => inner.messageBytes!(signer ? { ...m, headers: { ...m.headers, [SIGNER_HEADER]: signer.service, [SIGNATURE_HEADER]: SIZE_OF_SIGNATURE } } : m) } : {}),
     publish: (m): Promise<TransportReceipt> => inner.publish(out(m)),
     publishTransient: (m) => inner.publishTransient(out(m)),
     consume: (spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> =>

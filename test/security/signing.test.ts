@@ -154,6 +154,25 @@ for (const [name, make] of Object.entries(brokers)) {
   });
 }
 
+describe('signing cost', () => {
+  it('one signature per event: the size check before a publish does not sign', async () => {
+    const k = keyPair('size');
+    const inner = new MemoryTransport();
+    const sized: string[] = [];
+    const measured: Transport = Object.assign(Object.create(inner) as MemoryTransport, {
+      messageBytes: (m: { headers: Record<string, string>; body: Uint8Array }) => {
+        sized.push(m.headers[SIGNATURE_HEADER] ?? '');
+        return m.body.byteLength + 200;
+      },
+    });
+    const bus = createEventBus({ transport: signedTransport(measured, { sign: { service: 'svc', privateKey: { file: k.file } } }), source: 'svc' });
+    const ev = userCreated(`size${rand()}`);
+    await bus.publish(ev, { userId: 'u', email: 'a@b' }, { params: { userId: 'u' } });
+    expect(sized).toEqual(['x'.repeat(88)]);
+    await bus.close();
+  });
+});
+
 describe('signing keys', () => {
   it('a rotation lists two keys; events signed with either verify', async () => {
     const old = keyPair('old');
