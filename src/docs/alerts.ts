@@ -5,6 +5,7 @@
  */
 import type { Catalog } from '../catalog/model.js';
 import { slos } from '../observe/rules.js';
+import { DEFAULT_SLO } from '../observe/slo.js';
 
 export interface AlertRow {
   readonly serviceId: string;
@@ -45,4 +46,10 @@ export function alertIndex(catalog: Catalog): Map<string, AlertRow[]> {
     for (const type of p.types) add(type, { serviceId: p.service.id, operation: p.operation.id, silentAfter: p.slo.silentAfter, defaults: p.operation.slo === undefined });
   }
   return out;
+}
+
+/** The default thresholds in one sentence, for the docs index (event pages list only operations with their own x-slo). */
+export function alertDefaultsText(): string {
+  const d = DEFAULT_SLO;
+  return `Unless an operation's x-slo says otherwise, the generated alerts fire when processing p95 is above ${ms(d.p95Seconds)}, more than ${pct(d.errorRate)} of handlings fail, more than ${d.maxPending} messages are pending and growing for ${d.buildupFor}, any event is dead-lettered, a producer publishes nothing for ${d.silentAfter} after publishing in the hour before, or a service loses its broker connection.`;
 }

@@ -4,7 +4,7 @@
  * objects. Strings are escaped by the templates; the only pre-rendered markup is
  * sanitised Markdown ({@link Html}).
  */
-import { alertIndex, type AlertRow } from './alerts.js';
+import { alertDefaultsText, alertIndex, type AlertRow } from './alerts.js';
 import type { Catalog, Channel, EventKey, EventType, EventVersion, Service } from '../catalog/model.js';
 import { changelog } from './changelog.js';
 import { layoutGraph, type GraphSide, type GraphView } from './graph.js';
@@ -147,6 +147,8 @@ export interface IndexView {
   readonly stats: string;
   readonly events: readonly IndexEventRow[];
   readonly services: readonly IndexServiceRow[];
+  /** The alert rules' default thresholds, in a sentence. */
+  readonly alertDefaults: string;
 }
 
 const latestOf = (t: EventType): EventVersion => t.versions[t.versions.length - 1] as EventVersion;
@@ -191,6 +193,7 @@ export function indexView(ctx: SiteContext): IndexView {
         ...(summary ? { summary } : {}),
       };
     }),
+    alertDefaults: alertDefaultsText(),
   };
 }
 

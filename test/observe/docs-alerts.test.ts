@@ -21,5 +21,7 @@ describe('alert thresholds in the docs', () => {
     // Operations without an x-slo (the defaults) are not listed on the page.
     expect(section).not.toContain('publishUserCreatedV2');
     expect(readFileSync('generated/docs/events/user.deleted.html', 'utf8')).not.toContain('id="alerts"');
+    // The defaults, once, on the index.
+    expect(readFileSync('generated/docs/index.html', 'utf8')).toContain("Unless an operation&#x27;s x-slo says otherwise, the generated alerts fire when processing p95 is above 1 s, more than 5 % of handlings fail");
   }, 60_000);
 });
