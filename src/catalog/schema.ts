@@ -4,6 +4,7 @@
  * the canonical form whose fingerprint changes only when validation would.
  */
 import { sha256 } from '../cache.js';
+import { AVRO_SCHEMA_FORMATS } from '../load/avro.js';
 import { encodePointer, isObject } from '../load/index.js';
 import type { JsonSchema, SchemaDialect } from './model.js';
 
@@ -104,8 +105,9 @@ export function schemaDialect(schemaFormat: string, schema: JsonSchema): SchemaD
   if (/2020-12|2019-09/.test(declared)) return '2020-12';
   const format = schemaFormat.toLowerCase();
   if (format.startsWith('application/vnd.aai.asyncapi') || format === '') return 'draft-07';
-  // Avro is converted to draft-07 JSON Schema while the document is parsed (load/avro.ts).
-  if (/^application\/vnd\.apache\.avro(\+(json|yaml))?(;|$)/.test(format)) return 'draft-07';
+  // Avro is converted to draft-07 JSON Schema while the document is parsed (load/avro.ts),
+  // for the formats registered with the parser.
+  if (AVRO_SCHEMA_FORMATS.includes(schemaFormat)) return 'draft-07';
   if (format.startsWith('application/schema+json') || format.startsWith('application/schema+yaml')) {
     return /2020-12|2019-09/.test(format) ? '2020-12' : 'draft-07';
   }

@@ -19,9 +19,13 @@ import type { SchemaParser } from '@asyncapi/parser';
 
 const require = createRequire(import.meta.url);
 
-const AVRO_VERSIONS = ['1.8.0', '1.8.1', '1.8.2', '1.9.0', '1.9.1', '1.9.2', '1.10.0', '1.10.1', '1.10.2', '1.11.0', '1.11.1', '1.11.2', '1.11.3', '1.11.4', '1.12.0'];
+const AVRO_VERSIONS = ['1.7.0', '1.7.1', '1.7.2', '1.7.3', '1.7.4', '1.7.5', '1.7.6', '1.7.7', '1.8.0', '1.8.1', '1.8.2', '1.9.0', '1.9.1', '1.9.2', '1.10.0', '1.10.1', '1.10.2', '1.11.0', '1.11.1', '1.11.2', '1.11.3', '1.11.4', '1.12.0'];
 
-/** Every schema format this parser takes: with and without `+json`/`+yaml` and a version. */
+/**
+ * Every schema format this parser takes: with and without `+json`/`+yaml` and a version
+ * (the AsyncAPI parser matches them exactly; another Avro version stays unconverted and so
+ * `unknown`, with the parser's warning).
+ */
 export const AVRO_SCHEMA_FORMATS: readonly string[] = ['', '+json', '+yaml'].flatMap((suffix) => [
   `application/vnd.apache.avro${suffix}`,
   ...AVRO_VERSIONS.map((v) => `application/vnd.apache.avro${suffix};version=${v}`),

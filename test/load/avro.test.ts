@@ -149,3 +149,30 @@ describe('the gate compares Avro payloads like JSON Schema', () => {
     expect(findings.map((f) => f.rule)).toContain('RELEASED_VERSION_MODIFIED');
   });
 });
+
+describe('an Avro version the parser has no converter for', () => {
+  it('stays unknown with a warning instead of failing as JSON Schema', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ec-avro-version-'));
+    writeFileSync(
+      path.join(dir, 'api.yaml'),
+      // Without its example: the parser's own lint refuses examples of a format it cannot read.
+      readFileSync(path.join(fixtures, 'avro-asyncapi-2/api.yaml'), 'utf8')
+        .replace('application/vnd.apache.avro;version=1.9.0', 'application/vnd.apache.avro;version=9.9.9')
+        .replace(/\n {8}examples:[\s\S]*$/, '\n'),
+    );
+    const workspace = await openWorkspace([dir]);
+    expect(workspace.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
+    expect(workspace.diagnostics.map((d) => d.code)).toContain('UNSUPPORTED_SCHEMA_FORMAT');
+    expect(workspace.catalog.events[0]!.versions[0]!.dialect).toBe('unsupported');
+  });
+
+  it('Avro 1.7 documents are converted too', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ec-avro-17-'));
+    writeFileSync(
+      path.join(dir, 'api.yaml'),
+      readFileSync(path.join(fixtures, 'avro-asyncapi-2/api.yaml'), 'utf8').replace('application/vnd.apache.avro;version=1.9.0', 'application/vnd.apache.avro+json;version=1.7.7'),
+    );
+    const workspace = await openWorkspace([dir]);
+    expect(workspace.catalog.events[0]!.versions[0]!.dialect).toBe('draft-07');
+  });
+});
