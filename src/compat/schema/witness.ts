@@ -356,6 +356,13 @@ function update(v: unknown, path: ReadonlyArray<string | number>, f: (x: unknown
   return v;
 }
 
+/** Instances generated from a schema (not all valid: the judge decides). */
+export function generateInstances(schema: JsonSchema, count: number, seed = 1, also: JsonSchema = true): unknown[] {
+  const rnd = prng(seed);
+  const gen = new Generator(schema, rnd, collectPool([schema, also], rnd));
+  return Array.from({ length: count }, () => gen.gen(schema));
+}
+
 export interface SampleOptions {
   seed?: number;
   /** Instances generated from the writer before varying them (default 4). */
@@ -384,7 +391,7 @@ export function sampleCandidates(writer: JsonSchema, reader: JsonSchema, opts: S
   // First the values from what differs between the schemas, at every position; then the rest.
   for (const [from, to] of [[0, pool.primary], [pool.primary, pool.values.length]] as const) {
     const values = pool.values.slice(from, to);
-    const cap = limit * 2;
+    const cap = Math.ceil(limit * 1.3);
     for (const base of bases) {
       for (const path of positions(base)) {
         if (out.length >= cap) break;

@@ -4,9 +4,10 @@
  * sampler's candidates plus json-schema-faker samples.
  */
 import { JSONSchemaFaker } from 'json-schema-faker';
+import { expect, it } from 'vitest';
 import { checkCompatibility, lenientAllows, type JsonSchema, type RuleId } from '../../../src/compat/schema/index.js';
 import { parseAnchored } from '../../../src/compat/schema/pattern.js';
-import { judge, prng, sampleCandidates, dialectOf, type Judge } from '../../../src/compat/schema/witness.js';
+import { judge, prng, sampleCandidates, dialectOf, generateInstances, type Judge } from '../../../src/compat/schema/witness.js';
 
 export type Json = Record<string, unknown>;
 type Rnd = () => number;
@@ -402,10 +403,13 @@ export function judgePair(seed: number, samplesPerSchema = 1, limit = 250, given
       result.verdicts.push({ level, policy, compatible: r.compatible, breaking: breaking.map((c) => c.rule), allowance: breaking.length > 0 && breaking.every(lenientAllows) });
     }
   }
-  const candidates = [
-    ...sampleCandidates(old, next, { seed, limit, extraBases: fakerSamples(old, seed, samplesPerSchema) }),
-    ...sampleCandidates(next, old, { seed: seed + 1, limit, extraBases: fakerSamples(next, seed + 1, samplesPerSchema) }),
-  ];
+  // One candidate set for both directions: instances of either schema, varied with the values both mention.
+  const candidates = sampleCandidates(old, next, {
+    seed,
+    limit: Math.round(limit * 1.5),
+    bases: 3,
+    extraBases: [...fakerSamples(old, seed, samplesPerSchema), ...fakerSamples(next, seed + 1, samplesPerSchema), ...generateInstances(next, 3, seed + 1, old)],
+  });
   const found: Record<Level, unknown> = { BACKWARD: undefined, FORWARD: undefined };
   let haveB = false;
   let haveF = false;
@@ -465,3 +469,40 @@ export function judgePair(seed: number, samplesPerSchema = 1, limit = 250, given
 }
 
 export type { Judge };
+
+/**
+ * Judges `pairs` pairs (more seeds when ajv cannot judge some) from `firstSeed` as one test:
+ * no counterexample, both kinds of verdict exercised, false-alarm rate below 10 %, printed.
+ * `ORACLE_PAIRS` overrides the count.
+ */
+export function runOracle(title: string, firstSeed: number, pairs: number): void {
+  const wanted = Number(process.env.ORACLE_PAIRS ?? pairs * 2) / 2;
+  it(`${title}: ${wanted} random pairs, no "compatible" verdict has a counterexample, false alarms below 10 %`, () => {
+    const started = Date.now();
+    const results: PairResult[] = [];
+    let judged = 0;
+    for (let seed = firstSeed; judged < wanted && seed < firstSeed + wanted * 2; seed++) {
+      const r = judgePair(seed);
+      results.push(r);
+      if (!r.skipped) judged++;
+    }
+    const ok = results.filter((r) => !r.skipped);
+    const witnessed = ok.reduce((n, r) => n + r.witnessed.length, 0);
+    const unwitnessed = ok.reduce((n, r) => n + r.unwitnessed.length, 0);
+    const verdicts = ok.reduce((n, r) => n + r.verdicts.length, 0);
+    const compatible = ok.reduce((n, r) => n + r.verdicts.filter((v) => v.compatible).length, 0);
+    const counterexamples = ok.flatMap((r) => r.counterexamples.map((c) => ({ seed: r.seed, ...c, old: r.old, next: r.next })));
+    const rate = unwitnessed / Math.max(1, witnessed + unwitnessed);
+    console.log(
+      `oracle (${title}): ${ok.length} pairs judged (${results.length - ok.length} skipped: ajv cannot compile or judge them), ${verdicts} verdicts ` +
+        `(BACKWARD and FORWARD, strict and lenient), ${compatible} compatible, ${counterexamples.length} counterexamples; ` +
+        `incompatible (strict): ${witnessed} with a witness, ${unwitnessed} without: false-alarm rate ${(rate * 100).toFixed(1)} %; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+    // a failing seed: add { seed, old, next } to fixtures/oracle-regressions.json
+    expect(counterexamples.slice(0, 3)).toEqual([]);
+    expect(ok.length).toBe(wanted);
+    expect(compatible).toBeGreaterThan(verdicts / 5);
+    expect(witnessed).toBeGreaterThan(ok.length / 5);
+    expect(rate).toBeLessThan(0.1);
+  }, 600_000);
+}
