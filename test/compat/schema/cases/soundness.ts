@@ -91,6 +91,13 @@ const empty: Case[] = [
   },
 ];
 
+const not: Case[] = [
+  { name: 'not added that excludes old values', old: s, new: { type: 'string', not: { maxLength: 1 } }, rules: ['NOT_ADDED'], ok: 'forward' },
+  { name: 'not added that no enumerated old value meets', old: { enum: ['ab', 'cd'] }, new: { type: 'string', not: { maxLength: 1 } }, rules: ['NOT_ADDED', 'ENUM_REMOVED'], ok: 'backward' },
+  { name: 'not excluding more values (inside not, directions invert)', old: { type: 'string', not: { const: 'x' } }, new: { type: 'string', not: { enum: ['x', 'y'] } }, rules: ['ENUM_VALUE_ADDED'], ok: 'forward' },
+  { name: 'not of a disjoint type changes nothing', old: { type: 'integer' }, new: { type: 'integer', not: { type: 'string' } }, rules: ['NOT_ADDED'], ok: 'both' },
+];
+
 const names: Case[] = [
   {
     name: 'enumerated objects read by a schema requiring "constructor"',
@@ -139,6 +146,7 @@ const formats: Case[] = [
 export const TABLES: Array<[string, Case[]]> = [
   ['soundness: oneOf exclusivity', oneOf],
   ['soundness: schemas that accept nothing', empty],
+  ['soundness: not', not],
   ['soundness: property names that are prototype members', names],
   ['soundness: patterns', patterns],
   ['soundness: formats by type', formats],
