@@ -44,7 +44,9 @@ export interface EngineOptions {
 
 export class Engine {
   private findings: RawFinding[] = [];
-  private readonly memo = new Map<string, RawFinding[] | 'active'>();
+  private readonly memo = new Map<string, RawFinding[] | { active: number }>();
+  /** Structural steps (into a property, item, ...) on the current path. */
+  private descents = 0;
 
   constructor(
     readonly dir: Direction,
@@ -148,25 +150,38 @@ export class Engine {
     return evaluate(this.regOf(loc), loc, value) === false;
   }
 
-  /** Compares an old and a new node; the heart of the engine. */
-  pair(oIn: Loc, nIn: Loc): void {
+  /**
+   * Compares an old and a new node; the heart of the engine. `sameValue` marks a step that
+   * stays on the same instance (a union branch, a conjunct, a condition's branch) rather
+   * than descending into a property or an item.
+   */
+  pair(oIn: Loc, nIn: Loc, sameValue = false): void {
     const o = deref(this.regs.old, oIn);
     const n = deref(this.regs.new, nIn);
     const key = `${this.dir}|${this.regs.old.id(o.node)}|${this.regs.new.id(n.node)}`;
     const seen = this.memo.get(key);
-    if (seen === 'active') return; // coinduction: assume compatible while in progress
+    if (seen && 'active' in seen) {
+      // Coinduction: a pair met again below itself is assumed compatible, which is sound
+      // only when the cycle went through a property or item (each turn reads a smaller part
+      // of the instance). A cycle on the same instance (`A: {anyOf: [{$ref: A}, ...]}`) is not.
+      if (this.descents + (sameValue ? 0 : 1) <= seen.active) this.emit('RECURSION_NOT_PROVEN', { o: o.ptr, n: n.ptr }, {}, true);
+      return;
+    }
     if (seen) {
       // The same pair reached again (a shared definition): replay what it found.
       this.keep(seen);
       return;
     }
-    this.memo.set(key, 'active');
+    if (!sameValue) this.descents++;
+    this.memo.set(key, { active: this.descents });
     const start = this.findings.length;
     try {
       this.compare(o, n);
     } catch (e) {
       this.memo.delete(key);
       throw e;
+    } finally {
+      if (!sameValue) this.descents--;
     }
     this.memo.set(key, this.findings.slice(start));
   }
@@ -279,8 +294,8 @@ export class Engine {
 
   /** Compares writer-side `a` with reader-side `b` in this run's direction. */
   pairWR(a: Loc, b: Loc): void {
-    if (this.dir === 'backward') this.pair(a, b);
-    else this.pair(b, a);
+    if (this.dir === 'backward') this.pair(a, b, true);
+    else this.pair(b, a, true);
   }
 
   /** The node without `if`/`then`/`else` (the writer's own condition only narrows it). */
@@ -310,13 +325,13 @@ export class Engine {
     if (readerSplit) {
       const r = this.reader(o, n);
       for (const c of conjunctsOf(this.regOf(r), r)) {
-        if (wSide === 'old') this.pair(o, c);
-        else this.pair(c, n);
+        if (wSide === 'old') this.pair(o, c, true);
+        else this.pair(c, n, true);
       }
       return;
     }
     const w = this.writer(o, n);
-    const trials = conjunctsOf(this.regOf(w), w).map((c) => this.trial(() => (wSide === 'old' ? this.pair(c, n) : this.pair(o, c))));
+    const trials = conjunctsOf(this.regOf(w), w).map((c) => this.trial(() => (wSide === 'old' ? this.pair(c, n, true) : this.pair(o, c, true))));
     this.keep(pickBest(trials));
   }
 
@@ -349,7 +364,7 @@ export class Engine {
     const used = new Set<number>();
     const matched: Array<[number, number]> = [];
     wu.branches.forEach((wb, i) => {
-      const trials = ru.branches.map((rb) => this.trial(() => (backward ? this.pair(wb, rb) : this.pair(rb, wb))));
+      const trials = ru.branches.map((rb) => this.trial(() => (backward ? this.pair(wb, rb, true) : this.pair(rb, wb, true))));
       const clean = trials.map((t, j) => (t.some((f) => f.breaking) ? -1 : j)).filter((j) => j >= 0);
       const j = clean.includes(i) ? i : clean[0];
       if (j !== undefined) {

@@ -456,6 +456,12 @@ export const RULES = {
     example: '{"contains":{"type":"integer"},"minContains":2} => {"contains":{"type":"integer"},"minContains":3}',
     message: (p) => `Items matching "contains" must now number ${p.to} (was ${p.from})`,
   },
+  RECURSION_NOT_PROVEN: {
+    description: 'A `$ref` cycle comes back to the same pair of schemas on the same instance, without reading a property or an item in between (`A: {anyOf: [{$ref: "#/$defs/A"}, ...]}`). The engine assumes recursive schemas compatible only through such a step (each turn then reads a smaller part of the instance), so this change could not be proven safe.',
+    breaks: 'depends',
+    example: '{"type":"integer"} => {"$defs":{"A":{"anyOf":[{"$ref":"#/$defs/A"},{"type":"string"}]}},"$ref":"#/$defs/A"}',
+    message: () => 'A schema refers to itself on the same value, so the change could not be proven safe',
+  },
   // ── annotations (never validation) ───────────────────────────────────────
   DESCRIPTION_CHANGED: {
     description: '`description` was added, removed or changed.',

@@ -219,7 +219,7 @@ function compareDependencies(e: Engine, o: Loc, n: Loc): void {
     const b = ns.get(name);
     // With the trigger present, a writer value meets its dependent schema; if that is within
     // the reader's, the reader's is met too.
-    if (a && b) e.pair(withContext(e, o, a), withContext(e, n, b));
+    if (a && b) e.pair(withContext(e, o, a), withContext(e, n, b), true);
     else if (b && !isTrivial(b.node)) e.emit('DEPENDENT_SCHEMA_ADDED', { o: o.ptr, n: b.ptr }, { name });
     else if (a && !isTrivial(a.node)) e.emit('DEPENDENT_SCHEMA_REMOVED', { o: a.ptr, n: n.ptr }, { name });
   }

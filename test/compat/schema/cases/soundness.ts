@@ -98,6 +98,30 @@ const not: Case[] = [
   { name: 'not of a disjoint type changes nothing', old: { type: 'integer' }, new: { type: 'integer', not: { type: 'string' } }, rules: ['NOT_ADDED'], ok: 'both' },
 ];
 
+const recursion: Case[] = [
+  {
+    name: 'a union that refers to itself on the same value is no longer assumed compatible',
+    old: { type: 'integer' },
+    new: { $defs: { A: { anyOf: [{ $ref: '#/$defs/A' }, { type: 'string' }] } }, $ref: '#/$defs/A' },
+    rules: ['COMBINED_BRANCH_ADDED', 'COMBINED_BRANCH_REMOVED'],
+    ok: 'none',
+  },
+  {
+    name: 'a conjunction that refers to itself on the same value cannot be proven',
+    old: s,
+    new: { $defs: { B: { allOf: [{ $ref: '#/$defs/B' }, s] } }, $ref: '#/$defs/B' },
+    rules: ['RECURSION_NOT_PROVEN'],
+    ok: 'forward',
+  },
+  {
+    name: 'recursion through a property is still compared coinductively',
+    old: { $defs: { N: { type: 'object', properties: { next: { $ref: '#/$defs/N' }, v: { type: 'integer' } } } }, $ref: '#/$defs/N' },
+    new: { $defs: { N: { type: 'object', properties: { next: { $ref: '#/$defs/N' }, v: { type: 'number' } } } }, $ref: '#/$defs/N' },
+    rules: ['TYPE_WIDENED'],
+    ok: 'backward',
+  },
+];
+
 const names: Case[] = [
   {
     name: 'enumerated objects read by a schema requiring "constructor"',
@@ -147,6 +171,7 @@ export const TABLES: Array<[string, Case[]]> = [
   ['soundness: oneOf exclusivity', oneOf],
   ['soundness: schemas that accept nothing', empty],
   ['soundness: not', not],
+  ['soundness: recursion', recursion],
   ['soundness: property names that are prototype members', names],
   ['soundness: patterns', patterns],
   ['soundness: formats by type', formats],
