@@ -5,7 +5,7 @@
  * dead-lettered with reason `signature`. Requests and replies are signed both ways. Keys from
  * `keygen`, listed by `generate`; a rotation lists two keys and both verify.
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import {
   type Transport,
 } from '../../src/runtime/index.js';
 import { AmqpTransport } from '../../src/runtime/amqp/index.js';
+import { leafHash, signedBytes } from '../../src/runtime/signing.js';
 import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
 import { emitSecurity } from '../../src/security/emit.js';
 import { readSigningKeys } from '../../src/security/keys.js';
@@ -170,6 +171,69 @@ describe('signing cost', () => {
     await bus.publish(ev, { userId: 'u', email: 'a@b' }, { params: { userId: 'u' } });
     expect(sized).toEqual(['x'.repeat(88)]);
     await bus.close();
+  });
+});
+
+describe('batched signatures', () => {
+  it('the streamed leaf hash is the hash of the signed bytes (differential, random headers and bodies)', () => {
+    for (let i = 0; i < 200; i++) {
+      const headers: Array<[string, string]> = Array.from({ length: i % 7 }, (_, j) => [[`ce-${rand()}`, 'content-type', 'x-other', `ce-é${j}`][j % 4]!, `v${rand()}ü`]);
+      const body = randomBytes(i * 3);
+      const want = createHash('sha256').update(Uint8Array.of(0)).update(signedBytes(`s.${i}`, headers, body)).digest();
+      expect(leafHash(`s.${i}`, headers, body).equals(want)).toBe(true);
+    }
+  });
+
+  it('events published together share one signature; each verifies through its own proof; a proof moved to another event does not', async () => {
+    const k = keyPair('batch');
+    const shared = new MemoryTransport();
+    const ev = userCreated(`batch${rand()}`);
+    const notices: RuntimeNotice[] = [];
+    const handled: string[] = [];
+    const consumer = createEventBus({
+      transport: signedTransport(new MemoryTransport({ sharedWith: shared }), { verify: { keys: { svc: [k.pub] } } }),
+      source: 'c',
+      middleware: [{ name: 'n', notice: (n) => void notices.push(n) }],
+    });
+    await consumer.subscribe({ group: 'batch', concurrency: 8, handlers: [{ type: 'user.created', accepts: [ev], handle: async (e) => void handled.push(e.data.userId) }] });
+    // What the producer's transport sends, for the test to replay altered.
+    const sent: Array<{ subject: string; headers: Record<string, string>; body: Uint8Array; id: string }> = [];
+    const inner = new MemoryTransport({ sharedWith: shared });
+    const recording: Transport = Object.assign(Object.create(inner) as MemoryTransport, {
+      publish: (m: (typeof sent)[number]) => (sent.push(m), inner.publish(m)),
+    });
+    const producer = createEventBus({ transport: signedTransport(recording, { sign: { service: 'svc', privateKey: { file: k.file } } }), source: 'svc' });
+    await Promise.all(Array.from({ length: 37 }, (_, i) => producer.publish(ev, { userId: `b${i}`, email: 'a@b' }, { params: { userId: `b${i}` } })));
+    expect(new Set(sent.map((m) => m.headers[SIGNATURE_HEADER])).size).toBe(1);
+    expect(sent.map((m) => m.headers['ec-signature-proof']!.split(':')[0]).sort()).toContain('36/37');
+    for (let i = 0; i < 500 && handled.length < 37; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(handled).toHaveLength(37);
+    // To a consumer that has not verified this batch yet (one that has would know the event):
+    // another event's proof does not verify this event, nor a proof with its index changed or
+    // a hash dropped; the event with its own proof does.
+    const other = new MemoryTransport();
+    const fresh = createEventBus({
+      transport: signedTransport(new MemoryTransport({ sharedWith: other }), { verify: { keys: { svc: [k.pub] } } }),
+      source: 'c2',
+      middleware: [{ name: 'n', notice: (n) => void notices.push(n) }],
+    });
+    await fresh.subscribe({ group: 'fresh', handlers: [{ type: 'user.created', accepts: [ev], handle: async (e) => void handled.push(`fresh-${e.data.userId}`) }] });
+    const [a, b] = [sent[0]!, sent[1]!];
+    const [index, rest] = a.headers['ec-signature-proof']!.split(':') as [string, string];
+    const [i, n] = index.split('/').map(Number) as [number, number];
+    const into = new MemoryTransport({ sharedWith: other });
+    await into.publish({ ...a, id: `x${rand()}`, headers: { ...a.headers, 'ec-signature-proof': b.headers['ec-signature-proof']! } });
+    await into.publish({ ...a, id: `y${rand()}`, headers: { ...a.headers, 'ec-signature-proof': `${(i + 1) % n}/${n}:${rest}` } });
+    await into.publish({ ...a, id: `z${rand()}`, headers: { ...a.headers, 'ec-signature-proof': `${i}/${n}:${Buffer.from(rest, 'base64').subarray(32).toString('base64')}` } });
+    await into.publish({ ...a, id: `w${rand()}` });
+    const dead = () => notices.filter((x) => x.kind === 'dead-letter');
+    for (let j = 0; j < 500 && dead().length < 3; j++) await new Promise((r) => setTimeout(r, 10));
+    for (let j = 0; j < 500 && !handled.some((h) => h.startsWith('fresh-')); j++) await new Promise((r) => setTimeout(r, 10));
+    expect(dead().map((x) => (x as { reason: string }).reason)).toEqual(['signature', 'signature', 'signature']);
+    expect(handled.filter((h) => h.startsWith('fresh-'))).toHaveLength(1);
+    await producer.close();
+    await consumer.close();
+    await fresh.close();
   });
 });
 
