@@ -71,11 +71,13 @@ export function mapLogicalTypes(avro: unknown): unknown {
 
 /** The schema parser the AsyncAPI parser calls for Avro payloads. */
 export function avroSchemaParser(): SchemaParser {
-  const library = (require('@asyncapi/avro-schema-parser') as typeof import('@asyncapi/avro-schema-parser')).AvroSchemaParser();
+  // Loaded on the first Avro payload (with avsc, ~40 ms): a document without Avro never pays it.
+  let loaded: ReturnType<typeof import('@asyncapi/avro-schema-parser').AvroSchemaParser> | undefined;
+  const library = () => (loaded ??= (require('@asyncapi/avro-schema-parser') as typeof import('@asyncapi/avro-schema-parser')).AvroSchemaParser());
   return {
     // avsc checks the schema as written (names, types, defaults).
-    validate: (input) => library.validate(input as never),
-    parse: (input) => library.parse({ ...input, data: mapLogicalTypes(input.data) } as never),
+    validate: (input) => library().validate(input as never),
+    parse: (input) => library().parse({ ...input, data: mapLogicalTypes(input.data) } as never),
     getMimeTypes: () => [...AVRO_SCHEMA_FORMATS],
   };
 }
