@@ -5,7 +5,7 @@
  * that `generate` prints (the parser's style hints left out). Every one generates; the
  * corpus test type-checks their output under strict with the public corpus, in one run.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ describe('invalid examples', () => {
     expect(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['EXAMPLE_INVALID', 'EXAMPLE_INVALID']);
   });
 
-  it('are errors in check', async () => {
+  it('are errors in check and release', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ec-foreign-check-'));
     cpSync(fixture, path.join(dir, 'asyncapi'), { recursive: true });
     const cwd = process.cwd();
@@ -84,6 +84,10 @@ describe('invalid examples', () => {
       const result = await runCli(['check']);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/error EXAMPLE_INVALID: example "contradicts its schema" of status@1\.8\.0/);
+      const release = await runCli(['release']);
+      expect(release.code).toBe(1);
+      expect(release.stderr).toMatch(/error EXAMPLE_INVALID: /);
+      expect(existsSync(path.join(dir, 'registry.lock.json'))).toBe(false);
     } finally {
       process.chdir(cwd);
     }
