@@ -49,7 +49,8 @@ export async function run() {
   const spans = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(spans)] });
   // What production often runs: 10 % of traces sampled (a child follows its parent's decision).
-  const sampledProvider = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }), spanProcessors: [new BatchSpanProcessor(spans)] });
+  const sampledSpans = new InMemorySpanExporter();
+  const sampledProvider = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }), spanProcessors: [new BatchSpanProcessor(sampledSpans)] });
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })] });
   const contextManager = new AsyncLocalStorageContextManager();
@@ -58,12 +59,13 @@ export async function run() {
   let emptying;
   const sdkOn = () => {
     context.setGlobalContextManager(contextManager.enable());
-    emptying = setInterval(() => spans.reset(), 100);
+    emptying = setInterval(() => (spans.reset(), sampledSpans.reset()), 100);
   };
   const sdkOff = () => {
     clearInterval(emptying);
     context.disable();
     spans.reset();
+    sampledSpans.reset();
     metricExporter.reset();
   };
 
