@@ -65,8 +65,9 @@ function confluentShaped() {
   return out;
 }
 
-/** Time per call in µs, over at least `minMs`. */
-function micros(fn, minMs = 400) {
+/** Time per call in µs, over at least `minMs`, after one warm-up call. */
+function micros(fn, minMs = 1000) {
+  fn();
   return 1e6 / rate(fn, minMs);
 }
 
