@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { trace } from '@opentelemetry/api';
 import { createEventBus, MemoryTransport } from '../../src/runtime/index.js';
-import { createObservability, readMetricsSnapshot } from '../../src/runtime/otel/index.js';
+import { ATTR, createObservability, INSTRUMENTS, readMetricsSnapshot } from '../../src/runtime/otel/index.js';
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
-import { sdk } from './otel-helpers.js';
+import { points, sdk } from './otel-helpers.js';
 
 describe('OpenTelemetry middleware and the global provider', () => {
   it('with no SDK at creation the middleware adds no layers (the bus keeps its direct path), only its notice listener', () => {
@@ -63,6 +63,30 @@ describe('readMetricsSnapshot', () => {
     expect(s.handlerLatency.count).toBe(2);
     expect(s.handlerLatency.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
     expect(calls).toBe(2);
+    await bus.close();
+  });
+});
+
+describe('bounded labels under a hostile producer', () => {
+  it('dead letters of types the consumer does not know are counted under _unknown, not one series per invented type', async () => {
+    const { reader, meterProvider } = sdk();
+    const transport = new MemoryTransport();
+    const bus = createEventBus({ transport, source: 'svc', middleware: [createObservability({ service: 'svc', meterProvider, traces: false }).middleware] });
+    const ev = userCreated(`h${rand()}`);
+    await bus.subscribe({ group: 'hostile', handlers: [{ type: ev.type, accepts: [ev], handle: async () => undefined }] });
+    for (let i = 0; i < 20; i++) {
+      await transport.publish({
+        subject: ev.address.replace('{userId}', `u${i}`),
+        id: `evil-${i}`,
+        body: new TextEncoder().encode('{}'),
+        headers: { 'ce-specversion': '1.0', 'ce-id': `evil-${i}`, 'ce-type': `invented.${i}`, 'ce-source': 'x', 'ce-time': new Date().toISOString(), 'ce-eventversion': '1.0.0', 'content-type': 'application/json' },
+      });
+    }
+    await waitFor(async () => (await readMetricsSnapshot(reader)).deadLettered === 20, 5000, '20 dead letters');
+    const dl = (await points(reader)).filter((p) => p.name === INSTRUMENTS.deadLetters);
+    expect(dl).toHaveLength(1);
+    expect(dl[0]!.attributes).toMatchObject({ [ATTR.eventType]: '_unknown', [ATTR.errorType]: 'unknown-type', [ATTR.group]: 'hostile' });
+    expect(dl[0]!.value).toBe(20);
     await bus.close();
   });
 });

@@ -87,6 +87,16 @@ function histograms(meter: Meter): Histograms {
   };
 }
 
+const MAX_SERIES = 2000;
+const OVERFLOW = '\u0000overflow';
+
+/**
+ * Dead-letter reasons decided after the event was routed to a handler: its type is one the
+ * consumer knows. For the others (unknown type, undecodable, …) the type is whatever the
+ * producer wrote, so it is not a label.
+ */
+const ROUTED_REASONS: ReadonlySet<string> = new Set(['unknown-version', 'validation-failed', 'headers-invalid', 'handler-failed']);
+
 /**
  * Counts kept here and reported as observable counters at collection: an increment is a
  * map lookup on a key made once per label set, where a synchronous counter's add() hashes
@@ -97,7 +107,13 @@ class Counts {
   inc(key: string, attrs: () => Attributes): void {
     const s = this.series.get(key);
     if (s) s.n++;
-    else this.series.set(key, { attrs: attrs(), n: 1 });
+    else if (this.series.size < MAX_SERIES) this.series.set(key, { attrs: attrs(), n: 1 });
+    else {
+      // Past the bound, one overflow series (as the SDK does past its cardinality limit).
+      const o = this.series.get(OVERFLOW);
+      if (o) o.n++;
+      else this.series.set(OVERFLOW, { attrs: { 'otel.metric.overflow': true }, n: 1 });
+    }
   }
   observe(r: ObservableResult): void {
     for (const s of this.series.values()) r.observe(s.n, s.attrs);
@@ -362,7 +378,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
           return;
         }
         case 'dead-letter': {
-          if (c) countNotice(c.deadLetters, n.group, n.type, n.reason);
+          if (c) countNotice(c.deadLetters, n.group, ROUTED_REASONS.has(n.reason) ? n.type : undefined, n.reason);
           let span = takeFailed(n.group, n.id);
           if (!span && tracingOn()) {
             // Dead-lettered before any handler ran (undecodable, invalid, unknown type…).
@@ -380,7 +396,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
           return;
         }
         case 'dead-letter-failed': {
-          if (c) countNotice(c.deadLetterFailures, n.group, n.type, n.reason);
+          if (c) countNotice(c.deadLetterFailures, n.group, ROUTED_REASONS.has(n.reason) ? n.type : undefined, n.reason);
           const span = takeFailed(n.group, n.id);
           if (span) {
             span.addEvent('dead-letter-failed', { 'event_contracts.dead_letter.reason': n.reason, 'event_contracts.retry_delay_ms': n.delayMs });
