@@ -4,25 +4,15 @@
  * reply going away breaks someone (an error).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
+import { useScratchWorkspace } from '../helpers/scratch.js';
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/gate-consumer', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('gate-consumer', (d) => (dir = d));
 
 const message = { name: 'order.placed', 'x-version': '1.0.0', payload: { type: 'object', properties: { id: { type: 'string' } } } };
 const ping = { name: 'ping', 'x-version': '1.0.0', payload: { type: 'string' } };

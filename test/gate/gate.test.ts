@@ -5,11 +5,12 @@
  * major, an additive one a minor), not from the engine's output.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
+import { useScratchWorkspace } from '../helpers/scratch.js';
 
 type Doc = Record<string, any>;
 
@@ -41,18 +42,7 @@ function spec(messages: Record<string, Doc>, channelAddress = (major: number) =>
 const v1 = () => ({ OrderPlacedV1: order('1.0.0', base(), ['orderId', 'total']) });
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/gate', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('gate', (d) => (dir = d));
 
 const write = (doc: Doc) => writeFileSync(path.join(dir, 'asyncapi/orders.yaml'), stringify(doc));
 const rules = (stdout: string) => (JSON.parse(stdout) as { findings: Array<{ rule: string; severity: string }> }).findings.filter((f) => f.severity === 'error').map((f) => f.rule).sort();

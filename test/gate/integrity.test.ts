@@ -6,11 +6,12 @@
  * matches its checksum.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../helpers/cli.js';
+import { useScratchWorkspace } from '../helpers/scratch.js';
 
 type Doc = Record<string, any>;
 
@@ -37,18 +38,7 @@ function spec(messages: Record<string, Doc>): Doc {
 }
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/gate-integrity', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('gate-integrity', (d) => (dir = d));
 
 const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
 const write = (doc: Doc, folder = 'asyncapi') => writeFileSync(path.join(dir, folder, 'orders.yaml'), stringify(doc));

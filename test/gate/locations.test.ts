@@ -3,24 +3,14 @@
  * when the change is there), so a review annotation sits on the diff — not on the message
  * or the payload's root.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { useScratchWorkspace } from '../helpers/scratch.js';
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/gate-locations', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('gate-locations', (d) => (dir = d));
 
 /** Line 10 is the first payload; note's maxLength is line 15 in the inline form. */
 const orders = (versions: Array<{ version: string; payload: string }>) =>

@@ -3,11 +3,12 @@
  * sampler of the compatibility engine): in its human and GitHub formats, and `schema-diff
  * --explain` on the command line.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runCli } from '../../helpers/cli.js';
+import { useScratchWorkspace } from '../../helpers/scratch.js';
 
 type Doc = Record<string, any>;
 
@@ -32,18 +33,7 @@ function spec(messages: Record<string, Doc>): Doc {
 const base = { orderId: { type: 'string' }, total: { type: 'integer', minimum: 0 } };
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/compat-witness', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(path.join(dir, 'asyncapi'), { recursive: true });
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('compat-witness', (d) => (dir = d));
 
 const write = (doc: Doc) => writeFileSync(path.join(dir, 'asyncapi/orders.yaml'), stringify(doc));
 
