@@ -123,12 +123,18 @@ describe('contract monitor beside a JetStream consumer', () => {
     const contract = monitorContract(prefixed(catalog, prefix), VALIDATORS);
     const v2 = [...contract.types.get('user.created')!.versions.values()].find((v) => v.descriptor.version === '2.0.0')!.descriptor as EventDescriptor<unknown>;
     const monitor = new ContractMonitor(contract);
-    const tap = await tapNats(monitor, { servers: NATS_URL, subjects: [`${prefix}.>`] });
+    // Replies on a per-service inbox prefix (as the generated ACLs give each service), which
+    // the tap also covers here, are not events.
+    const inbox = `_INBOX_${prefix}`;
+    const tap = await tapNats(monitor, { servers: NATS_URL, subjects: [`${prefix}.>`, `${inbox}.>`] });
     const bus = createEventBus({ transport: await NatsTransport.connect({ connect: { servers: NATS_URL } }), source: 'users-service' });
     try {
       await provisionNats(nc, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'memory' }] });
       let handled = 0;
       await bus.subscribe({ group: 'welcome', handlers: [{ type: 'user.created', accepts: [v2], handle: async () => void handled++ }] });
+      // Sent and flushed first: the server hands it to the tap before any of the events.
+      nc.publish(`${inbox}.ack1`, new TextEncoder().encode(JSON.stringify({ stream, seq: 1 })));
+      await nc.flush();
       for (let i = 0; i < 5; i++) await bus.publish(v2, example, { headers: { 'x-tenant': 'acme' } });
       await waitFor(() => handled === 5 && monitor.seen === 5, 10_000, 'handled and seen 5');
       // The monitor's tap saw the stored events and their publish acks did not count as events.

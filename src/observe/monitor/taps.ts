@@ -19,9 +19,9 @@ export interface NatsTapOptions {
   subjects?: readonly string[];
 }
 
-/** Not events of the contract: JetStream API and acks, request inboxes. */
+/** Not events of the contract: JetStream API and acks, reply inboxes (`_INBOX.` and per-service `_INBOX_<service>.`). */
 function infrastructure(subject: string): boolean {
-  return subject.startsWith('$') || subject.startsWith('_INBOX.');
+  return subject.startsWith('$') || subject.startsWith('_INBOX');
 }
 
 const DEAD_LETTER_REASON = 'ec-dead-letter-reason';
