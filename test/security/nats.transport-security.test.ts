@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nkeys } from '@nats-io/transport-node';
 import { AuthenticationError, SecretUnavailableError, TlsHandshakeError } from '../../src/runtime/index.js';
-import { NatsTransport, type NatsSecurityOptions } from '../../src/runtime/nats/index.js';
+import { classifyNatsConnectError, NatsTransport, type NatsSecurityOptions } from '../../src/runtime/nats/index.js';
 import { rand } from '../runtime/helpers.js';
 import { makePki, type Pki } from './pki.js';
 import { RawTlsProbe } from './probes.js';
@@ -148,5 +148,23 @@ accounts {
     const err = await failure(mtls.url, { tls: tlsOk(), auth: { user: 'payments-service', password: { env: 'EC_TEST_NOT_SET_ANYWHERE' } } });
     expect(err).toBeInstanceOf(SecretUnavailableError);
     expect((err as Error).message).toContain('EC_TEST_NOT_SET_ANYWHERE');
+  });
+});
+
+describe('classifying a connection the server resets during TLS', () => {
+  // Under TLS 1.3 a server that wants a client certificate and gets none (or a foreign one)
+  // may only reset the connection: which of the two shows depends on timing, so both are pinned here.
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  it.each([
+    [{ ca: { file: 'ca.pem' } }, 'CONNECTION_RESET_WITHOUT_CLIENT_CERTIFICATE', /may require a client certificate/],
+    [{ ca: { file: 'ca.pem' }, cert: { file: 'c.pem' }, key: { file: 'k.pem' } }, 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE', /refused the client certificate/],
+  ])('with tls %j: %s', (tls, code, advice) => {
+    const err = classifyNatsConnectError(reset, '127.0.0.1:4222', { tls } as NatsSecurityOptions);
+    expect(err).toBeInstanceOf(TlsHandshakeError);
+    expect((err as TlsHandshakeError).message).toMatch(advice);
+    expect((err as TlsHandshakeError).code).toBe(code);
+  });
+  it('without TLS a reset stays what it is', () => {
+    expect(classifyNatsConnectError(reset, '127.0.0.1:4222', undefined)).toBe(reset);
   });
 });

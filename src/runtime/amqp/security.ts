@@ -7,7 +7,7 @@
  */
 import amqp from 'amqplib';
 import { AuthenticationError, TlsHandshakeError } from '../errors.js';
-import { closedAfterClientCertificate, describeSecret, nodeTlsOptions, readSecret, tlsAdvice, tlsFailureCode } from '../security/secrets.js';
+import { resetDuringTls, describeSecret, nodeTlsOptions, readSecret, tlsAdvice, tlsFailureCode } from '../security/secrets.js';
 import type { AmqpSecurityOptions } from './types.js';
 
 export function amqpAuthMechanism(security: AmqpSecurityOptions | undefined): string {
@@ -54,8 +54,7 @@ export function classifyAmqpConnectError(err: unknown, server: string, security:
   if (plaintext && /ECONNRESET|EPIPE|closed abruptly/i.test(`${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''}`)) {
     return new TlsHandshakeError('amqp', server, 'PLAINTEXT_REFUSED', 'the broker closed the connection before the AMQP handshake: if it listens with TLS, use an amqps:// URL (and tls options)', { cause: err });
   }
-  if (closedAfterClientCertificate(err, security?.tls)) {
-    return new TlsHandshakeError('amqp', server, 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE', tlsAdvice('BAD_CERTIFICATE'), { cause: err });
-  }
+  const reset = resetDuringTls(err, security?.tls);
+  if (reset) return new TlsHandshakeError('amqp', server, reset, tlsAdvice(reset), { cause: err });
   return err;
 }

@@ -13,7 +13,7 @@ import {
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
 import { AuthenticationError, TlsHandshakeError } from '../errors.js';
-import { closedAfterClientCertificate, describeSecret, nodeTlsOptions, readSecret, readSecretBytes, tlsAdvice, tlsFailureCode, type Secret, type TlsClientOptions } from '../security/secrets.js';
+import { resetDuringTls, describeSecret, nodeTlsOptions, readSecret, readSecretBytes, tlsAdvice, tlsFailureCode, type Secret, type TlsClientOptions } from '../security/secrets.js';
 
 /** How a NATS client proves who it is. Secrets are read at connect time. */
 export type NatsAuth =
@@ -66,9 +66,8 @@ export function classifyNatsConnectError(err: unknown, server: string, security:
   }
   const code = tlsFailureCode(err);
   if (code) return new TlsHandshakeError('nats', server, code, tlsAdvice(code), { cause: err });
-  if (closedAfterClientCertificate(err, security?.tls)) {
-    return new TlsHandshakeError('nats', server, 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE', tlsAdvice('BAD_CERTIFICATE'), { cause: err });
-  }
+  const reset = resetDuringTls(err, security?.tls);
+  if (reset) return new TlsHandshakeError('nats', server, reset, tlsAdvice(reset), { cause: err });
   if (/tls is not available|requires tls|tls required/i.test((err as Error)?.message ?? '')) {
     return new TlsHandshakeError('nats', server, 'TLS_MISMATCH', 'the client and the server disagree on TLS: set tls on both or on neither', { cause: err });
   }

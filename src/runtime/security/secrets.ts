@@ -75,18 +75,20 @@ export function tlsAdvice(code: string): string {
   if (/ALTNAME|HOSTNAME/.test(code)) return "the server's certificate does not name the host connected to: connect by a name it carries or set tls.serverName";
   if (/SELF_SIGNED|UNABLE_TO|VERIFY/.test(code)) return "the server's certificate is not signed by a trusted CA: set tls.ca to the CA that signed it";
   if (/EXPIRED|NOT_YET_VALID/.test(code)) return "a certificate is outside its validity period: renew it";
-  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|ALERT/.test(code)) return 'the server refused the client certificate: set tls.cert and tls.key to a certificate signed by the CA the server trusts';
+  if (/WITHOUT_CLIENT_CERTIFICATE/.test(code)) return 'the server closed the connection during TLS: it may require a client certificate: set tls.cert and tls.key to one signed by the CA the server trusts';
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|ALERT|AFTER_CLIENT_CERTIFICATE/.test(code)) return 'the server refused the client certificate: set tls.cert and tls.key to a certificate signed by the CA the server trusts';
   return 'check tls.ca, tls.cert, tls.key and the server name';
 }
 
 /**
  * Under TLS 1.3 the client's side of the handshake is over before the server checks the
- * client certificate: a refused certificate then shows only as the new connection being
- * reset or closed during the protocol's opening. True for such an error when a client
- * certificate was offered.
+ * client certificate: a refused certificate, or a missing one the server requires, then
+ * shows only as the new connection being reset or closed during the protocol's opening.
+ * The code for such an error when TLS is configured, else undefined.
  */
-export function closedAfterClientCertificate(err: unknown, tls: TlsClientOptions | undefined): boolean {
-  if (!tls?.cert) return false;
+export function resetDuringTls(err: unknown, tls: TlsClientOptions | undefined): string | undefined {
+  if (!tls) return undefined;
   const text = `${(err as { code?: unknown })?.code ?? ''} ${(err as Error)?.message ?? ''}`;
-  return /ECONNRESET|EPIPE|closed abruptly|connection closed/i.test(text);
+  if (!/ECONNRESET|EPIPE|closed abruptly|connection closed/i.test(text)) return undefined;
+  return tls.cert ? 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE' : 'CONNECTION_RESET_WITHOUT_CLIENT_CERTIFICATE';
 }
