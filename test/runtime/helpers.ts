@@ -67,6 +67,16 @@ export function findNatsServer(): string {
   throw new Error('nats-server not found (set NATS_SERVER)');
 }
 
+/** Stops a server process we started, by its PID: SIGTERM, then SIGKILL if it has not exited within 5 s. */
+export async function stopProcess(p: ChildProcess | undefined): Promise<void> {
+  if (!p || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.once('exit', () => r()));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -110,13 +120,7 @@ export class OwnNatsServer {
   }
 
   async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill('SIGTERM');
-    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopProcess(this.proc);
     this.proc = undefined;
   }
 

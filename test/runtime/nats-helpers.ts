@@ -9,7 +9,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { findNatsServer, freePort, waitFor } from './helpers.js';
+import { findNatsServer, freePort, stopProcess, waitFor } from './helpers.js';
 
 /** A connection speaking the NATS protocol by hand: HPUB with any header block. */
 export class RawNatsClient {
@@ -117,14 +117,7 @@ export class ConfiguredNatsServer {
 
   /** Stops the server by its PID and removes its directory. */
   async destroy(): Promise<void> {
-    const p = this.proc;
-    if (p && p.exitCode === null) {
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopProcess(this.proc);
     this.proc = undefined;
     rmSync(this.dir, { recursive: true, force: true });
   }

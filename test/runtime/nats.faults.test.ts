@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from '@nats-io/transport-node';
 import { createEventBus, type EventBus } from '../../src/runtime/index.js';
 import { NatsTransport, provisionNats } from '../../src/runtime/nats/index.js';
-import { findNatsServer, freePort, OwnNatsServer, rand, userCreated, waitFor } from './helpers.js';
+import { findNatsServer, freePort, OwnNatsServer, rand, stopProcess, userCreated, waitFor } from './helpers.js';
 
 describe('NATS faults: broker restart mid-stream', () => {
   let server: OwnNatsServer;
@@ -86,12 +86,7 @@ describe('NATS faults: JetStream not up when a consumer starts', () => {
       }, 10_000, 'nats-server up');
       return p;
     };
-    const stop = async (p: ChildProcess): Promise<void> => {
-      if (p.exitCode !== null) return;
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      await exited;
-    };
+    const stop = stopProcess;
     let server = await start(false);
     const t = await NatsTransport.connect({ connect: { servers: `127.0.0.1:${port}`, reconnectTimeWait: 100 } });
     try {

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findNatsServer, freePort, waitFor } from '../runtime/helpers.js';
+import { findNatsServer, freePort, stopProcess, waitFor } from '../runtime/helpers.js';
 
 /** Resolves once something on `port` sends a NATS INFO line. */
 function infoLine(port: number): Promise<string | undefined> {
@@ -58,14 +58,7 @@ export class SecureNatsServer {
   }
 
   async destroy(): Promise<void> {
-    const p = this.proc;
-    if (p && p.exitCode === null) {
-      const exited = new Promise<void>((r) => p.once('exit', () => r()));
-      p.kill('SIGTERM');
-      const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopProcess(this.proc);
     this.proc = undefined;
     rmSync(this.dir, { recursive: true, force: true });
   }
