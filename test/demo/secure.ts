@@ -46,7 +46,9 @@ export async function startSecureDemo(log: (who: string, text: string) => void):
   const pki: Pki = makePki();
   const env: Record<string, string> = {};
   for (const u of [...SERVICES, ADMIN, AUDIT_READER]) {
-    env[passwordVariable(u)] = randomBytes(18).toString('base64url');
+    // nats-server parses a variable's value as a config value: one starting with a digit or
+    // '-' is read as a number and fails to parse, so passwords start with a letter.
+    env[passwordVariable(u)] = `pw-${randomBytes(18).toString('hex')}`;
     process.env[passwordVariable(u)] = env[passwordVariable(u)];
   }
   const server = await SecureNatsServer.start((port, store) => {
