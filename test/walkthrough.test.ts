@@ -4,27 +4,15 @@
  * then validate, generate (the client methods it names exist) and check (a new version
  * passes; after release it is in the lock).
  */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runCli } from './helpers/cli.js';
+import { useScratchWorkspace } from './helpers/scratch.js';
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/walkthrough', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  cpSync('asyncapi', path.join(dir, 'asyncapi'), { recursive: true });
-  cpSync('registry.lock.json', path.join(dir, 'registry.lock.json'));
-  cpSync('event-contracts.config.json', path.join(dir, 'event-contracts.config.json'));
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('walkthrough', (d) => (dir = d), { copyRepo: true });
 
 function edit(file: string, change: (doc: ReturnType<typeof parseDocument>) => void): void {
   const doc = parseDocument(readFileSync(file, 'utf8'));

@@ -3,27 +3,15 @@
  * takes no new field in a minor version (PROPERTY_ADDED_TO_CLOSED_CONTENT_MODEL), while
  * the open 1.x payload does. Run on a copy of asyncapi/ with its released lock.
  */
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { runCli } from '../helpers/cli.js';
+import { useScratchWorkspace } from '../helpers/scratch.js';
 
 let dir: string;
-let cwd: string;
-beforeEach(() => {
-  cwd = process.cwd();
-  dir = path.resolve('test-artifacts/example-contract', String(Math.random()).slice(2));
-  rmSync(dir, { recursive: true, force: true });
-  cpSync('asyncapi', path.join(dir, 'asyncapi'), { recursive: true });
-  cpSync('registry.lock.json', path.join(dir, 'registry.lock.json'));
-  cpSync('event-contracts.config.json', path.join(dir, 'event-contracts.config.json'));
-  process.chdir(dir);
-});
-afterEach(() => {
-  process.chdir(cwd);
-  rmSync(dir, { recursive: true, force: true });
-});
+useScratchWorkspace('example-contract', (d) => (dir = d), { copyRepo: true });
 
 /** Gives a message a new version and its payload schema a new optional property. */
 function addOptionalField(message: string, schema: string, version: string): void {
