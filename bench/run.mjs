@@ -3,7 +3,7 @@
 // Pick sections with arguments: `npm run bench -- generate nats`.
 import { existsSync } from 'node:fs';
 
-const sections = ['generate', 'corpus', 'check', 'compat-schema', 'docs', 'headers', 'nats', 'amqp', 'observe', 'security'];
+const sections = ['generate', 'corpus', 'check', 'compat-schema', 'docs', 'headers', 'nats', 'amqp', 'kafka', 'cluster', 'observe', 'security', 'event-store', 'outbox'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 
 const format = (value, unit) => {

@@ -138,6 +138,7 @@ class BusImpl implements EventBus, ConsumerHost {
     this.publishOnion = composePublish(this.middleware);
     this.handleOnion = composeHandle(this.middleware);
     this.noticeListeners = this.middleware.filter((m) => m.notice);
+    if (this.noticeListeners.length > 0) this.transport.onNotice?.((n) => this.notify(n));
   }
 
   notify(n: RuntimeNotice): void {

@@ -225,6 +225,12 @@ export interface Transport {
   serve(spec: ServeSpec, handler: RequestHandler): Promise<TransportSubscription>;
   /** Graceful: flush outstanding publishes, then disconnect. Idempotent. */
   close(): Promise<void>;
+  /**
+   * The bus registers one listener here when it is created; the transport calls it for
+   * connection changes and consumer failures (see TransportNotice). Optional: a transport
+   * without it reports nothing.
+   */
+  onNotice?(listener: (notice: TransportNotice) => void): void;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -414,7 +420,25 @@ export type RuntimeNotice =
   /** The dedupe store could not record a handled (complete) or failed (release) event; the message was settled anyway. */
   | { kind: 'dedupe-failed'; group: string; id: string; type: string; operation: 'complete' | 'release'; error: unknown }
   /** Publishing a dead letter failed; the message stays with the broker and is retried after `delayMs`. */
-  | { kind: 'dead-letter-failed'; group: string; id?: string; type?: string; reason: DeadLetterReason; deliveryCount: number; delayMs: number; error: unknown };
+  | { kind: 'dead-letter-failed'; group: string; id?: string; type?: string; reason: DeadLetterReason; deliveryCount: number; delayMs: number; error: unknown }
+  | TransportNotice;
+
+/**
+ * What a transport reports about its connection and consumers, outside any one message:
+ * a lost connection, the reconnect to a (possibly other) server of a cluster, a consumer
+ * the broker stopped serving. The bus hands these to every middleware's `notice`.
+ */
+export type TransportNotice =
+  | {
+      kind: 'connection';
+      transport: string;
+      /** disconnected: lost, the client is trying again; reconnected: serving again, maybe from another server. */
+      state: 'disconnected' | 'reconnecting' | 'reconnected';
+      /** The server it lost or reached, `host:port`, when the client says. */
+      server?: string;
+      detail?: string;
+    }
+  | { kind: 'consumer-error'; transport: string; group: string; detail: string; error?: unknown };
 
 export interface Middleware {
   readonly name: string;
