@@ -49,6 +49,7 @@ export type { Metrics, MetricsSnapshot } from './metrics.js';
 // so this one loads no broker client. The provisioning plans' types are here as well, for
 // the generated provisioning.ts; type exports load nothing.
 export type { NatsStreamSpec, NatsConsumerSpec, NatsProvisionPlan, NatsProvisionResult, ProvisionAction } from './nats/plan.js';
+export type { KafkaTopicSpec, KafkaProvisionPlan, KafkaProvisionAction, KafkaProvisionResult } from './kafka/plan.js';
 export type {
   AmqpTopology,
   AmqpExchangeSpec,
