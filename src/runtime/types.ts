@@ -40,6 +40,12 @@ export interface EventDescriptor<T = unknown> {
    * broker's dedupe id too.
    */
   readonly eventIdField?: string;
+  /**
+   * The aggregate this event belongs to (the channel's `x-aggregate` extension): the event
+   * store keeps it in the stream `<domain>.<type>.<entity id>`, the entity id being the
+   * payload's `idField`.
+   */
+  readonly aggregate?: { readonly type: string; readonly domain: string; readonly idField: string };
 }
 
 /**
