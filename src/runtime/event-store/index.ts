@@ -1,0 +1,21 @@
+/**
+ * Entry point `event-contracts/runtime/event-store`. Loads no database or broker client:
+ * the PostgreSQL and JetStream backends import theirs when they connect.
+ */
+export type * from './types.js';
+export type { EventStoreBackend, EventRecord, BackendRecord, BackendReadRange, BackendRecordHandler, StreamAddress } from './backend.js';
+export { createEventStore } from './store.js';
+export type { EventStoreOptions } from './store.js';
+export { MemoryEventStoreBackend } from './memory.js';
+export { parseStreamId } from './stream-id.js';
+export {
+  WrongExpectedVersionError,
+  UnknownEventTypeError,
+  WrongAggregateError,
+  MissingUpcasterError,
+  CorruptRecordError,
+  InvalidStreamIdError,
+  InvalidCheckpointError,
+  InvalidOptionError,
+  EventStoreClosedError,
+} from './errors.js';
