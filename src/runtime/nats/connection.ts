@@ -1,7 +1,8 @@
 /**
- * The NATS connection: how the transport connects, the one watcher of the connection's
- * status stream (disconnects, permission violations) that the publisher, consumers and
- * responders listen to, and how nats.js errors are classified.
+ * The NATS connection: how the transport connects (a list of servers, or one string of
+ * comma-separated URLs), the one watcher of the connection's status stream (disconnects,
+ * reconnects, permission violations) that the publisher, consumers, responders and the
+ * transport's notices listen to, and how nats.js errors are classified.
  */
 import { connect, errors, type NatsConnection, type NodeConnectionOptions, type Status } from '@nats-io/transport-node';
 import { JetStreamApiError } from '@nats-io/jetstream';
@@ -14,7 +15,26 @@ import { PermissionDeniedError, type BrokerOperation } from '../errors.js';
  * into this transport, not to the code that published). The caller's options win.
  */
 export function connectNatsClient(options: NodeConnectionOptions = {}): Promise<NatsConnection> {
-  return connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true, ...options });
+  const servers = serverList(options.servers);
+  return connect({ maxReconnectAttempts: -1, reconnectTimeWait: 250, noAsyncTraces: true, ...options, ...(servers ? { servers } : {}) });
+}
+
+/**
+ * `servers` as nats.js takes it, with a comma-separated string split into its URLs: nats.js
+ * reads a string as one URL, while the NATS CLI and the Go client (and a NATS_URL variable
+ * written for them) list a cluster as `nats://a:4222,nats://b:4222`.
+ */
+export function serverList(servers: string | readonly string[] | undefined): string[] | undefined {
+  if (servers === undefined) return undefined;
+  const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) => s.trim()).filter((s) => s !== '');
+  return list.length > 0 ? list : undefined;
+}
+
+/** A change of the connection as the transport reports it (see TransportNotice). */
+export interface ConnectionChange {
+  state: 'disconnected' | 'reconnected';
+  /** `host:port` of the server lost, or of the one reached. */
+  server: string;
 }
 
 /** What nats-server refused: `publish` or `subscription`, on `subject`. */
@@ -37,6 +57,7 @@ export class ConnectionEvents {
   private readonly permission = new Set<Listener<PermissionViolation>>();
   private readonly disconnect = new Set<Listener<void>>();
   private readonly closed = new Set<Listener<void>>();
+  private readonly changes = new Set<Listener<ConnectionChange>>();
   private readonly status: AsyncIterable<Status> & { stop?(): void };
   /** Permission violations seen, for stats and tests. */
   violations = 0;
@@ -56,6 +77,16 @@ export class ConnectionEvents {
     return () => void this.disconnect.delete(fn);
   }
 
+  /**
+   * Lost (nats.js then dials the servers it knows, the cluster's gossiped ones included)
+   * and reconnected, with the server. nats.js also reports each dial attempt
+   * ('reconnecting'); those are not passed on: one outage is one change each way.
+   */
+  onChange(fn: Listener<ConnectionChange>): () => void {
+    this.changes.add(fn);
+    return () => void this.changes.delete(fn);
+  }
+
   /** The connection closed for good, or stop() was called. */
   onClosed(fn: Listener<void>): () => void {
     this.closed.add(fn);
@@ -69,8 +100,12 @@ export class ConnectionEvents {
   private async watch(): Promise<void> {
     try {
       for await (const s of this.status) {
-        if (s.type === 'disconnect') for (const fn of [...this.disconnect]) fn();
-        else if (s.type === 'error') {
+        if (s.type === 'disconnect') {
+          for (const fn of [...this.disconnect]) fn();
+          for (const fn of [...this.changes]) fn({ state: 'disconnected', server: s.server });
+        } else if (s.type === 'reconnect') {
+          for (const fn of [...this.changes]) fn({ state: 'reconnected', server: s.server });
+        } else if (s.type === 'error') {
           const v = asViolation(s.error);
           if (v) {
             this.violations++;

@@ -14,8 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { nanos, type Msg, type NatsConnection, type Subscription as NatsSub } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { backoff, backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
-import type { ConsumeSpec, DeadLetterInfo, DeadLetterReason, Delivery, DeliveryHandler, HeaderReader, HeaderRecord, TransportSubscription } from '../types.js';
-import { fromViolation, permissionDenied, serverCaughtUp, type ConnectionEvents, type PermissionViolation } from './connection.js';
+import type { ConsumeSpec, DeadLetterInfo, DeadLetterReason, Delivery, DeliveryHandler, HeaderReader, HeaderRecord, TransportNotice, TransportSubscription } from '../types.js';
+import { fromViolation, isTransient, permissionDenied, serverCaughtUp, type ConnectionEvents, type PermissionViolation } from './connection.js';
 import { NO_HEADERS, readHeaders, refusedHeaderRecord, toRecord } from './headers.js';
 import { fetchEach, innerMsg, sendAcks } from './internals.js';
 import { durableName } from './names.js';
@@ -30,6 +30,8 @@ export interface ConsumerHost {
   readonly acks: AckBatcher;
   readonly stats: { consumeErrors: number; deliveryErrors: number };
   readonly options: { createConsumers?: boolean; maxAckPending?: number; pullExpiresMs?: number };
+  /** Reports to the bus's middleware (a consumer the server stopped serving). */
+  notice(n: TransportNotice): void;
   /** Publishes a dead letter; `extra` headers are added after the dead-letter headers. */
   publishDeadLetter(info: DeadLetterInfo, subject: string, original: HeaderRecord, body: Uint8Array, deliveryCount: number, id: string, extra?: HeaderRecord): Promise<void>;
 }
@@ -151,6 +153,8 @@ class PullLoop {
   private pauseMs = 0;
   private readonly lowWater: number;
   private errorsInARow = 0;
+  /** A refusal was reported since the last pull that worked: one notice per outage, not per retry. */
+  private refusalReported = false;
   private consumer: Promise<Consumer> | undefined;
   /** Set when nats-server refused our pull requests (permissions). */
   refused: PermissionViolation | undefined;
@@ -243,18 +247,39 @@ class PullLoop {
       if (ended instanceof Error) throw ended;
       if (this.refused !== refusedBefore) throw this.refused;
       this.errorsInARow = 0;
-    } catch {
+      this.refusalReported = false;
+    } catch (err) {
       this.consumer = undefined;
       if (!this.stopped && !this.host.isClosed) {
         this.host.stats.consumeErrors++;
         this.errorsInARow++;
         this.pauseMs = backoff(100, 2000, this.errorsInARow);
+        this.reportRefusal(err);
       }
     } finally {
       this.firstPullSent();
       this.outstanding -= n - received;
       this.poke();
     }
+  }
+
+  /**
+   * The server answered the pull with a refusal (the consumer or its stream deleted,
+   * permissions, a JetStream error): the loop keeps trying with backoff, but nothing will
+   * arrive until someone fixes it, so the bus's middleware hears of it. A lost connection
+   * is not reported here: the transport's connection notices say that once.
+   */
+  private reportRefusal(err: unknown): void {
+    if (this.refusalReported || isTransient(err) || this.host.nc.isClosed()) return;
+    this.refusalReported = true;
+    const why = err instanceof Error ? err.message : ((err as PermissionViolation | undefined)?.message ?? String(err));
+    this.host.notice({
+      kind: 'consumer-error',
+      transport: 'nats',
+      group: this.group,
+      detail: `pull consumer ${this.stream}/${this.durable} for '${this.subject}' refused: ${why}; retrying with backoff`,
+      error: err,
+    });
   }
 
   /** One message from the server. Never throws: a throw here would end the fetch and lose the rest of its batch. */

@@ -22,10 +22,11 @@ import type {
   RequestHandler,
   ServeSpec,
   Transport,
+  TransportNotice,
   TransportReceipt,
   TransportSubscription,
 } from '../types.js';
-import { ConnectionEvents, connectNatsClient, permissionDenied } from './connection.js';
+import { ConnectionEvents, connectNatsClient, permissionDenied, serverList } from './connection.js';
 import { AckBatcher, consumeCore, consumeDurable, type ConsumerHost } from './consumer.js';
 import { toNatsHeaders } from './headers.js';
 import { CorePublisher, DurablePublisher, JetStreamAcks } from './publisher.js';
@@ -35,7 +36,12 @@ import { classifyNatsConnectError, natsSecurityOptions, type NatsSecurityOptions
 export interface NatsTransportOptions {
   /** An open connection to reuse; the transport then does not close it. */
   connection?: NatsConnection;
-  /** Otherwise connect with these options (reconnects forever and `noAsyncTraces` by default). */
+  /**
+   * Otherwise connect with these options (reconnects forever and `noAsyncTraces` by
+   * default). `servers` lists a cluster's servers (an array, or one string of
+   * comma-separated URLs): the first reachable one is used, and after a loss the client
+   * moves to any other, the servers the cluster announces included.
+   */
   connect?: NodeConnectionOptions;
   /** Per-attempt JetStream publish ack timeout. Default 5000 ms. */
   publishTimeoutMs?: number;
@@ -51,7 +57,7 @@ export interface NatsTransportOptions {
   createConsumers?: boolean;
   /** max_ack_pending of consumers this transport creates. Default 20 000. */
   maxAckPending?: number;
-  /** Pull request expiry; bounds how long a lost pull goes unnoticed. Default 2000 ms. */
+  /** Pull request expiry; bounds how long a lost pull goes unnoticed. At least 1000 ms (nats.js refuses less). Default 2000 ms. */
   pullExpiresMs?: number;
   /**
    * TLS, credentials (user/password, token, nkey seed, .creds) and the reply inbox prefix,
@@ -87,6 +93,7 @@ export class NatsTransport implements Transport, ConsumerHost {
   private readonly core: CorePublisher;
   private closed = false;
   private closing: Promise<void> | undefined;
+  private readonly noticeListeners: Array<(n: TransportNotice) => void> = [];
 
   private constructor(
     readonly nc: NatsConnection,
@@ -102,16 +109,37 @@ export class NatsTransport implements Transport, ConsumerHost {
       retried: () => void this.stats.publishRetries++,
     });
     this.core = new CorePublisher(nc, this.events);
+    this.events.onChange((c) => this.notice({ kind: 'connection', transport: 'nats', state: c.state, server: c.server }));
+  }
+
+  /** Connection losses and reconnects (with the server), and consumers the server stopped serving. */
+  onNotice(listener: (notice: TransportNotice) => void): void {
+    this.noticeListeners.push(listener);
+  }
+
+  /** Used by the connection watcher and the consumers: tells every listener; a listener's throw is its own. */
+  notice(n: TransportNotice): void {
+    for (const fn of this.noticeListeners) {
+      try {
+        fn(n);
+      } catch {
+        // An observer must never break the transport.
+      }
+    }
   }
 
   static async connect(options: NatsTransportOptions = {}): Promise<NatsTransport> {
+    // nats.js refuses such a pull inside every fetch: the consumer would receive nothing.
+    if (options.pullExpiresMs !== undefined && !(options.pullExpiresMs >= 1000)) {
+      throw new RangeError(`pullExpiresMs must be at least 1000 (nats.js refuses shorter pull requests), got ${options.pullExpiresMs}`);
+    }
     if (options.connection) return new NatsTransport(options.connection, false, options);
     // The caller's own connect options win, as they do for the transport's defaults.
     const connectOptions = { ...(options.security ? natsSecurityOptions(options.security) : {}), ...options.connect };
     try {
       return new NatsTransport(await connectNatsClient(connectOptions), true, options);
     } catch (err) {
-      throw classifyNatsConnectError(err, String(connectOptions.servers ?? '127.0.0.1:4222'), options.security);
+      throw classifyNatsConnectError(err, String(serverList(connectOptions.servers) ?? '127.0.0.1:4222'), options.security);
     }
   }
 
