@@ -8,13 +8,13 @@ import type { BackendReadRange, BackendRecord, BackendRecordHandler, EventRecord
 import { InvalidCheckpointError, WrongExpectedVersionError } from './errors.js';
 import { expectationHolds, inRange } from './options.js';
 import { pollingSubscription } from './polling-subscription.js';
-import { aggregateOf } from './stream-id.js';
+import { aggregateMatcher, categoryOf } from './stream-id.js';
 import type { AppendResult, EventFilter, EventSubscription, ExpectedVersion } from './types.js';
 import { Waker } from './waker.js';
 
 interface Row {
   readonly streamId: string;
-  readonly aggregate: string | undefined;
+  readonly category: { domain: string; aggregate: string } | undefined;
   readonly version: number;
   readonly text: string;
 }
@@ -31,7 +31,7 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
     const current = positions.length;
     if (!expectationHolds(expected, current)) throw new WrongExpectedVersionError(stream.streamId, expected, current);
     for (const [i, r] of records.entries()) {
-      this.rows.push({ streamId: stream.streamId, aggregate: stream.aggregate, version: current + i + 1, text: JSON.stringify(r) });
+      this.rows.push({ streamId: stream.streamId, category: stream, version: current + i + 1, text: JSON.stringify(r) });
       positions.push(this.rows.length);
     }
     this.streams.set(stream.streamId, positions);
@@ -42,7 +42,7 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
   /** Stores `text` as the next record of `streamId`, unchecked: how tests put a damaged record into the store. */
   writeRaw(streamId: string, text: string): void {
     const positions = this.streams.get(streamId) ?? [];
-    this.rows.push({ streamId, aggregate: aggregateOf(streamId), version: positions.length + 1, text });
+    this.rows.push({ streamId, category: categoryOf(streamId), version: positions.length + 1, text });
     positions.push(this.rows.length);
     this.streams.set(streamId, positions);
     this.waker.wake();
@@ -65,17 +65,17 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
   }
 
   async *readAll(filter: EventFilter, options: { from?: string }): AsyncIterable<BackendRecord> {
-    const aggregates = filter.aggregates && filter.aggregates.length > 0 ? new Set(filter.aggregates) : undefined;
+    const matches = aggregateMatcher(filter.aggregates);
     for (let p = this.position(options.from) + 1; p <= this.rows.length; p++) {
       const row = this.rows[p - 1]!;
-      if (aggregates && (row.aggregate === undefined || !aggregates.has(row.aggregate))) continue;
+      if (matches && (row.category === undefined || !matches(row.category.domain, row.category.aggregate))) continue;
       yield this.record(p);
     }
   }
 
   async subscribe(filter: EventFilter, handler: BackendRecordHandler, options: { from?: string }): Promise<EventSubscription> {
     this.position(options.from); // refuse a foreign checkpoint now, not in the loop
-    const aggregates = filter.aggregates && filter.aggregates.length > 0 ? new Set(filter.aggregates) : undefined;
+    const matches = aggregateMatcher(filter.aggregates);
     return pollingSubscription(
       {
         waker: this.waker,
@@ -86,7 +86,7 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
           let p = this.position(after) + 1;
           for (; p <= this.rows.length && out.length < max; p++) {
             const row = this.rows[p - 1]!;
-            if (aggregates && (row.aggregate === undefined || !aggregates.has(row.aggregate))) continue;
+            if (matches && (row.category === undefined || !matches(row.category.domain, row.category.aggregate))) continue;
             out.push(this.record(p));
           }
           // Filtered-out rows still move the cursor: report the last scanned position through an empty page.

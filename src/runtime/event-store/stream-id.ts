@@ -36,9 +36,19 @@ function checkName(streamId: string, what: string, value: string): void {
   }
 }
 
-/** The aggregate part of a stream id, for filters; undefined when it is not a valid id. */
-export function aggregateOf(streamId: string): string | undefined {
+/** `{ domain, aggregate }` of a stream id without checking the rest, for filters; undefined when it has no such parts. */
+export function categoryOf(streamId: string): { domain: string; aggregate: string } | undefined {
   const first = streamId.indexOf('.');
   const second = first < 0 ? -1 : streamId.indexOf('.', first + 1);
-  return second < 0 ? undefined : streamId.slice(first + 1, second);
+  return second < 0 ? undefined : { domain: streamId.slice(0, first), aggregate: streamId.slice(first + 1, second) };
+}
+
+/**
+ * An aggregate filter entry names a type in every domain ('account') or in one domain
+ * ('payments.account'); undefined matches everything.
+ */
+export function aggregateMatcher(aggregates: readonly string[] | undefined): ((domain: string, aggregate: string) => boolean) | undefined {
+  if (aggregates === undefined || aggregates.length === 0) return undefined;
+  const names = new Set(aggregates);
+  return (domain, aggregate) => names.has(aggregate) || names.has(`${domain}.${aggregate}`);
 }

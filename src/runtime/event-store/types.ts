@@ -58,7 +58,7 @@ export interface ReadOptions {
 
 /** Which events `readAll` and `subscribe` see. Empty means every event in the store. */
 export interface EventFilter {
-  /** Aggregate types ('account'). */
+  /** Aggregate types ('account', in every domain) or `<domain>.<type>` ('payments.account', in one domain). */
   readonly aggregates?: readonly string[];
   /** Event types ('transaction.created'). */
   readonly types?: readonly string[];
