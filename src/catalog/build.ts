@@ -13,6 +13,7 @@ import type {
 import { boundedName, kebabCase, MAX_NAME_LENGTH, pascalCase, SAFE_SERVICE_ID } from './names.js';
 import { schemaDialect, stableStringify, toPlainSchema } from './schema.js';
 import { eventIdField } from './event-id.js';
+import { bindAggregates, channelAggregate } from './aggregate.js';
 
 export interface CatalogResult {
   catalog: Catalog;
@@ -91,7 +92,7 @@ export function describeDocument(loaded: LoadedDocument): DocumentModel {
   for (const channel of doc.channels().all()) {
     const keys = channel.messages().all().map(eventOf);
     channelKeys.set(channel.id(), keys);
-    channels.push(channelModel(loaded, channel, serviceId, keys, diagnostics));
+    channels.push(channelModel(loaded, channel, serviceId, keys, drafts, diagnostics));
     for (const key of keys) {
       drafts.get(key)!.channels.set(`${serviceId}/${channel.id()}`, {
         serviceId,
@@ -242,7 +243,7 @@ export function mergeDocuments(models: readonly DocumentModel[]): CatalogResult 
   }
   // The document that writes a message down owns it; a document that only references it does not.
   const serviceByFile = new Map(services.map((s) => [s.file, s.id]));
-  const events = finishEvents(drafts, serviceByFile, diagnostics);
+  const events = bindAggregates(services, finishEvents(drafts, serviceByFile, diagnostics), diagnostics);
   diagnostics.push(...addressConflicts(services));
   return { catalog: { services: services.sort(byKey((s) => s.id)), events }, diagnostics };
 }
@@ -444,6 +445,7 @@ function channelModel(
   channel: ChannelInterface,
   serviceId: string,
   messages: EventKey[],
+  drafts: ReadonlyMap<EventKey, Draft>,
   diagnostics: Diagnostic[],
 ): Channel {
   const pointer = channel.meta().pointer as string | undefined;
@@ -479,6 +481,17 @@ function channelModel(
     }
   }
   const stream = streamSettings(json['x-stream']);
+  const aggregate = channelAggregate(
+    json['x-aggregate'],
+    {
+      channelId: channel.id(),
+      serviceId,
+      parameters: channel.parameters().all().map((p) => ({ name: p.id(), location: (p.json() as Record<string, unknown>).location })),
+      messages: [...new Set(messages)].sort().map((key) => drafts.get(key)!),
+      locate: (below) => loaded.locate([...segments, 'x-aggregate', ...below]),
+    },
+    diagnostics,
+  );
   return {
     id: channel.id(),
     serviceId,
@@ -488,6 +501,7 @@ function channelModel(
     messages: [...new Set(messages)].sort(),
     bindings: bindingsOf(json.bindings),
     ...(stream ? { stream } : {}),
+    ...(aggregate ? { aggregate } : {}),
     ...(json['x-shared-address'] === true ? { sharedAddress: true } : {}),
     location: loaded.locate(segments),
   };

@@ -10,7 +10,8 @@ import type { JsonSchema } from './model.js';
 
 export const EVENT_ID_CONVENTION = 'eventId';
 
-function isStringProperty(payload: JsonSchema, name: string): { declared: boolean; required: boolean } {
+/** Whether `name` is a declared string property of the payload, and a required one. */
+export function isStringProperty(payload: JsonSchema, name: string): { declared: boolean; required: boolean } {
   if (typeof payload !== 'object' || payload === null) return { declared: false, required: false };
   const props = payload['properties'];
   const prop = typeof props === 'object' && props !== null && Object.prototype.hasOwnProperty.call(props, name) ? (props as Record<string, unknown>)[name] : undefined;

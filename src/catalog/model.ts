@@ -59,6 +59,21 @@ export interface StreamSettings {
   readonly maxMsgSize?: number;
 }
 
+/**
+ * An event-sourced aggregate an event type belongs to, from a channel's `x-aggregate`: an
+ * event store files the event under the stream `<domain>.<type>.<payload[idField]>`.
+ */
+export interface AggregateBinding {
+  /** Aggregate type, e.g. `account` (`[a-z][a-z0-9-]*`). */
+  readonly type: string;
+  /** Bounded context owning the aggregate, e.g. `payments`: the `x-aggregate` domain, else the service id. */
+  readonly domain: string;
+  /** Required string payload property holding the entity id, e.g. `accountId`. */
+  readonly idField: string;
+  /** Where the `x-aggregate` that says so is written. */
+  readonly location: SourceLocation;
+}
+
 export interface Channel {
   readonly id: string;
   readonly serviceId: string;
@@ -69,6 +84,8 @@ export interface Channel {
   readonly messages: readonly EventKey[];
   readonly bindings: Readonly<Record<string, unknown>>;
   readonly stream?: StreamSettings;
+  /** `x-aggregate`: the messages on this channel are events of this event-sourced aggregate (src/catalog/aggregate.ts). */
+  readonly aggregate?: AggregateBinding;
   /** `x-shared-address: true`: other documents may put other events on this address (a warning, not an error). */
   readonly sharedAddress?: boolean;
   readonly location: SourceLocation;
@@ -141,6 +158,8 @@ export interface EventVersion {
   readonly deprecated?: Deprecation;
   /** Payload property holding the event's id (`x-event-id`, or a required string `eventId`). */
   readonly eventIdField?: string;
+  /** The aggregate of the event type (every version of a bound type carries it; src/catalog/aggregate.ts). */
+  readonly aggregate?: AggregateBinding;
   /** The service whose document writes the message down (else the first sender, else the first user). */
   readonly ownerServiceId: string;
   readonly channels: readonly { readonly serviceId: string; readonly channelId: string; readonly address?: string }[];
