@@ -12,7 +12,7 @@
 // teardown, test/services/global-setup.ts). EC_KAFKA_BOOTSTRAP=host:port points both at a
 // broker of your own instead (docker run -p 9092:9092 apache/kafka:4.1.1).
 import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, openSync, closeSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import os from 'node:os';
@@ -27,7 +27,11 @@ const START_BOUND_MS = 180_000;
 
 /** Resolves the broker's jars with Maven into target/lib (idempotent; ~/.m2 is the cache). */
 export function fetchKafka({ quiet = true } = {}) {
-  if (existsSync(path.join(LIB, '.complete'))) return LIB;
+  // The marker holds the pom's hash: a changed Kafka version fetches again.
+  const marker = path.join(LIB, '.complete');
+  const pom = createHash('sha256').update(readFileSync(path.join(POM_DIR, 'pom.xml'))).digest('hex');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === pom) return LIB;
+  rmSync(LIB, { recursive: true, force: true });
   const mvn = spawnSync('mvn', ['-B', ...(quiet ? ['-q'] : []), 'dependency:copy-dependencies', '-DoutputDirectory=target/lib', '-DincludeScope=runtime'], {
     cwd: POM_DIR,
     stdio: quiet ? ['ignore', 'pipe', 'pipe'] : 'inherit',
@@ -35,7 +39,7 @@ export function fetchKafka({ quiet = true } = {}) {
   });
   if (mvn.error) throw new Error(`Kafka: could not run mvn (${mvn.error.message}); install Maven and a JDK 17, or set EC_KAFKA_BOOTSTRAP`);
   if (mvn.status !== 0) throw new Error(`Kafka: mvn dependency:copy-dependencies failed (exit ${mvn.status}):\n${mvn.stdout ?? ''}${mvn.stderr ?? ''}`);
-  writeFileSync(path.join(LIB, '.complete'), new Date().toISOString());
+  writeFileSync(marker, pom);
   return LIB;
 }
 
