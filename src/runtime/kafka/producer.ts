@@ -1,0 +1,80 @@
+/**
+ * The transport's one producer: idempotent (the broker drops a batch the client retried
+ * after a lost acknowledgement, and keeps per-partition order across retries), acks=all.
+ *
+ * Records published in the same turn of the event loop go in one produce request, and one
+ * request is in flight at a time: what arrives meanwhile waits and goes in the next, so
+ * batches grow with the load (as librdkafka's linger does) and a retried batch can never be
+ * overtaken by a later one, which is what per-key order needs.
+ */
+import { Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
+import { BusClosedError } from '../errors.js';
+
+export interface OutRecord {
+  topic: string;
+  key: string | Buffer | undefined;
+  headers: ReadonlyMap<string | Buffer, string | Buffer>;
+  value: Uint8Array;
+}
+
+interface Queued {
+  message: MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Largest batch handed to one produce request (count; the broker's limit is per record batch bytes). */
+const MAX_BATCH = 1000;
+
+export class KafkaPublisher {
+  private queue: Queued[] = [];
+  private inflight: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>) {}
+
+  static create(base: ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0]): KafkaPublisher {
+    return new KafkaPublisher(new Producer<Buffer, Buffer, Buffer, Buffer>({ ...base, idempotent: true, acks: ProduceAcks.ALL }));
+  }
+
+  /** Resolves once the broker stored the record on all in-sync replicas. */
+  send(r: OutRecord): Promise<void> {
+    if (this.closed) return Promise.reject(new BusClosedError());
+    const headers = new Map<Buffer, Buffer>();
+    for (const [k, v] of r.headers) headers.set(typeof k === 'string' ? Buffer.from(k, 'utf8') : k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+    const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
+      topic: r.topic,
+      value: Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
+      headers,
+    };
+    if (r.key !== undefined) message.key = typeof r.key === 'string' ? Buffer.from(r.key, 'utf8') : r.key;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ message, resolve, reject });
+      if (!this.inflight) this.inflight = this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    // Let the rest of this turn's publishes join the first batch.
+    await new Promise<void>((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
+      this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
+      try {
+        await this.producer.send({ messages: batch.map((q) => q.message) });
+        for (const q of batch) q.resolve();
+      } catch (err) {
+        for (const q of batch) q.reject(err);
+      }
+    }
+    this.inflight = undefined;
+  }
+
+  /** Waits for what is queued, then closes the producer. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    while (this.inflight) await this.inflight;
+    await this.producer.close().catch(() => undefined);
+  }
+}
