@@ -502,6 +502,7 @@ function channelModel(
     bindings: bindingsOf(json.bindings),
     ...(stream ? { stream } : {}),
     ...(aggregate ? { aggregate } : {}),
+    ...(json['x-kafka'] !== undefined ? { xKafka: JSON.parse(JSON.stringify(json['x-kafka'])) as unknown } : {}),
     ...(json['x-shared-address'] === true ? { sharedAddress: true } : {}),
     location: loaded.locate(segments),
   };

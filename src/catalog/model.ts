@@ -86,6 +86,8 @@ export interface Channel {
   readonly stream?: StreamSettings;
   /** `x-aggregate`: the messages on this channel are events of this event-sourced aggregate (src/catalog/aggregate.ts). */
   readonly aggregate?: AggregateBinding;
+  /** `x-kafka` as written (JSON); read and checked by src/provision/kafka-plan.ts, which documents it. */
+  readonly xKafka?: unknown;
   /** `x-shared-address: true`: other documents may put other events on this address (a warning, not an error). */
   readonly sharedAddress?: boolean;
   readonly location: SourceLocation;

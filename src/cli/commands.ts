@@ -230,7 +230,7 @@ export async function docsCommand(args: { specs: string[]; out: string; title?: 
 }
 
 export async function provisionCommand(
-  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config; security?: BrokerSecurityArgs },
+  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config; security?: BrokerSecurityArgs; kafka?: KafkaProvisionArgs },
   io: Io,
 ): Promise<number> {
   const workspace = await openWorkspace(args.specs, args.config);
@@ -239,6 +239,7 @@ export async function provisionCommand(
     return EXIT.problems;
   }
   if (args.broker === 'amqp') return provisionAmqpCommand(workspace.catalog, args, io);
+  if (args.broker === 'kafka') return provisionKafkaCommand(workspace.catalog, args, io);
   const { natsPlan } = await import('../provision/nats-plan.js');
   const { plan, diagnostics } = natsPlan(workspace.catalog, args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {});
   if (diagnostics.some((d) => d.severity === 'error')) {
@@ -313,5 +314,58 @@ async function provisionAmqpCommand(catalog: Catalog, args: { server?: string; d
     for (const q of result.queues) io.err(`queue ${q.name}: ${q.action}`);
     for (const b of result.bindings) io.err(`binding ${b.exchange} → ${b.queue} (${b.key}): ${b.action}`);
   }
+  return EXIT.ok;
+}
+
+/** The Kafka-only options of `provision kafka`: defaults for topics the contract leaves unsized, and a name prefix. */
+export interface KafkaProvisionArgs {
+  partitions?: number;
+  replicationFactor?: number;
+  topicPrefix?: string;
+}
+
+async function provisionKafkaCommand(
+  catalog: Catalog,
+  args: { server?: string; dryRun: boolean; format: OutputFormat; security?: BrokerSecurityArgs; kafka?: KafkaProvisionArgs },
+  io: Io,
+): Promise<number> {
+  const security = Object.entries(args.security ?? {}).filter(([k, v]) => ['tlsCa', 'tlsCert', 'tlsKey', 'tlsServerName', 'user', 'passwordEnv', 'passwordFile', 'creds', 'nkeySeed', 'external'].includes(k) && v !== undefined && v !== false);
+  if (security.length > 0) {
+    io.err('event-contracts: provision kafka does not take TLS or credential options yet (plaintext brokers only)');
+    return EXIT.usage;
+  }
+  const { kafkaPlan } = await import('../provision/kafka-plan.js');
+  const k = args.kafka ?? {};
+  const { plan, diagnostics } = kafkaPlan(catalog, {
+    ...(k.partitions !== undefined ? { partitions: k.partitions } : {}),
+    ...(k.replicationFactor !== undefined ? { replicationFactor: k.replicationFactor } : {}),
+    ...(k.topicPrefix !== undefined ? { topicPrefix: k.topicPrefix } : {}),
+  });
+  if (hasErrors(diagnostics)) {
+    reportDiagnostics(io, args.format, diagnostics);
+    return EXIT.problems;
+  }
+  // Warnings go to standard error, so standard output stays the plan or the result.
+  reportDiagnostics(io, 'human', diagnostics.filter((d) => d.severity === 'warning'));
+  if (args.dryRun) {
+    if (args.format === 'json') io.out(JSON.stringify(plan, null, 2));
+    else
+      for (const t of plan.topics) {
+        const config = Object.entries(t.config ?? {}).map(([name, value]) => `${name}=${value}`);
+        io.out(`topic ${t.name}: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, replication factor ${t.replicationFactor}${config.length ? `, ${config.join(', ')}` : ''}; subjects ${t.subjects.join(', ')}`);
+      }
+    return EXIT.ok;
+  }
+  const server = args.server ?? '127.0.0.1:9092';
+  const { provisionKafka, kafkaErrorText } = await import('../runtime/kafka/provision.js');
+  let result;
+  try {
+    result = await provisionKafka({ bootstrap: server }, plan);
+  } catch (error) {
+    io.err(`event-contracts: provisioning ${server} failed: ${kafkaErrorText(error)}`);
+    return EXIT.problems;
+  }
+  if (args.format === 'json') io.out(JSON.stringify(result, null, 2));
+  else for (const t of result.topics) io.err(`topic ${t.name}: ${t.action}${t.detail ? ` (${t.detail})` : ''}`);
   return EXIT.ok;
 }

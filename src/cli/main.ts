@@ -134,13 +134,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     )
     .command(
       'provision <broker>',
-      'Create or update the streams and durable consumers the contract implies (idempotent)',
+      'Create or update the streams and durable consumers, queues or topics the contract implies (idempotent)',
       (y) =>
         brokerSecurityOptions(
           specOptions(y)
-            .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
-            .option('server', { type: 'string', describe: 'broker URL (default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672)' })
+            .positional('broker', { choices: ['nats', 'amqp', 'kafka'] as const, demandOption: true })
+            .option('server', { type: 'string', describe: 'broker URL (default nats://127.0.0.1:4222, amqp://guest:guest@127.0.0.1:5672); for kafka the bootstrap list host:port,host:port (default 127.0.0.1:9092)' })
             .option('max-replicas', { type: 'number', describe: 'cap stream replicas (a single local server holds 1)' })
+            .option('partitions', { type: 'number', describe: 'kafka: partitions of a topic the contract does not size (default 1)' })
+            .option('replication-factor', { type: 'number', describe: 'kafka: replication factor of a topic the contract does not give one (default 1)' })
+            .option('topic-prefix', { type: 'string', describe: 'kafka: prepended to every topic name' })
             .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
         ),
       (args) =>
@@ -151,6 +154,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
               broker: args.broker!,
               ...(args.server !== undefined ? { server: args.server } : {}),
               ...(args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {}),
+              kafka: {
+                ...(args.partitions !== undefined ? { partitions: args.partitions } : {}),
+                ...(args.replicationFactor !== undefined ? { replicationFactor: args.replicationFactor } : {}),
+                ...(args.topicPrefix !== undefined ? { topicPrefix: args.topicPrefix } : {}),
+              },
               dryRun: args.dryRun,
               format: args.format,
               config,

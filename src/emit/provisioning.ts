@@ -1,7 +1,8 @@
-/** `provisioning.ts`: the broker topology the contract implies (NATS and RabbitMQ), for services to apply at start-up. */
+/** `provisioning.ts`: the broker topology the contract implies (NATS, RabbitMQ and Kafka), for services to apply at start-up. */
 import type { Catalog } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
 import { amqpPlan } from '../provision/amqp-plan.js';
+import { kafkaPlan } from '../provision/kafka-plan.js';
 import { natsPlan } from '../provision/nats-plan.js';
 import type { GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
@@ -9,6 +10,7 @@ import { CodeFile } from './printer.js';
 export function emitProvisioning(catalog: Catalog, runtime: string): { file: GeneratedFile; diagnostics: Diagnostic[] } {
   const nats = natsPlan(catalog);
   const amqp = amqpPlan(catalog);
+  const kafka = kafkaPlan(catalog);
   const file = new CodeFile('provisioning.ts');
   file.line('/**');
   file.line(' * NATS JetStream: streams (from `x-stream`) and durable consumers (from receive operations).');
@@ -24,5 +26,12 @@ export function emitProvisioning(catalog: Catalog, runtime: string): { file: Gen
   file.line();
   file.line('/** Where the contract routes each subject over RabbitMQ: pass as `bindings` to the AMQP transport. */');
   file.line(`export const amqpBindings: Record<string, ${file.type('AmqpSubjectBinding', runtime)}> = ${JSON.stringify(amqp.subjects, null, 2)};`);
-  return { file: { path: file.path, content: file.render() }, diagnostics: [...nats.diagnostics, ...amqp.diagnostics] };
+  file.line();
+  file.line('/**');
+  file.line(' * Kafka: a topic per channel (from `kafka` channel bindings or `x-kafka`) listing the subjects it');
+  file.line(' * carries, and a dead-letter topic per consumer group. Apply with `provisionKafka({ bootstrap }, kafkaProvisioning)`;');
+  file.line(' * it is idempotent.');
+  file.line(' */');
+  file.line(`export const kafkaProvisioning: ${file.type('KafkaProvisionPlan', runtime)} = ${JSON.stringify(kafka.plan, null, 2)};`);
+  return { file: { path: file.path, content: file.render() }, diagnostics: [...nats.diagnostics, ...amqp.diagnostics, ...kafka.diagnostics] };
 }
