@@ -61,3 +61,5 @@ export type {
   AmqpProvisionAction,
   AmqpProvisionResult,
 } from './amqp/types.js';
+export { startBridge, typeMatcher, BRIDGED_HEADER } from './bridge.js';
+export type { Bridge, BridgeOptions, BridgeStats } from './bridge.js';
