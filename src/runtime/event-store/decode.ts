@@ -38,7 +38,7 @@ export function decodeRecord(catalog: Catalog, br: BackendRecord): Decoded {
   if (!('data' in r)) return bad('corrupt', 'no data', type, version);
   if (metadata !== undefined && !isObject(metadata)) return bad('corrupt', 'metadata is not an object', type, version);
   if (!optionalString(r['correlationId']) || !optionalString(r['causationId'])) return bad('corrupt', 'correlationId/causationId is not a string', type, version);
-  const timestamp = typeof time === 'string' ? new Date(time) : undefined;
+  const timestamp = time instanceof Date ? time : typeof time === 'string' ? new Date(time) : undefined;
   if (timestamp === undefined || Number.isNaN(timestamp.getTime())) return bad('corrupt', 'no valid time', type, version);
   const semver = parseSemver(version);
   if (!semver) return bad('corrupt', `version '${version.slice(0, 40)}' is not semver`, type, version);

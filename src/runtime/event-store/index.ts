@@ -19,3 +19,5 @@ export {
   InvalidOptionError,
   EventStoreClosedError,
 } from './errors.js';
+export { PostgresEventStoreBackend } from './postgres/backend.js';
+export type { PostgresEventStoreOptions } from './postgres/backend.js';
