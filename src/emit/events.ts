@@ -2,7 +2,7 @@
  * `events.ts`: one runtime descriptor per event version (type, version, address,
  * validator), the objects every generated client and user handler passes to the bus.
  */
-import type { Catalog, EventVersion } from '../catalog/model.js';
+import type { AggregateBinding, Catalog, EventVersion } from '../catalog/model.js';
 import { docComment, type GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
 import { validatorNames } from './validators.js';
@@ -77,10 +77,75 @@ export function emitEvents(catalog: Catalog, runtimeModule: string): GeneratedFi
       file.line(`  },`);
     }
     if (event.eventIdField !== undefined) file.line(`  eventIdField: ${JSON.stringify(event.eventIdField)},`);
+    if (event.aggregate !== undefined) {
+      const { type, domain, idField } = event.aggregate;
+      file.line(`  aggregate: { type: ${JSON.stringify(type)}, domain: ${JSON.stringify(domain)}, idField: ${JSON.stringify(idField)} },`);
+    }
     file.line('};');
   }
   file.line();
   file.line('/** Every event version of the catalog, oldest version first within a type. */');
   file.line(`export const allEvents: readonly ${descriptor}<unknown>[] = [${versions.map(descriptorName).join(', ')}] as readonly ${descriptor}<unknown>[];`);
+  emitEventSourced(file, catalog, descriptor);
   return { path: file.path, content: file.render() };
+}
+
+export interface EventSourcedAggregate {
+  readonly binding: Omit<AggregateBinding, 'idField' | 'location'>;
+  /** Every version of every event type bound to the aggregate, by type, oldest version first. */
+  readonly events: readonly EventVersion[];
+  /** `type@major` of each bound type's older majors: an event store needs an upcaster from each to the next. */
+  readonly upcasters: readonly string[];
+}
+
+/**
+ * The event-sourced aggregates of the catalog, sorted by `<domain>.<type>`. A bound type
+ * with several majors in the contract needs an upcaster for each major but the newest:
+ * stored events keep the version they were written at, and are read as the newest.
+ */
+export function eventSourcedAggregates(catalog: Catalog): Map<string, EventSourcedAggregate> {
+  const byName = new Map<string, { binding: EventSourcedAggregate['binding']; events: EventVersion[]; upcasters: string[] }>();
+  for (const type of catalog.events) {
+    const bound = type.versions.filter((v) => v.aggregate !== undefined);
+    if (bound.length === 0) continue;
+    const { type: aggregateType, domain } = bound[0]!.aggregate!;
+    const name = `${domain}.${aggregateType}`;
+    const entry = byName.get(name) ?? { binding: { type: aggregateType, domain }, events: [], upcasters: [] };
+    byName.set(name, entry);
+    entry.events.push(...bound);
+    // Versions are ascending semver: the majors in order of appearance are ascending too.
+    const majors = [...new Set(bound.map((v) => Number(v.version.split('.')[0])))];
+    entry.upcasters.push(...majors.slice(0, -1).map((major) => `${type.type}@${major}`));
+  }
+  return new Map([...byName.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function emitEventSourced(file: CodeFile, catalog: Catalog, descriptor: string): void {
+  const aggregates = eventSourcedAggregates(catalog);
+  file.line();
+  file.raw(
+    docComment(
+      [
+        'Event-sourced aggregates (the contract\'s `x-aggregate`), by `<domain>.<type>`: the stream',
+        'id of an entity is `streamIdPrefix` + its id (the descriptor\'s `aggregate.idField`).',
+        '`upcasters` lists the `type@major` whose stored events an event store must upcast to the',
+        'next major: every major of a bound type but the newest.',
+      ].join('\n'),
+    ),
+  );
+  if (aggregates.size === 0) {
+    file.line('export const eventSourced = {} as const;');
+    return;
+  }
+  file.line('export const eventSourced = {');
+  for (const [name, aggregate] of aggregates) {
+    file.line(`  ${JSON.stringify(name)}: {`);
+    file.line(`    type: ${JSON.stringify(aggregate.binding.type)},`);
+    file.line(`    domain: ${JSON.stringify(aggregate.binding.domain)},`);
+    file.line(`    streamIdPrefix: ${JSON.stringify(`${name}.`)},`);
+    file.line(`    events: [${aggregate.events.map(descriptorName).join(', ')}] as readonly ${descriptor}<unknown>[],`);
+    file.line(`    upcasters: ${JSON.stringify(aggregate.upcasters)} as readonly string[],`);
+    file.line('  },');
+  }
+  file.line('} as const;');
 }
