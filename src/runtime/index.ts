@@ -16,6 +16,8 @@ export { RUNTIME_HEADERS, childTraceparent } from './headers.js';
 export { DEFAULT_LIMITS, withinDepth } from './limits.js';
 export type { InboundLimits } from './limits.js';
 export { MemoryDedupeStore } from './dedupe.js';
+export { PgDedupeStore } from './pg-dedupe.js';
+export type { PgDedupeOptions, SqlQueryable } from './pg-dedupe.js';
 export { MemoryTransport } from './memory.js';
 export { deadLetterHeaders, fitDeadLetter, STRIPPED_HEADERS, OMITTED_BODY, OMITTED_BODY_SHA256, OMITTED_HEADERS } from './dead-letter.js';
 export type { MemoryTransportOptions } from './memory.js';
