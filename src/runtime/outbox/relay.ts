@@ -131,10 +131,12 @@ class Relay implements OutboxRelay {
     this.descriptors = new Map(options.outbox.events.map((e) => [eventKey(e.type, e.version), e as EventDescriptor<unknown>]));
     this.types = new Set(options.outbox.events.map((e) => e.type));
     const t = options.outbox.location.qualified;
+    // Ordered by the column (o.position), not by the text alias of the same name.
     this.selectSql = `SELECT id::text AS id, position::text AS position, event_id, type, version, subject, params, headers, metadata,
         correlation_id, causation_id, partition_key, occurred_at, body,
         (extract(epoch FROM clock_timestamp() - committed_at) * 1000)::float8 AS age_ms
-      FROM ${t} WHERE published_at IS NULL AND failed_at IS NULL AND position IS NOT NULL ORDER BY position LIMIT $1`;
+      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position IS NOT NULL
+      ORDER BY o.position LIMIT $1`;
     this.markSql = `UPDATE ${t} SET published_at = now() WHERE id = ANY($1::bigint[])`;
     this.failSql = `UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`;
   }
@@ -291,6 +293,8 @@ class Relay implements OutboxRelay {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight, rows.length) }, worker));
+    // Told in position order, whichever publish failed first.
+    failed.sort((a, b) => Number(a.row.position) - Number(b.row.position));
     rows.forEach((row, i) => {
       if (done[i]) published.push({ row: row.id, eventId: row.event_id as string, position: row.position });
     });
