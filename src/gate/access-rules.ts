@@ -43,11 +43,13 @@ export function checkAccessWidened(before: Catalog, after: Catalog, ref: string)
 }
 
 /**
- * What the broker permissions cannot grant safely, as errors. A service granted nothing is
- * left to `acl`: a workspace may hold documents that only declare messages for others.
+ * What the broker permissions cannot grant safely, as errors: every diagnostic of the access
+ * view `acl` refuses on (ACL_RULES), so `check` fails a pull request that `acl` and the
+ * generated permissions would fail later. A service granted nothing is one of them: every
+ * document is a service with an account, and one that can do nothing is a mistake (an
+ * operation forgotten, a channel without an address); accept it in
+ * `compatibility.ignore` with a reason if it is intended.
  */
 export function checkAccessGrantable(catalog: Catalog): Finding[] {
-  return serviceAccess(catalog)
-    .diagnostics.filter((d) => d.code !== 'ACL_NOTHING_GRANTED')
-    .map((d) => ({ ...d, rule: d.code, breaking: d.severity === 'error' }));
+  return serviceAccess(catalog).diagnostics.map((d) => ({ ...d, rule: d.code, breaking: d.severity === 'error' }));
 }

@@ -117,13 +117,17 @@ export function serviceAccess(catalog: Catalog): { access: ServiceAccess[]; diag
         receives.push({ subject, group, operation: op.id, ...(stream ? { stream } : {}), location: op.location });
       }
     }
+    // A document without operations only declares channels and messages (for others to
+    // send or receive): it asks for no account. One whose operations the broker cannot
+    // grant (channels without an address) is a mistake: its account would be useless.
+    if (service.operations.length === 0) continue;
     if (asked === 0) {
       diagnostics.push({
         code: 'ACL_NOTHING_GRANTED',
         severity: 'error',
-        message: `service ${service.id} sends, receives and answers nothing the broker can grant; its account would be useless`,
+        message: `service ${service.id} has ${service.operations.length} operation${service.operations.length === 1 ? '' : 's'}, none on a channel with an address: it sends, receives and answers nothing the broker can grant, and its account would be useless`,
         location: service.location,
-        hint: 'add its operations, or leave the document out of the workspace',
+        hint: 'give its channels an address, or remove its operations if the document only declares messages',
       });
       continue;
     }
