@@ -17,6 +17,7 @@ import { checkAccessGrantable, checkAccessWidened } from './access-rules.js';
 import { checkLockAppendOnly, checkLockChecksum } from './lock-rules.js';
 import { parseSourceText } from '../load/source-file.js';
 import { checkEvents, settingsFor } from './events.js';
+import { withEventSourcedRemovals } from './event-sourced.js';
 import type { Finding } from './finding.js';
 
 export type { Finding } from './finding.js';
@@ -39,11 +40,14 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
 
   let findings: Finding[];
   if (options.against === undefined) {
-    findings = [
-      ...checkLockChecksum(lock),
-      ...checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow }),
-      ...checkAccessGrantable(workspace.catalog),
-    ];
+    findings = withEventSourcedRemovals(
+      [
+        ...checkLockChecksum(lock),
+        ...checkEvents({ catalog: workspace.catalog, released: lock, config: options.config, locateBelow: workspace.locateBelow }),
+        ...checkAccessGrantable(workspace.catalog),
+      ],
+      { catalog: workspace.catalog, released: lock, config: options.config },
+    );
   } else {
     // The base's config says where its specs and lock are: a branch cannot point the gate elsewhere.
     const baseline = await readBaseline(options.against);
@@ -56,7 +60,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
       const existing = baseline.specs.filter((s) => existsSync(s));
       const before = existing.length > 0 ? await openWorkspace(existing, { examples: false, config: baseline.config }) : undefined;
       trace('baseline loaded');
-      findings = [
+      findings = withEventSourcedRemovals([
         ...baselineLoadFailures(before, baseline.ref),
         ...checkPathChanges(baseline, options),
         ...checkSettingsWeakened(baseline, options.config, workspace.catalog),
@@ -71,7 +75,7 @@ export async function runGate(options: { specs: readonly string[]; config: Confi
           catalog: workspace.catalog,
           ...(before?.ok ? { baseCatalog: before.catalog } : {}),
         }),
-      ].map((f) => relocate(f, baseline.display));
+      ], { catalog: workspace.catalog, released, config: options.config, ...(before?.ok ? { baseCatalog: before.catalog } : {}) }).map((f) => relocate(f, baseline.display));
     } finally {
       baseline.dispose();
     }
