@@ -27,9 +27,11 @@
  * queue is bound for is an error, not a silent drop, unless `unroutable: 'drop'`). amqplib
  * does not reconnect, so this transport does: with backoff it reopens the connection and
  * channels, redeclares its consumers and responders, and retries publishes that were in
- * flight with the same message id. RabbitMQ does not deduplicate, so a retried publish can
- * be stored twice: the bus's dedupe store absorbs the copy. Whatever the broker's
- * permissions refuse fails with PermissionDeniedError, at once.
+ * flight with the same message id; given several URLs (a cluster's nodes) it moves to the
+ * next reachable one. The bus's middleware hears of each loss and reconnect (onNotice).
+ * RabbitMQ does not deduplicate, so a retried publish can be stored twice: the bus's dedupe
+ * store absorbs the copy. Whatever the broker's permissions refuse fails with
+ * PermissionDeniedError, at once.
  */
 import type { Channel, ChannelModel } from 'amqplib';
 import { sleep } from '../backoff.js';
@@ -42,6 +44,7 @@ import type {
   RequestHandler,
   ServeSpec,
   Transport,
+  TransportNotice,
   TransportReceipt,
   TransportSubscription,
 } from '../types.js';
@@ -72,6 +75,7 @@ export class AmqpTransport implements Transport, ConsumerHost, RpcHost {
   private inflight = 0;
   private idle: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly noticeListeners: Array<(n: TransportNotice) => void> = [];
 
   private constructor(private readonly o: AmqpTransportOptions) {
     this.link = new AmqpConnection(o);
@@ -121,6 +125,22 @@ export class AmqpTransport implements Transport, ConsumerHost, RpcHost {
         })
         .catch(() => undefined);
     });
+    this.link.onChange((c) => this.notice({ kind: 'connection', transport: 'amqp', state: c.state, server: c.server }));
+  }
+
+  /** The connection lost (the transport reconnects with backoff) and reopened, with the server (`host:port`). */
+  onNotice(listener: (notice: TransportNotice) => void): void {
+    this.noticeListeners.push(listener);
+  }
+
+  private notice(n: TransportNotice): void {
+    for (const fn of this.noticeListeners) {
+      try {
+        fn(n);
+      } catch {
+        // An observer must never break the transport.
+      }
+    }
   }
 
   /** Connects (failing fast if the broker cannot be reached) and returns the transport. */
@@ -264,9 +284,10 @@ export class AmqpTransport implements Transport, ConsumerHost, RpcHost {
 }
 
 /**
- * Connects a transport: `connectAmqp('amqp://guest:guest@127.0.0.1:5672')`, or with options
- * (exchange, per-subject bindings, ...). Shorthand for AmqpTransport.connect.
+ * Connects a transport: `connectAmqp('amqp://guest:guest@127.0.0.1:5672')`, or a cluster's
+ * nodes as a list, or with options (exchange, per-subject bindings, ...). Shorthand for
+ * AmqpTransport.connect.
  */
-export function connectAmqp(url: string = DEFAULT_AMQP_URL, options: Omit<AmqpTransportOptions, 'url'> = {}): Promise<AmqpTransport> {
+export function connectAmqp(url: string | readonly string[] = DEFAULT_AMQP_URL, options: Omit<AmqpTransportOptions, 'url'> = {}): Promise<AmqpTransport> {
   return AmqpTransport.connect({ ...options, url });
 }

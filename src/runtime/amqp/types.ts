@@ -35,8 +35,11 @@ export interface AmqpSubjectBinding {
 }
 
 export interface AmqpTransportOptions {
-  /** Default amqp://guest:guest@127.0.0.1:5672. */
-  url?: string | Options.Connect;
+  /**
+   * Default amqp://guest:guest@127.0.0.1:5672. A list names the nodes of a cluster: tried in
+   * order when connecting, and after a loss starting from the one after the node lost.
+   */
+  url?: string | Options.Connect | ReadonlyArray<string | Options.Connect>;
   /** The events exchange (topic, durable). Default 'events'. */
   exchange?: string;
   /** Dead letters go here, routing key = dead-letter subject. Default `<exchange>.dlx`. */
