@@ -88,12 +88,13 @@ export class KafkaHeaders implements HeaderReader {
         }
         const v = vb.toString('utf8');
         if (hidden(k)) {
+          // The first one stands (a dead letter reports the subject the record was read under).
           if (this.own.has(k)) problem ??= `header '${k.slice(0, 200)}' appears twice`;
-          this.own.set(k, v);
+          else this.own.set(k, v);
           continue;
         }
-        // A literal `ce-x` is not an attribute on Kafka: it keeps its name only if it does
-        // not collide with one (`ce_x` is read as `ce-x`).
+        // `ce_x` is read as `ce-x`; a literal `ce-x` keeps its name, and both on one record is
+        // one name given twice.
         const name = k.startsWith(KAFKA_CE_PREFIX) ? 'ce-' + k.slice(KAFKA_CE_PREFIX.length) : k;
         if (this.map.has(name)) {
           problem ??= `header '${name.slice(0, 200)}' appears twice`;
