@@ -307,9 +307,7 @@ async function reconcile(
 ): Promise<KafkaProvisionResult['topics'][number]> {
   const changed: string[] = [];
   const notes: string[] = [];
-  const metadata = await step(`reading topic ${name}`, name, () => admin.metadata({ topics: [name], forceUpdate: true }));
-  const topic = metadata.topics.get(name);
-  if (!topic) throw new KafkaProvisionError(`reading topic ${name}: the broker listed it but gave no metadata for it`, name);
+  const topic = await step(`reading topic ${name}`, name, () => topicMetadata(admin, name));
   const have = topic.partitionsCount;
   if (have < partitions) {
     await step(`raising the partitions of ${name}`, name, () => admin.createPartitions({ topics: [{ name, count: partitions }] }));
@@ -347,7 +345,26 @@ async function reconcile(
   return { name, action: changed.length > 0 ? 'updated' : 'unchanged', ...(detail ? { detail } : {}) };
 }
 
+/**
+ * A topic's metadata. A topic another process has just created may not be in the metadata
+ * yet (KRaft brokers learn it from the controller a moment later): asked again, a bounded
+ * number of times, before giving up.
+ */
+async function topicMetadata(admin: Admin, name: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const topic = (await admin.metadata({ topics: [name], forceUpdate: true })).topics.get(name);
+      if (topic && topic.partitionsCount > 0) return topic;
+      if (attempt >= 20) throw new Error('the broker listed it but gives no metadata for it');
+    } catch (error) {
+      if (attempt >= 20 || !(hasProtocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION') || hasProtocolError(error, 'LEADER_NOT_AVAILABLE'))) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
+}
+
 function quote(value: unknown): string {
+  if (typeof value === 'number') return String(value);
   const text = typeof value === 'string' ? JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value) : (JSON.stringify(value) ?? String(value));
   return text;
 }
