@@ -21,3 +21,5 @@ export {
 } from './errors.js';
 export { PostgresEventStoreBackend } from './postgres/backend.js';
 export type { PostgresEventStoreOptions } from './postgres/backend.js';
+export { JetStreamEventStoreBackend } from './jetstream/backend.js';
+export type { JetStreamEventStoreOptions } from './jetstream/backend.js';
