@@ -37,6 +37,7 @@
 import { createHash } from 'node:crypto';
 import type { Catalog, Channel } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
+import { patternsOverlap } from '../runtime/kafka/names.js';
 import type { KafkaProvisionPlan, KafkaTopicSpec } from '../runtime/kafka/plan.js';
 import { metricName, partitionsProblem, replicationFactorProblem, subjectPatternProblem, topicConfigProblem, topicNameProblem } from '../runtime/kafka/provision.js';
 import { deadLetterSubject } from '../runtime/nats/names.js';
@@ -166,13 +167,6 @@ function longest(values: readonly string[]): string {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Two subject patterns (from addresses: `*` tokens, no `>`) that some subject matches both. */
-function overlap(a: string, b: string): boolean {
-  const x = a.split('.');
-  const y = b.split('.');
-  return x.length === y.length && x.every((t, i) => t === y[i] || t === '*' || y[i] === '*');
-}
-
 interface TopicDraft {
   subjects: Set<string>;
   partitions?: { value: number; at: SourceLocation };
@@ -268,7 +262,7 @@ export function kafkaPlan(catalog: Catalog, options: KafkaPlanOptions = {}): Kaf
     for (let j = i + 1; j < ordered.length; j++) {
       const a = ordered[i]!;
       const b = ordered[j]!;
-      if (a.topic !== b.topic && overlap(a.s, b.s)) {
+      if (a.topic !== b.topic && patternsOverlap(a.s, b.s)) {
         diagnostics.push({
           code: 'KAFKA_SUBJECT_OVERLAP',
           severity: 'warning',
@@ -302,7 +296,7 @@ export function kafkaPlan(catalog: Catalog, options: KafkaPlanOptions = {}): Kaf
       continue;
     }
     const subject = deadLetterSubject(group);
-    const carrier = ordered.find((o) => overlap(o.s, subject));
+    const carrier = ordered.find((o) => patternsOverlap(o.s, subject));
     if (carrier) {
       diagnostics.push({ code: 'KAFKA_DEAD_LETTERS_ON_CHANNEL', severity: 'info', message: `consumer group ${group}'s dead letters (${subject}) travel on topic ${carrier.topic}, which a channel describes`, location: at });
       continue;

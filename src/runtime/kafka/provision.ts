@@ -201,7 +201,8 @@ export class KafkaProvisionError extends Error {
 /** Where to provision: a broker list (`host:port`, or several, or one comma-separated string) and client options, or an Admin you own. */
 export type KafkaProvisionTarget = Admin | ({ bootstrap: string | readonly string[] } & Partial<Omit<BaseOptions, 'bootstrapBrokers'>>);
 
-export function bootstrapList(bootstrap: string | readonly string[]): string[] {
+/** `host:port` entries of a bootstrap given as a list, a comma-separated string, or both. */
+function brokersOf(bootstrap: string | readonly string[]): string[] {
   return (typeof bootstrap === 'string' ? [bootstrap] : [...bootstrap]).flatMap((b) => b.split(',')).map((b) => b.trim()).filter((b) => b !== '');
 }
 
@@ -250,7 +251,7 @@ export async function provisionKafka(target: KafkaProvisionTarget, plan: KafkaPr
   if (typeof (target as Admin).createTopics === 'function') admin = target as Admin;
   else {
     const { bootstrap, ...options } = target as Exclude<KafkaProvisionTarget, Admin>;
-    const brokers = bootstrapList(bootstrap);
+    const brokers = brokersOf(bootstrap);
     if (brokers.length === 0) throw new KafkaProvisionError('no bootstrap server given');
     admin = new kafka.Admin({ clientId: 'event-contracts-provision', retries: 1, ...options, bootstrapBrokers: brokers });
     own = true;
