@@ -404,6 +404,8 @@ export interface VersionView {
   readonly schemaFormat: string;
   readonly versionSource: string;
   readonly owner: Link;
+  /** `x-aggregate`: `<domain>.<type>` and the payload field holding the entity id (plain text, escaped by the template). */
+  readonly aggregate?: { name: string; idField: string };
   readonly channels: readonly Link[];
   readonly source: string;
   /** Request/reply partners: `Answered with` / `Reply to`. */
@@ -474,6 +476,7 @@ export function eventView(ctx: SiteContext, t: EventType): EventView {
       schemaFormat: v.schemaFormat,
       versionSource: v.versionSource === 'assumed' ? 'info.version (not semver: assumed)' : v.versionSource,
       owner: link.service(v.ownerServiceId),
+      ...(v.aggregate ? { aggregate: { name: `${v.aggregate.domain}.${v.aggregate.type}`, idField: v.aggregate.idField } } : {}),
       channels: v.channels.map((c) => link.channel(c.serviceId, c.channelId, `${c.address ?? '(reply inbox)'} · ${ctx.map.services.get(c.serviceId)?.title ?? c.serviceId}`)),
       source: `${v.location.file}:${v.location.line}`,
       pairs: pairsOf(ctx, link, v.key),
