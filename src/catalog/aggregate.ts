@@ -69,8 +69,11 @@ export function channelAggregate(raw: unknown, channel: AggregateChannel, diagno
   if (shorthand) written = { type: raw };
   else if (typeof raw === 'object' && raw !== null && !Array.isArray(raw)) {
     written = raw as Record<string, unknown>;
-    for (const key of Object.keys(raw)) {
-      if (!OBJECT_KEYS.includes(key)) fail(`has an unknown key ${shown(key)} (allowed: type, domain, id)`, [key]);
+    // One diagnostic however many keys a hostile document writes.
+    const unknown = Object.keys(raw).filter((key) => !OBJECT_KEYS.includes(key));
+    if (unknown.length > 0) {
+      const listed = unknown.slice(0, 3).map(shown).join(', ') + (unknown.length > 3 ? ` and ${unknown.length - 3} more` : '');
+      fail(`has unknown key${unknown.length > 1 ? 's' : ''} ${listed} (allowed: type, domain, id)`, [unknown[0]!]);
     }
   } else {
     fail(`must be an aggregate type ("account") or { type, domain, id }, not ${shown(raw)}`);
