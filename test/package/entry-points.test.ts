@@ -21,7 +21,7 @@ async function run(script: string, refuse: boolean): Promise<string> {
   writeFileSync(
     hooks,
     `export async function resolve(specifier, context, next) {
-  if (/^(@nats-io\\/|amqplib)/.test(specifier)) throw new Error('broker client loaded: ' + specifier + ' from ' + context.parentURL);
+  if (/^(@nats-io\\/|amqplib|@platformatic\\/kafka|kafkajs)/.test(specifier)) throw new Error('broker client loaded: ' + specifier + ' from ' + context.parentURL);
   return next(specifier, context);
 }`,
   );
@@ -36,6 +36,7 @@ describe('entry points', () => {
   it("the hook really refuses a broker client (so the checks below can fail)", async () => {
     await expect(run(`await import('event-contracts/runtime/nats');`, true)).rejects.toThrow(/broker client loaded: @nats-io/);
     await expect(run(`await import('event-contracts/runtime/amqp');`, true)).rejects.toThrow(/broker client loaded: amqplib/);
+    await expect(run(`await import('event-contracts/runtime/kafka');`, true)).rejects.toThrow(/broker client loaded: @platformatic\/kafka/);
   });
 
   it('event-contracts is the programmatic API: load, generate, check', async () => {
@@ -65,9 +66,10 @@ describe('entry points', () => {
   it('each transport has its own entry point', async () => {
     const out = await run(
       `const n = await import('event-contracts/runtime/nats'); const a = await import('event-contracts/runtime/amqp');
-       console.log(JSON.stringify([typeof n.NatsTransport, typeof n.provisionNats, typeof n.KvDedupeStore, typeof a.AmqpTransport, typeof a.provisionAmqp]));`,
+       const k = await import('event-contracts/runtime/kafka');
+       console.log(JSON.stringify([typeof n.NatsTransport, typeof n.provisionNats, typeof n.KvDedupeStore, typeof a.AmqpTransport, typeof a.provisionAmqp, typeof k.KafkaTransport]));`,
       false,
     );
-    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', 'function', 'function']);
+    expect(JSON.parse(out)).toEqual(['function', 'function', 'function', 'function', 'function', 'function']);
   });
 });

@@ -9,3 +9,4 @@ export { PartitionOffsets } from './offsets.js';
 export { kafkaConnectionOptions, classifyKafkaConnectError } from './security.js';
 export type { KafkaTransportOptions, KafkaSecurityOptions, KafkaTransportStats } from './types.js';
 export type { KafkaTopicSpec, KafkaProvisionPlan, KafkaProvisionAction, KafkaProvisionResult } from './plan.js';
+export { provisionKafka, KafkaPlanError, KafkaProvisionError, kafkaPlanProblems } from './provision.js';
