@@ -7,6 +7,7 @@
 import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventContractsError } from '../../src/runtime/errors.js';
 import { KafkaPlanError, KafkaProvisionError, provisionKafka, type KafkaProvisionPlan, type KafkaTopicSpec } from '../../src/runtime/kafka/provision.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedKafka } from '../services/kafka.mjs';
@@ -152,6 +153,9 @@ describe('a hostile or mistaken plan is refused before anything connects', () =>
     // An unreachable bootstrap: reaching it would fail differently (KafkaProvisionError).
     const error = await provisionKafka({ bootstrap: '127.0.0.1:1' }, plan).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KafkaPlanError);
+    // Typed like everything the runtime throws on purpose.
+    expect(error).toBeInstanceOf(EventContractsError);
+    expect((error as Error).name).toBe('KafkaPlanError');
     expect((error as Error).message).toMatch(message);
   });
 

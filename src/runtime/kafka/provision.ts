@@ -18,6 +18,7 @@
  * generator imports the checks from this file and must not load a Kafka client.
  */
 import type { Admin, BaseOptions } from '@platformatic/kafka';
+import { EventContractsError } from '../errors.js';
 import type { KafkaProvisionAction, KafkaProvisionPlan, KafkaProvisionResult, KafkaTopicSpec } from './plan.js';
 
 export type { KafkaProvisionAction, KafkaProvisionPlan, KafkaProvisionResult, KafkaTopicSpec };
@@ -179,16 +180,14 @@ export function kafkaPlanProblems(plan: KafkaProvisionPlan): string[] {
 }
 
 /** A plan that cannot be applied; nothing was contacted. */
-export class KafkaPlanError extends Error {
-  override readonly name = 'KafkaPlanError';
+export class KafkaPlanError extends EventContractsError {
   constructor(readonly problems: readonly string[]) {
     super(`the Kafka plan cannot be applied: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
   }
 }
 
 /** The broker refused or could not be reached; `topic` names the topic being handled, if any. */
-export class KafkaProvisionError extends Error {
-  override readonly name = 'KafkaProvisionError';
+export class KafkaProvisionError extends EventContractsError {
   constructor(
     message: string,
     readonly topic?: string,
