@@ -10,6 +10,7 @@
  */
 import type { Pool } from 'pg';
 import { EventContractsError } from '../errors.js';
+import { quoteIdent } from './postgres/sql.js';
 
 export interface Snapshot<S = unknown> {
   readonly streamId: string;
@@ -81,19 +82,6 @@ export class MemorySnapshotStore implements SnapshotStore {
 // ---------------------------------------------------------------------------------------
 // PostgreSQL
 // ---------------------------------------------------------------------------------------
-
-/** PostgreSQL truncates longer identifiers silently, which could make two names one. */
-const MAX_IDENTIFIER_BYTES = 63;
-
-/**
- * A PostgreSQL identifier in double quotes. Names come from options, never from events, but
- * quoting means a name like `my-events` or `Order` works and nothing in it is read as SQL.
- */
-export function quoteIdent(name: string): string {
-  if (typeof name !== 'string' || name === '' || name.includes('\u0000')) throw new RangeError(`not a usable SQL identifier: ${JSON.stringify(name)}`);
-  if (Buffer.byteLength(name) > MAX_IDENTIFIER_BYTES) throw new RangeError(`SQL identifier longer than ${MAX_IDENTIFIER_BYTES} bytes: ${JSON.stringify(name)}`);
-  return `"${name.replaceAll('"', '""')}"`;
-}
 
 /** `"schema"."table"`, or `"table"` on the search path. */
 export function qualifiedName(table: string, schema?: string): string {

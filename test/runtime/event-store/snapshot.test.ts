@@ -155,7 +155,7 @@ describe('the PostgreSQL snapshot table', () => {
   });
 
   it('refuses table names PostgreSQL would truncate', () => {
-    expect(() => createPgSnapshotStore({ pool, table: 'x'.repeat(64) })).toThrow(RangeError);
-    expect(() => createPgSnapshotStore({ pool, table: 'a\u0000b' })).toThrow(RangeError);
+    expect(() => createPgSnapshotStore({ pool, table: 'x'.repeat(64) })).toThrow(/PostgreSQL identifier/);
+    expect(() => createPgSnapshotStore({ pool, table: 'a\u0000b' })).toThrow(/PostgreSQL identifier/);
   });
 });
