@@ -20,7 +20,12 @@ export function recordType(br: BackendRecord): string | undefined {
   return isObject(r) && typeof r['type'] === 'string' ? r['type'] : undefined;
 }
 
-export function decodeRecord(catalog: Catalog, br: BackendRecord): Decoded {
+/**
+ * `trustStored`: an event stored at a version the contract declares was validated with that
+ * very schema on append; re-validating it on read then only guards against records written
+ * past the store (validation is a third of a replay's time). Upcast events are always validated.
+ */
+export function decodeRecord(catalog: Catalog, br: BackendRecord, trustStored = false): Decoded {
   const bad = (reason: BadRecord['reason'], detail: string, type?: string, version?: string): Decoded => ({
     ok: false,
     bad: { ...(br.streamId !== undefined ? { streamId: br.streamId } : {}), checkpoint: br.checkpoint, reason, detail },
@@ -67,7 +72,9 @@ export function decodeRecord(catalog: Catalog, br: BackendRecord): Decoded {
   if (semver.major === entry.newestMajor) {
     // Within the newest major: the schema the event was written with when we know it, else the newest of that major.
     const same = entry.versions.filter((v) => v.semver.major === semver.major);
-    const descriptor = (same.find((v) => v.descriptor.version === version) ?? same[same.length - 1]!).descriptor;
+    const exact = same.find((v) => v.descriptor.version === version);
+    if (trustStored && exact) return { ok: true, event };
+    const descriptor = (exact ?? same[same.length - 1]!).descriptor;
     const result = descriptor.validate(event.data);
     if (!result.ok) return bad('validation-failed', issues(result.errors), type, version);
     return { ok: true, event: result.value === event.data ? event : { ...event, data: result.value } };

@@ -24,12 +24,18 @@ export interface EventStoreOptions {
   readonly source: string;
   /** Id generator, default crypto.randomUUID. */
   readonly newId?: () => string;
+  /**
+   * 'always' (default): every event read is validated against its descriptor, so a record
+   * written past the store is reported. 'upcast-only': an event stored at a declared version
+   * is trusted (it was validated on append); upcast events are still validated.
+   */
+  readonly validateOnRead?: 'always' | 'upcast-only';
 }
 
 export async function createEventStore(options: EventStoreOptions): Promise<EventStore> {
   const catalog = buildCatalog(options.events, options.upcasters);
   await options.backend.prepare?.(catalog.aggregates);
-  return new TypedEventStore(options.backend, catalog, options.source, options.newId ?? randomUUID);
+  return new TypedEventStore(options.backend, catalog, options.source, options.newId ?? randomUUID, options.validateOnRead === 'upcast-only');
 }
 
 class TypedEventStore implements EventStore {
@@ -41,6 +47,7 @@ class TypedEventStore implements EventStore {
     private readonly catalog: Catalog,
     private readonly source: string,
     private readonly newId: () => string,
+    private readonly trustStored: boolean,
   ) {}
 
   async append(streamId: string, events: readonly NewEvent[], options?: { expectedVersion?: ExpectedVersion }): Promise<AppendResult> {
@@ -58,7 +65,7 @@ class TypedEventStore implements EventStore {
     const range = checkReadOptions(options);
     if (range.limit === 0) return;
     for await (const br of this.backend.read(stream, range)) {
-      const d = decodeRecord(this.catalog, br);
+      const d = decodeRecord(this.catalog, br, this.trustStored);
       if (!d.ok) throw badRecordError(d.bad, d.type, d.version);
       yield d.event;
     }
@@ -78,7 +85,7 @@ class TypedEventStore implements EventStore {
     for await (const br of this.backend.readAll(filter, { ...(options.from !== undefined ? { from: options.from } : {}) })) {
       const type = recordType(br);
       if (types && type !== undefined && !types.has(type)) continue;
-      const d = decodeRecord(this.catalog, br);
+      const d = decodeRecord(this.catalog, br, this.trustStored);
       if (!d.ok) throw badRecordError(d.bad, d.type, d.version);
       yield d.event;
       if (--left <= 0) return;
@@ -95,7 +102,7 @@ class TypedEventStore implements EventStore {
       async (br) => {
         const type = recordType(br);
         if (types && type !== undefined && !types.has(type)) return;
-        const d = decodeRecord(this.catalog, br);
+        const d = decodeRecord(this.catalog, br, this.trustStored);
         if (d.ok) await handler(d.event);
         else await onBad(d.bad);
       },

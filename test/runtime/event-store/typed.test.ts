@@ -1,6 +1,6 @@
 /** The typed layer's start-up checks and option checks (no backend involved beyond memory). */
 import { describe, expect, it } from 'vitest';
-import { createEventStore, InvalidOptionError, MemoryEventStoreBackend, MissingUpcasterError, UnknownEventTypeError, EventStoreClosedError } from '../../../src/runtime/event-store/index.js';
+import { createEventStore, CorruptRecordError, InvalidOptionError, MemoryEventStoreBackend, MissingUpcasterError, UnknownEventTypeError, EventStoreClosedError } from '../../../src/runtime/event-store/index.js';
 import { accountContract } from './contract.js';
 
 describe('event store: typed layer', () => {
@@ -31,6 +31,20 @@ describe('event store: typed layer', () => {
     expect(e).toMatchObject({ version: '3.0.0', storedVersion: '1.0.0', data: { first: 'Ada', last: 'King', full: 'Ada/King' } });
     await store.close();
     await expect(store.append('pay.account.a', [])).rejects.toBeInstanceOf(EventStoreClosedError);
+  });
+
+  it("validateOnRead 'upcast-only' trusts events stored at a declared version, and still validates upcast ones", async () => {
+    const c = accountContract('pay');
+    const backend = new MemoryEventStoreBackend();
+    const env = (type: string, version: string, data: unknown) => JSON.stringify({ id: 'x', type, version, source: 's', time: new Date().toISOString(), data, metadata: {} });
+    backend.writeRaw('pay.account.a', env(c.deposited.type, '1.0.0', { accountId: 'a', amount: 'lots' }));
+    backend.writeRaw('pay.account.a', env(c.renamedV1.type, '1.0.0', { accountId: 'a', name: 42 }));
+    const strict = await createEventStore({ backend, events: c.all, upcasters: c.upcasters, source: 't' });
+    const trusting = await createEventStore({ backend, events: c.all, upcasters: c.upcasters, source: 't', validateOnRead: 'upcast-only' });
+    await expect(collectAll(strict.read('pay.account.a', { to: 1 }))).rejects.toBeInstanceOf(CorruptRecordError);
+    expect((await collectAll(trusting.read('pay.account.a', { to: 1 }))).map((e) => e.data)).toEqual([{ accountId: 'a', amount: 'lots' }]);
+    // The upcaster throws on a number name: reported as validation-failed even when trusting.
+    await expect(collectAll(trusting.read('pay.account.a', { from: 2 }))).rejects.toBeInstanceOf(CorruptRecordError);
   });
 
   it('refuses a non-semver descriptor and out-of-range options with typed errors', async () => {

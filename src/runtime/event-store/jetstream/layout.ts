@@ -74,27 +74,26 @@ export function categoryOfStream(layout: Layout, name: string): { domain: string
  */
 export type StreamPosition = readonly [seq: number, index: number];
 
-/** Checkpoints: per JetStream stream, the position after the event; opaque base64url JSON. */
+/**
+ * Checkpoints: per JetStream stream, the position after the event, as
+ * `<stream>:<seq>:<index>` joined by ','. Opaque to users; plain text because one is made
+ * for every event read (base64 of JSON cost a fifth of a replay).
+ */
 export function encodeCheckpoint(positions: ReadonlyMap<string, StreamPosition>): string {
-  const o: Record<string, StreamPosition> = {};
-  for (const [k, v] of positions) o[k] = v;
-  return Buffer.from(JSON.stringify(o)).toString('base64url');
+  let out = '';
+  for (const [name, [seq, index]] of positions) out += (out === '' ? '' : ',') + name + ':' + seq + ':' + index;
+  return out;
 }
 
+const ENTRY = /^([A-Za-z0-9_-]{1,200}):([0-9]{1,15}):([0-9]{1,9})$/;
+
 export function decodeCheckpoint(checkpoint: string): Map<string, StreamPosition> | undefined {
-  if (checkpoint.length > 100_000 || !/^[A-Za-z0-9_-]*$/.test(checkpoint)) return undefined;
-  let o: unknown;
-  try {
-    o = JSON.parse(Buffer.from(checkpoint, 'base64url').toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return undefined;
+  if (checkpoint.length > 100_000) return undefined;
   const m = new Map<string, StreamPosition>();
-  const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  for (const [k, v] of Object.entries(o)) {
-    if (!Array.isArray(v) || v.length !== 2 || !count(v[0]) || !count(v[1])) return undefined;
-    m.set(k, [v[0], v[1]]);
+  for (const entry of checkpoint.split(',')) {
+    const e = ENTRY.exec(entry);
+    if (!e || m.has(e[1]!)) return undefined;
+    m.set(e[1]!, [Number(e[2]), Number(e[3])]);
   }
   return m;
 }

@@ -192,7 +192,8 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   }
 
   private toRecord(r: unknown[]): BackendRecord {
-    const [position, streamId, version, id, type, typeVersion, source, time, correlationId, causationId, data, metadata] = r;
+    const [position, streamId, version, id, type, typeVersion, source, timeMs, correlationId, causationId, data, metadata] = r;
+    const time = new Date(timeMs as number);
     return {
       streamId: streamId as string,
       streamVersion: version as number,

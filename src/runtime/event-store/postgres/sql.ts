@@ -61,6 +61,7 @@ LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   cur integer;
   n integer;
+  last bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock(${lockKey});
   SELECT coalesce(max(e.version), 0) INTO cur FROM ${s}.events e WHERE e.stream_id = p_stream;
@@ -68,14 +69,19 @@ BEGIN
     RETURN QUERY SELECT false, cur, NULL::bigint;
     RETURN;
   END IF;
-  INSERT INTO ${s}.events (stream_id, version, domain, aggregate, event_id, type, type_version, source, time, correlation_id, causation_id, data, metadata)
-  SELECT p_stream, cur + t.ord::integer, p_domain, p_aggregate, t.e->>'id', t.e->>'type', t.e->>'version', t.e->>'source',
-         (t.e->>'time')::timestamptz, t.e->>'correlationId', t.e->>'causationId', t.e->'data', coalesce(t.e->'metadata', '{}'::jsonb)
-  FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(e, ord)
-  ORDER BY t.ord;
-  GET DIAGNOSTICS n = ROW_COUNT;
-  PERFORM pg_notify(${quoteLiteral(channel)}, '');
-  RETURN QUERY SELECT true, cur + n, (SELECT e.position FROM ${s}.events e WHERE e.stream_id = p_stream AND e.version = cur + n);
+  WITH inserted AS (
+    INSERT INTO ${s}.events (stream_id, version, domain, aggregate, event_id, type, type_version, source, time, correlation_id, causation_id, data, metadata)
+    SELECT p_stream, cur + t.ord::integer, p_domain, p_aggregate, t.e->>'id', t.e->>'type', t.e->>'version', t.e->>'source',
+           (t.e->>'time')::timestamptz, t.e->>'correlationId', t.e->>'causationId', t.e->'data', coalesce(t.e->'metadata', '{}'::jsonb)
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS t(e, ord)
+    ORDER BY t.ord
+    RETURNING position
+  )
+  SELECT count(*), max(position) INTO n, last FROM inserted;
+  IF n > 0 THEN
+    PERFORM pg_notify(${quoteLiteral(channel)}, '');
+  END IF;
+  RETURN QUERY SELECT true, cur + n, last;
 END
 $fn$;
 `,
@@ -84,4 +90,4 @@ $fn$;
 }
 
 /** The columns every read selects, in the order rowToRecord expects (rowMode 'array'). */
-export const COLUMNS = 'position, stream_id, version, event_id, type, type_version, source, time, correlation_id, causation_id, data, metadata';
+export const COLUMNS = 'position, stream_id, version, event_id, type, type_version, source, (extract(epoch from time) * 1000)::float8 AS time_ms, correlation_id, causation_id, data, metadata';
