@@ -2,14 +2,17 @@
  * The outbox table and what keeps its order, created idempotently (run it at every start).
  *
  * Order. Rows get two numbers: `id`, drawn at insert, and `position`, drawn at COMMIT by a
- * deferred constraint trigger that first takes a per-table advisory lock held until the
- * commit ends. So positions follow commit order: when a row with position p is visible,
- * every row of a lower position is visible too, and no transaction can later commit a
- * lower position. The relay can publish in position order without waiting on, or
- * skipping, holes: a rolled-back transaction never draws a position, and a position drawn
- * by a commit that then fails leaves a hole nobody will fill. The cost is that commits
- * which add outbox rows queue on that lock for the length of their commit (not of their
- * transaction); see the README for figures.
+ * deferred constraint trigger. Before drawing it the committing transaction takes a shared
+ * per-table advisory lock, held until its commit has ended (visible or rolled back). A
+ * position drawn at commit follows commit order closely (a writer that waited for another's
+ * row lock draws after it), but two commits under way at once may become visible in the
+ * other order. So the relay publishes only up to a horizon: it reads the sequence's last
+ * value H, then the transactions holding the shared lock; once those are gone, every
+ * position up to H is visible or will never be (rolled back, failed commit), and the rows
+ * up to H can go out in position order with nothing lower ever turning up later. Writers
+ * never wait for each other or for the relay (shared lock); a transaction that fired the
+ * trigger early (SET CONSTRAINTS ALL IMMEDIATE) and stays open holds the horizon back, which
+ * is lag, never disorder.
  */
 import { LOCK, oidLockKey, outboxLocation, type OutboxLocation } from './names.js';
 import type { ConnectionPool, PooledConnection, Queryable } from './sql-client.js';
@@ -49,11 +52,11 @@ function statements(l: OutboxLocation): string[] {
       error text
     )`,
     `CREATE INDEX IF NOT EXISTS ${l.pendingIndex} ON ${t} (position) WHERE published_at IS NULL AND failed_at IS NULL AND position IS NOT NULL`,
-    // Fired once per row at commit, in insert order. The lock is re-entrant within the
-    // transaction, so a transaction with many rows waits once.
+    // Fired once per row at commit, in insert order. Shared: committing writers never wait
+    // for each other; the relay only looks at who holds it (see the horizon in relay.ts).
     `CREATE OR REPLACE FUNCTION ${l.commitFunction}() RETURNS trigger LANGUAGE plpgsql AS $outbox_commit$
 BEGIN
-  PERFORM pg_advisory_xact_lock(${LOCK.COMMIT}, ${oidLockKey('TG_RELID')});
+  PERFORM pg_advisory_xact_lock_shared(${LOCK.COMMIT}, ${oidLockKey('TG_RELID')});
   UPDATE ${t} SET position = nextval('${l.positionSequence.replace(/'/g, "''")}'::regclass), committed_at = clock_timestamp() WHERE id = NEW.id;
   RETURN NULL;
 END

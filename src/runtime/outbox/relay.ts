@@ -25,6 +25,7 @@ import { LOCK, OutboxConfigError } from './names.js';
 import { decodeRow, type OutboxFailureReason, type OutboxRow } from './row.js';
 import type { ConnectionPool, PooledConnection } from './sql-client.js';
 import { CommitListener, Sleeper } from './wake.js';
+import { CommitHorizon } from './horizon.js';
 
 export interface OutboxRelayOptions {
   /** A pg Pool. The relay holds one connection for LISTEN and checks one out per batch: max ≥ 2. */
@@ -63,6 +64,10 @@ export type OutboxRelayNotice =
 
 export interface OutboxRelayStats {
   readonly running: boolean;
+  /** Batches this relay ran as the one holding the relay lock (empty ones included). */
+  readonly batches: number;
+  /** Transactions in their commit that the next horizon waits for (see horizon.ts). */
+  readonly waitingOnCommits: number;
   /** Rows this relay published and marked. */
   readonly published: number;
   /** Of which the broker already held (a batch republished after a crash between publish and mark). */
@@ -112,11 +117,12 @@ class Relay implements OutboxRelay {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private lockKey: number | undefined;
+  private horizon: CommitHorizon | undefined;
   private readonly selectSql: string;
   private readonly markSql: string;
   private readonly failSql: string;
   private readonly swallow = (): void => undefined;
-  private counters = { published: 0, duplicates: 0, failed: 0, retries: 0, lagMs: 0, lastPosition: undefined as string | undefined, listening: false, lastError: undefined as unknown };
+  private counters = { batches: 0, published: 0, duplicates: 0, failed: 0, retries: 0, lagMs: 0, lastPosition: undefined as string | undefined, listening: false, lastError: undefined as unknown };
 
   constructor(options: OutboxRelayOptions) {
     if (!options.pool) throw new OutboxConfigError('createOutboxRelay: pool is required');
@@ -135,7 +141,7 @@ class Relay implements OutboxRelay {
     this.selectSql = `SELECT id::text AS id, position::text AS position, event_id, type, version, subject, params, headers, metadata,
         correlation_id, causation_id, partition_key, occurred_at, body,
         (extract(epoch FROM clock_timestamp() - committed_at) * 1000)::float8 AS age_ms
-      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position IS NOT NULL
+      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position IS NOT NULL AND o.position <= $2::bigint
       ORDER BY o.position LIMIT $1`;
     this.markSql = `UPDATE ${t} SET published_at = now() WHERE id = ANY($1::bigint[])`;
     this.failSql = `UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`;
@@ -148,6 +154,7 @@ class Relay implements OutboxRelay {
     // The table's oid names the relay lock (and the writers' commit lock, in the trigger).
     const r = await this.o.pool.query<{ oid: string }>('SELECT $1::regclass::oid::text AS oid', [l.qualified]);
     this.lockKey = Number(r.rows[0]!.oid) - 2147483648;
+    this.horizon = new CommitHorizon(l, this.lockKey);
     // An idle pooled connection that dies with the server is reported on the pool; unheard,
     // node would end the process.
     this.o.pool.on('error', this.swallow);
@@ -172,7 +179,7 @@ class Relay implements OutboxRelay {
   }
 
   stats(): OutboxRelayStats {
-    return { running: this.loop !== undefined && !this.stopping, ...this.counters };
+    return { running: this.loop !== undefined && !this.stopping, waitingOnCommits: this.horizon?.waitingOn ?? 0, ...this.counters };
   }
 
   private notify(n: OutboxRelayNotice): void {
@@ -228,7 +235,9 @@ class Relay implements OutboxRelay {
         await client.query('COMMIT');
         return { kind: 'standby' };
       }
-      const rows = (await client.query<OutboxRow & { age_ms: number | null }>(this.selectSql, [this.o.batchSize])).rows;
+      this.counters.batches++;
+      const horizon = await this.horizon!.advance(client);
+      const rows = (await client.query<OutboxRow & { age_ms: number | null }>(this.selectSql, [this.o.batchSize, horizon])).rows;
       this.counters.lagMs = rows.length > 0 ? Math.max(0, Math.round(rows[0]!.age_ms ?? 0)) : 0;
       const { published, failed, transient, duplicates } = await this.publish(rows);
       if (published.length > 0) {

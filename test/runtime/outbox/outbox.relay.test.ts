@@ -81,6 +81,34 @@ describe('outbox relay on JetStream', () => {
     expect(await stream.ids()).toEqual([r.id]);
   });
 
+  it('a commit under way with a lower position holds back the committed rows above it (lag, never disorder); the writers never wait', async () => {
+    const { stream, ev, outbox, table } = await setup('horizon');
+    const { relay, started } = startRelay(outbox, stream, { pollIntervalMs: 50 });
+    await started;
+    // A transaction in its commit: firing the deferred trigger early draws its position and
+    // takes the shared commit lock, as a commit does, and stays open.
+    const slow = await pool.connect();
+    try {
+      await slow.query('BEGIN');
+      const first = await add(outbox, ev, 1, slow);
+      await slow.query('SET CONSTRAINTS ALL IMMEDIATE');
+      // Another writer commits meanwhile (not blocked by the one in its commit) with the next position.
+      const second = await inTransaction(pool, (tx) => add(outbox, ev, 2, tx));
+      const pos = await pool.query(`SELECT event_id, position::int AS p FROM ${table}`);
+      expect(pos.rows).toEqual([{ event_id: second.id, p: 2 }]);
+      await waitFor(() => relay.stats().waitingOnCommits === 1, 10_000, 'the relay to wait for the commit under way');
+      // Let it run a few batches while the lower position is still unsettled: nothing goes out.
+      const seen = relay.stats().batches;
+      await waitFor(() => relay.stats().batches >= seen + 3, 10_000, 'three more batches');
+      expect(await stream.count()).toBe(0);
+      await slow.query('COMMIT');
+      await waitFor(async () => (await stream.count()) === 2, 10_000, 'both events');
+      expect(await stream.ids()).toEqual([first.id, second.id]);
+    } finally {
+      slow.release();
+    }
+  });
+
   it('interleaved committed and rolled-back transactions from 8 writers: exactly the committed events, once each, in position order', async () => {
     const { stream, ev, outbox, positions } = await setup('rb');
     const { relay, started } = startRelay(outbox, stream, { batchSize: 40 });
