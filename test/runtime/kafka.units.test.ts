@@ -4,7 +4,8 @@
  * buckets, and the commit point of a partition whose records settle out of order.
  */
 import { describe, expect, it } from 'vitest';
-import { delayBucket, hidden, KafkaHeaders, PartitionOffsets, patternsOverlap, TopicRouter, toKafkaHeaders, UnroutedSubjectError } from '../../src/runtime/kafka/index.js';
+import { outboundBytes } from '../../src/runtime/kafka/headers.js';
+import { delayBucket, hidden, KafkaHeaders, PartitionOffsets, patternsOverlap, recordBytes, TopicRouter, toKafkaHeaders, UnroutedSubjectError } from '../../src/runtime/kafka/index.js';
 
 const raw = (pairs: Array<[string | Buffer | undefined, string | Buffer | undefined]>) =>
   new Map(pairs.map(([k, v]) => [typeof k === 'string' ? Buffer.from(k) : k, typeof v === 'string' ? Buffer.from(v) : v]));
@@ -58,6 +59,15 @@ describe('CloudEvents Kafka binding: record headers → bus headers', () => {
     const back = new KafkaHeaders(new Map([...toKafkaHeaders(given, 'x.y')].map(([k, v]) => [Buffer.from(k), Buffer.from(v)])));
     expect(back.record()).toEqual(given);
     expect(back.own.get('ec-subject')).toBe('x.y');
+  });
+
+  it.each([
+    [{ 'ce-id': 'e', 'content-type': 'application/json' }, 'a.b', 'k'],
+    [{ 'ce-type': 'été', 'x-ü': 'ß'.repeat(40) }, 'sujet.é', 'clé'],
+    [{}, 's', ''],
+  ])('the fast size of %j equals the size of the record it makes', (headers, subject, key) => {
+    const body = Buffer.from('{"a":"ä"}');
+    expect(outboundBytes(headers, subject, body, key)).toBe(recordBytes(toKafkaHeaders(headers, subject), body, key));
   });
 
   it.each([

@@ -256,15 +256,19 @@ export class KafkaGroupConsumer {
     this.flow();
   }
 
-  /** Pauses the stream at maxInFlight records held, resumes below it. */
+  /**
+   * Pauses the stream at maxInFlight records held and resumes it at half that: resuming
+   * restarts the client's fetch loop, and doing so at every settled record made it fetch a
+   * record at a time.
+   */
   private flow(): void {
     const s = this.stream;
     if (!s || this.stopped) return;
-    const full = this.unsettled + this.held >= this.spec.maxInFlight;
-    if (full && !this.paused) {
+    const held = this.unsettled + this.held;
+    if (!this.paused && held >= this.spec.maxInFlight) {
       this.paused = true;
       s.pause();
-    } else if (!full && this.paused) {
+    } else if (this.paused && held <= Math.floor(this.spec.maxInFlight / 2)) {
       this.paused = false;
       s.resume();
     }

@@ -133,3 +133,13 @@ export function recordBytes(headers: ReadonlyMap<string, string>, body: Uint8Arr
   for (const [k, v] of headers) n += Buffer.byteLength(k) + Buffer.byteLength(v) + 10;
   return n;
 }
+
+/**
+ * recordBytes of the record `toKafkaHeaders(headers, subject)` makes, without making it
+ * (the bus sizes every publish): `ce-x` and `ce_x` are as long, the subject is one header more.
+ */
+export function outboundBytes(headers: Readonly<HeaderRecord>, subject: string, body: Uint8Array, key: string): number {
+  let n = 61 + 20 + body.byteLength + Buffer.byteLength(key) + SUBJECT_HEADER.length + Buffer.byteLength(subject) + 10;
+  for (const k in headers) n += Buffer.byteLength(k) + Buffer.byteLength(headers[k] as string) + 10;
+  return n;
+}

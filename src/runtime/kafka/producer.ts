@@ -55,9 +55,11 @@ export class KafkaPublisher {
   }
 
   private async pump(): Promise<void> {
-    // Let the rest of this turn's publishes join the first batch.
-    await new Promise<void>((r) => setImmediate(r));
     while (this.queue.length > 0) {
+      // Let the rest of this turn's publishes join the batch: those the previous batch's
+      // completion set going (a publisher with N in flight refills as its acks come back),
+      // else the batches alternate between a large and a small one.
+      await new Promise<void>((r) => setImmediate(r));
       const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
       this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
       try {

@@ -30,7 +30,7 @@ import type {
   TransportSubscription,
 } from '../types.js';
 import { KafkaGroupConsumer, type RawConsumer } from './consumer.js';
-import { recordBytes, toKafkaHeaders } from './headers.js';
+import { outboundBytes, toKafkaHeaders } from './headers.js';
 import { TopicRouter } from './names.js';
 import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
@@ -135,7 +135,7 @@ export class KafkaTransport implements Transport, RpcHost {
 
   /** A record's size as the broker counts it: key, value, headers as this transport writes them, framing. */
   messageBytes(m: OutboundMessage): number {
-    return recordBytes(toKafkaHeaders(m.headers, m.subject), m.body, recordKey(m));
+    return outboundBytes(m.headers, m.subject, m.body, recordKey(m));
   }
 
   get isClosed(): boolean {
