@@ -7,6 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
+import { isoDurationMs } from './provision/nats-plan.js';
+import type { AuditStreamSettings } from './security/audit-stream.js';
 
 export type CompatLevelName =
   | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
@@ -43,6 +45,11 @@ export interface Config {
    * `check` and `release` always report it as an error.
    */
   invalidExamples: 'warning' | 'error';
+  /**
+   * `audit: { maxAge?, maxBytes?, replicas? }` (or `true`): the NATS provisioning plan holds
+   * the stream AUDIT on `audit.>` that transport audit sinks write to. Undefined: no audit stream.
+   */
+  audit?: AuditStreamSettings;
 }
 
 export const CONFIG_FILES = ['event-contracts.config.json', 'event-contracts.config.yaml', 'event-contracts.config.yml', 'event-contracts.config.mjs'];
@@ -136,5 +143,25 @@ export function resolveConfig(raw: unknown, file: string | undefined, dir = proc
     },
     lockFile: typeof root.lockFile === 'string' ? root.lockFile : 'registry.lock.json',
     invalidExamples: severity(root.invalidExamples, 'invalidExamples') ?? 'warning',
+    ...auditSettings(root.audit, where),
   };
+}
+
+function auditSettings(raw: unknown, where: string): { audit?: AuditStreamSettings } {
+  if (raw === undefined || raw === false) return {};
+  if (raw === true) return { audit: {} };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${where}: audit must be true or an object { maxAge, maxBytes, replicas }`);
+  const a = raw as Record<string, unknown>;
+  const unknown = Object.keys(a).filter((k) => !['maxAge', 'maxBytes', 'replicas'].includes(k));
+  if (unknown.length > 0) throw new ConfigError(`${where}: audit.${unknown[0]} is not a setting (maxAge, maxBytes, replicas)`);
+  const maxAgeMs = typeof a.maxAge === 'string' ? isoDurationMs(a.maxAge) : undefined;
+  if (a.maxAge !== undefined && (maxAgeMs === undefined || maxAgeMs <= 0)) throw new ConfigError(`${where}: audit.maxAge must be an ISO-8601 duration like P90D`);
+  const count = (v: unknown, what: string): number | undefined => {
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw new ConfigError(`${where}: audit.${what} must be a positive whole number`);
+    return v;
+  };
+  const maxBytes = count(a.maxBytes, 'maxBytes');
+  const replicas = count(a.replicas, 'replicas');
+  return { audit: { ...(maxAgeMs !== undefined ? { maxAgeMs } : {}), ...(maxBytes !== undefined ? { maxBytes } : {}), ...(replicas !== undefined ? { replicas } : {}) } };
 }

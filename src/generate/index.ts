@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Catalog, EventVersion } from '../catalog/model.js';
 import type { Config } from '../config.js';
+import type { AuditStreamSettings } from '../security/audit-stream.js';
 import { internalError, type Diagnostic } from '../diagnostics.js';
 import { emitDocs } from '../docs/index.js';
 import { emitClients } from '../emit/clients.js';
@@ -40,7 +41,7 @@ export interface GenerateSettings {
   /** Files besides the specs whose content shapes the output (the lock). */
   extraInputs?: readonly string[];
   /** The workspace root and extra `$ref` roots (see `openWorkspace`); invalid examples are warnings unless it says `"error"`. */
-  config?: Pick<Config, 'root' | 'refRoots'> & Partial<Pick<Config, 'invalidExamples'>>;
+  config?: Pick<Config, 'root' | 'refRoots'> & Partial<Pick<Config, 'invalidExamples' | 'audit'>>;
 }
 
 export interface GenerateResult {
@@ -68,7 +69,7 @@ export function packageSettings(name: string, version: string): PackageSettings 
 }
 
 export async function generate(settings: GenerateSettings): Promise<GenerateResult> {
-  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? [], settings.config?.invalidExamples ?? 'warning']);
+  const settingsKey = JSON.stringify([settings.packageName, settings.packageVersion, settings.config?.root ?? null, settings.config?.refRoots ?? [], settings.config?.invalidExamples ?? 'warning', settings.config?.audit ?? null]);
   // The services' public signing keys (`event-contracts keygen`) are an input too.
   const keysFile = signingKeysFile(settings.config?.root);
   const watched = [...settings.specs, ...(settings.extraInputs ?? []), keysFile];
@@ -88,6 +89,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
       ...packageSettings(settings.packageName, settings.packageVersion),
       isReleased: settings.isReleased ?? (() => false),
       signingKeys: readSigningKeys(keysFile),
+      ...(settings.config?.audit ? { audit: settings.config.audit } : {}),
     });
   } catch (error) {
     // Which document caused it is unknown here: name the inputs.
@@ -113,7 +115,7 @@ export async function generate(settings: GenerateSettings): Promise<GenerateResu
 
 export async function emitAll(
   catalog: Catalog,
-  settings: PackageSettings & { isReleased: (type: string, version: string) => boolean; signingKeys?: SigningKeys },
+  settings: PackageSettings & { isReleased: (type: string, version: string) => boolean; signingKeys?: SigningKeys; audit?: AuditStreamSettings },
 ): Promise<{ files: GeneratedFile[]; diagnostics: Diagnostic[] }> {
   const versions = catalog.events.flatMap((t) => t.versions);
   const requests: TypeRequest[] = versions.flatMap((event) => typeRequests(event));
@@ -122,7 +124,7 @@ export async function emitAll(
   const types = await emitTypes(requests, names.reservedForTypes);
   trace('types emitted');
   const validators = emitValidators(catalog, (event, part) => (part === 'payload' ? payloadTypeName(event) : headersTypeName(event)));
-  const provisioning = emitProvisioning(catalog, RUNTIME_MODULE);
+  const provisioning = emitProvisioning(catalog, RUNTIME_MODULE, settings.audit ? { audit: settings.audit } : {});
   const monitoring = emitMonitoring(catalog);
   trace('validators emitted');
   const files: GeneratedFile[] = [

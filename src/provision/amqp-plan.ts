@@ -3,8 +3,9 @@
  * exchange and its dead-letter exchange, every exchange a channel's `bindings.amqp.exchange`
  * names, and per receive operation a durable queue for its consumer group (`x-consumer-group`,
  * else defaultGroup()) bound to the channel address with `{param}` → `*`, plus the group's
- * dead-letter parking queue `deadletter.<group>`. Request/reply stays off the plan: responder
- * queues are created and deleted with their responders.
+ * dead-letter parking queue `deadletter.<group>`. Request/reply: the rpc exchange
+ * (`<exchange>.rpc`) is on the plan when the contract has a responder; responder queues are
+ * created and deleted with their responders.
  *
  * It also returns the per-subject bindings the AmqpTransport needs at run time, so a
  * publisher sends `transaction.*.completed.v1` to the exchange the contract names.
@@ -21,6 +22,8 @@ export interface AmqpPlanOptions {
   deadLetterExchange?: string;
   /** Default `<exchange>.retry` (a headers exchange into the delay queues), as in the transport. */
   retryExchange?: string;
+  /** Default `<exchange>.rpc` (requests, routing key = subject), as in the transport. */
+  rpcExchange?: string;
   /** Prepended to queues named after groups and subjects, as the transport's `queuePrefix`. */
   queuePrefix?: string;
   /** Prepended to exchange and queue names taken from bindings (tests, shared brokers). */
@@ -107,6 +110,12 @@ export function amqpPlan(catalog: Catalog, options: AmqpPlanOptions = {}): AmqpP
     [dlx.name, { spec: dlx, at: { file: '(default)', line: 0, column: 0 } }],
     [retry.name, { spec: retry, at: { file: '(default)', line: 0, column: 0 } }],
   ]);
+  // Requests travel on the rpc exchange; the generated permissions let no service declare an
+  // exchange, so it is provisioned here when the contract has request/reply.
+  if (catalog.services.some((s) => s.operations.some((op) => op.action === 'receive' && op.reply))) {
+    const rpc: AmqpExchangeSpec = { name: options.rpcExchange ?? `${events.name}.rpc`, type: 'topic', durable: true, autoDelete: false };
+    exchanges.set(rpc.name, { spec: rpc, at: { file: '(default)', line: 0, column: 0 } });
+  }
   for (const service of catalog.services) {
     for (const channel of service.channels) {
       if (channel.address === undefined) continue;

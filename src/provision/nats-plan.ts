@@ -10,6 +10,7 @@ import type { Catalog, Channel, StreamSettings } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
 import type { NatsConsumerSpec, NatsProvisionPlan, NatsStreamSpec } from '../runtime/nats/plan.js';
 import { deadLetterStreamName, deadLetterSubject, durableName } from '../runtime/nats/names.js';
+import { auditStreamConflicts, auditStreamSpec, type AuditStreamSettings } from '../security/audit-stream.js';
 
 /** `transaction.{accountId}.created.v1` → `transaction.*.created.v1`. */
 export function subjectPattern(address: string): string {
@@ -32,6 +33,8 @@ export function isoDurationMs(text: string): number | undefined {
 export interface PlanOptions {
   /** Cap replicas (a single local server cannot hold three). */
   maxReplicas?: number;
+  /** Config `audit`: add the stream AUDIT (`audit.>`) that transport audit sinks write to. */
+  audit?: AuditStreamSettings;
 }
 
 export function natsPlan(catalog: Catalog, options: PlanOptions = {}): { plan: NatsProvisionPlan; diagnostics: Diagnostic[] } {
@@ -137,5 +140,7 @@ export function natsPlan(catalog: Catalog, options: PlanOptions = {}): { plan: N
       description: `Dead letters of consumer group ${group}; provisioned by event-contracts from ${location.file}`,
     });
   }
-  return { plan: { streams: [...streamSpecs, ...deadLetterStreams], consumers }, diagnostics };
+  if (options.audit) diagnostics.push(...auditStreamConflicts(catalog));
+  const audit = options.audit ? [auditStreamSpec(options.audit, options.maxReplicas)] : [];
+  return { plan: { streams: [...streamSpecs, ...deadLetterStreams, ...audit], consumers }, diagnostics };
 }

@@ -22,6 +22,9 @@ import type { Diagnostic } from '../diagnostics.js';
 import { oneLine } from '../emit/files.js';
 import { deadLetterSubject, durableName } from '../runtime/nats/names.js';
 import { serviceAccess, type ServiceAccess } from './access.js';
+import { AUDIT_STREAM, auditSubject } from './audit-stream.js';
+
+export { AUDIT_STREAM, auditSubject } from './audit-stream.js';
 
 export interface NatsGrant {
   readonly subject: string;
@@ -52,7 +55,6 @@ export interface NatsAclPlan {
 export const NATS_ACCOUNT = 'EVENTS';
 export const NATS_ADMIN_USER = 'event-contracts-admin';
 export const NATS_AUDIT_READER = 'audit-reader';
-export const AUDIT_STREAM = 'AUDIT';
 
 /** `payments-service` → `EC_NATS_PASSWORD_PAYMENTS_SERVICE`. */
 export function passwordVariable(user: string): string {
@@ -62,11 +64,6 @@ export function passwordVariable(user: string): string {
 /** `payments-service` → `_INBOX_payments-service` (one token: no dots). */
 export function inboxPrefix(service: string): string {
   return `_INBOX_${service.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-}
-
-/** The subject a service's audit records go to. */
-export function auditSubject(service: string): string {
-  return `audit.${service.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 export function natsServiceUser(a: ServiceAccess): NatsAclUser {

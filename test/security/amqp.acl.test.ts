@@ -54,11 +54,12 @@ describe('generated RabbitMQ permissions on the local broker', () => {
     const ws = await openWorkspace(['asyncapi'], { examples: false });
     const topology = amqpPlan(ws.catalog);
     bindings = topology.subjects;
+    // The rpc exchange is on the plan (responders and requesters may not declare it).
+    expect(topology.plan.exchanges).toContainEqual(expect.objectContaining({ name: 'events.rpc', type: 'topic', durable: true }));
     // Provisioned by the admin (here guest), every exchange in the test's vhost.
     await provisionAmqp(`amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(vhost)}`, {
       ...topology.plan,
-      // The rpc exchange too: responders and requesters may not declare it.
-      exchanges: [...(topology.plan.exchanges ?? []).map(({ vhost: _v, ...e }) => e), { name: 'events.rpc', type: 'topic' as const, durable: true }],
+      exchanges: (topology.plan.exchanges ?? []).map(({ vhost: _v, ...e }) => e),
     });
   }, 180_000);
 

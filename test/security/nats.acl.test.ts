@@ -81,12 +81,11 @@ include "nats-accounts.conf"
     }, env);
     admin = await connect({ servers: server.url, reconnect: false, ...natsSecurityOptions(security(NATS_ADMIN_USER)) });
     const ws = await openWorkspace(['asyncapi'], { examples: false });
-    const { plan } = natsPlan(ws.catalog, { maxReplicas: 1 });
+    // With `audit` in the config, the plan holds the audit stream the sinks write to.
+    const { plan } = natsPlan(ws.catalog, { maxReplicas: 1, audit: { maxAgeMs: 86_400_000 } });
+    expect(plan.streams).toContainEqual(expect.objectContaining({ name: AUDIT_STREAM, subjects: ['audit.>'] }));
     // Memory storage: the test's server is gone afterwards anyway.
-    await provisionNats(admin, {
-      ...plan,
-      streams: [...(plan.streams ?? []), { name: AUDIT_STREAM, subjects: ['audit.>'] }].map((s) => ({ ...s, storage: 'memory' as const })),
-    });
+    await provisionNats(admin, { ...plan, streams: (plan.streams ?? []).map((s) => ({ ...s, storage: 'memory' as const })) });
   }, 90_000);
 
   afterAll(async () => {
