@@ -241,7 +241,10 @@ export async function provisionCommand(
   if (args.broker === 'amqp') return provisionAmqpCommand(workspace.catalog, args, io);
   if (args.broker === 'kafka') return provisionKafkaCommand(workspace.catalog, args, io);
   const { natsPlan } = await import('../provision/nats-plan.js');
-  const { plan, diagnostics } = natsPlan(workspace.catalog, args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {});
+  const { plan, diagnostics } = natsPlan(workspace.catalog, {
+    ...(args.maxReplicas !== undefined ? { maxReplicas: args.maxReplicas } : {}),
+    ...(args.config?.audit ? { audit: args.config.audit } : {}),
+  });
   if (diagnostics.some((d) => d.severity === 'error')) {
     reportDiagnostics(io, args.format, diagnostics);
     return EXIT.problems;

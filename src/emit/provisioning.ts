@@ -4,11 +4,12 @@ import type { Diagnostic } from '../diagnostics.js';
 import { amqpPlan } from '../provision/amqp-plan.js';
 import { kafkaPlan } from '../provision/kafka-plan.js';
 import { natsPlan } from '../provision/nats-plan.js';
+import type { AuditStreamSettings } from '../security/audit-stream.js';
 import type { GeneratedFile } from './files.js';
 import { CodeFile } from './printer.js';
 
-export function emitProvisioning(catalog: Catalog, runtime: string): { file: GeneratedFile; diagnostics: Diagnostic[] } {
-  const nats = natsPlan(catalog);
+export function emitProvisioning(catalog: Catalog, runtime: string, options: { audit?: AuditStreamSettings } = {}): { file: GeneratedFile; diagnostics: Diagnostic[] } {
+  const nats = natsPlan(catalog, options.audit ? { audit: options.audit } : {});
   const amqp = amqpPlan(catalog);
   const kafka = kafkaPlan(catalog);
   const file = new CodeFile('provisioning.ts');
