@@ -13,6 +13,8 @@ import { aclCommand } from './acl-command.js';
 import { brokerSecurityOptions, type BrokerSecurityArgs } from './broker-security.js';
 import { keygenCommand } from './keygen-command.js';
 import { monitorCommand } from './monitor-command.js';
+import { historyCommand } from './history-command.js';
+import { replayCommand } from './replay-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
@@ -43,7 +45,7 @@ const specOptions = <T, F extends string = 'human' | 'json'>(y: Argv<T>, formats
     .option('format', { choices: formats, default: formats[0]!, describe: 'output format' });
 
 /** The commands, for the message that answers an unknown or missing one. */
-export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl', 'monitor'] as const;
+export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl', 'monitor', 'history', 'replay'] as const;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -225,6 +227,40 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('private-key', { type: 'string', demandOption: true, describe: 'file to write the private key to (never overwritten)' })
           .option('add', { type: 'boolean', default: false, describe: "keep the service's current keys (rotation)" }),
       (args) => run((config) => keygenCommand({ service: args.service!, privateKey: args.privateKey, add: args.add, config }, io))(),
+    )
+    .command(
+      'history <streamId>',
+      "An entity's events from the event store, oldest first, with what each one changed",
+      (y) =>
+        y
+          .positional('streamId', { type: 'string', demandOption: true, describe: '<domain>.<aggregate type>.<entity id>' })
+          .option('store', { choices: ['pg', 'nats'] as const, default: 'pg' as const, describe: 'the event store backend' })
+          .option('database', { type: 'string', describe: 'PostgreSQL URL (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)' })
+          .option('schema', { type: 'string', describe: 'schema of the PostgreSQL event store (default event_store)' })
+          .option('server', { type: 'string', describe: 'NATS servers, comma-separated (default 127.0.0.1:4222)' })
+          .option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+      async (args) => {
+        code = await historyCommand(
+          {
+            streamId: args.streamId!,
+            store: args.store,
+            ...(args.database !== undefined ? { database: args.database } : {}),
+            ...(args.schema !== undefined ? { schema: args.schema } : {}),
+            ...(args.server !== undefined ? { server: args.server } : {}),
+            format: args.format,
+          },
+          io,
+        );
+      },
+    )
+    .command(
+      'replay',
+      'Rebuild a projection from the first event into a new read-model generation, then switch readers to it',
+      (y) =>
+        y
+          .option('projection', { type: 'string', demandOption: true, describe: 'a name from "projections" in the config' })
+          .option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
+      (args) => run((config) => replayCommand({ projection: args.projection, format: args.format, config }, io))(),
     )
     .command(
       'schema-diff <old> <new>',
