@@ -243,6 +243,19 @@ export function describeEventStoreConformance(name: string, setup: () => Promise
       expect(await caught(collect(store.readAll({}, { from: '{"x":1}' })))).toBeInstanceOf(InvalidCheckpointError);
     });
 
+    it('a handler that throws during catch-up ends the subscription: caughtUp rejects with its error, nothing after it is delivered', async () => {
+      const { store, c } = await open();
+      await store.append(c.stream('h1'), [{ event: c.opened, data: { accountId: 'h1', owner: 'x' } }, ...deposits(c, 'h1', 1, 4)]);
+      const seen: number[] = [];
+      const sub = await store.subscribe({ aggregates: [`${c.domain}.${c.aggregate}`] }, (e) => {
+        if (e.streamVersion === 3) throw new Error('projection broke at 3');
+        seen.push(e.streamVersion);
+      });
+      await expect(sub.caughtUp).rejects.toThrow('projection broke at 3');
+      await sub.stop();
+      expect(seen).toEqual([1, 2]);
+    });
+
     const large = options.largeStream ?? 20_000;
     it(`reads a large stream (${large} events) back in order`, async () => {
       const { store, c } = await open();

@@ -90,6 +90,25 @@ describe('postgres event store', () => {
     expect(seen.map((e) => e.checkpoint)).toEqual(history.map((e) => e.checkpoint));
   });
 
+  it('a live subscription whose LISTEN connection is cut goes on by polling', async () => {
+    const app = `es-listen-${rand()}`;
+    const reader = await createEventStore({ backend: await PostgresEventStoreBackend.connect({ connection: { ...PG, max: 2, application_name: app }, schema, pollMs: 200 }), events: c.all, upcasters: c.upcasters, source: 'test' });
+    stores.push(reader);
+    const writer = await open();
+    const tag = rand();
+    const seen: StoredEvent[] = [];
+    const sub = await reader.subscribe({ aggregates: ['bank.account'] }, (e) => {
+      if (e.streamId.includes(tag)) seen.push(e);
+    });
+    await sub.caughtUp;
+    const cut = await admin.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'`, [app]);
+    expect(cut.rows).toHaveLength(1);
+    await writer.append(c.stream(`${tag}-1`), [opened(`${tag}-1`)]);
+    await waitFor(() => seen.length >= 1, 10_000, 'the event, by polling');
+    await sub.stop();
+    expect(seen.map((e) => e.streamId)).toEqual([c.stream(`${tag}-1`)]);
+  });
+
   it('an append racing a writer that bypassed the store gets WrongExpectedVersionError with the actual version (unique violation)', async () => {
     const store = await open();
     const id = `race-${rand()}`;
