@@ -31,7 +31,9 @@ function statements(l: OutboxLocation): string[] {
     `CREATE SEQUENCE IF NOT EXISTS ${l.positionSequence} AS bigint`,
     `CREATE TABLE IF NOT EXISTS ${t} (
       id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-      position bigint UNIQUE,
+      -- Unique by construction (one sequence); no index of its own beyond the pending one,
+      -- since each index is one more entry written by the commit-time update.
+      position bigint,
       event_id text NOT NULL UNIQUE,
       type text NOT NULL,
       version text NOT NULL,
