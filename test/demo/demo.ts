@@ -1,6 +1,12 @@
 /**
- * `npm run demo [-- --transport amqp] [--observe] [--secure]`: the workspace's services talking over the local
- * NATS (or RabbitMQ) through the generated clients — the code a service team writes.
+ * `npm run demo [-- --transport nats|amqp|kafka] [--observe] [--secure]`: the workspace's services
+ * talking over the local NATS (or RabbitMQ, or Kafka) through the generated clients — the code a
+ * service team writes. Kafka is EC_KAFKA_BOOTSTRAP=host:port, else a broker started for the run
+ * (see kafka.ts).
+ *
+ * `npm run demo -- --event-sourcing [--store postgres|nats]`: the payments service keeps accounts
+ * as event-sourced aggregates instead: appends, a concurrency conflict, a replay from a snapshot
+ * and a projection rebuild (see event-sourcing.ts).
  *
  *   users          publishes user.created@2.0.0 and user.deleted@1.0.0
  *   notifications  handles user.created (durable group notifications-welcome) and asks
@@ -23,20 +29,28 @@ import {
   natsProvisioning,
 } from '../../generated/index.js';
 
-// The same code runs over either broker: the transport is configuration (`--transport amqp`).
+// The same code runs over any of the brokers: the transport is configuration (`--transport amqp`).
 const transportName = process.argv.includes('--transport') ? process.argv[process.argv.indexOf('--transport') + 1] : 'nats';
-if (transportName !== 'nats' && transportName !== 'amqp') throw new Error(`unknown transport ${transportName}: nats or amqp`);
+if (transportName !== 'nats' && transportName !== 'amqp' && transportName !== 'kafka') throw new Error(`unknown transport ${transportName}: nats, amqp or kafka`);
 const natsServer = process.env.NATS_URL ?? '127.0.0.1:4222';
 const amqpServer = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const log = (who: string, text: string) => console.log(`${who.padEnd(13)} ${text}`);
+// `--event-sourcing [--store postgres|nats]`: a mode of its own, on the event store instead of a broker.
+const eventSourcing = process.argv.includes('--event-sourcing');
+const storeName = process.argv.includes('--store') ? process.argv[process.argv.indexOf('--store') + 1] : 'postgres';
+if (storeName !== 'postgres' && storeName !== 'nats') throw new Error(`unknown store ${storeName}: postgres or nats`);
+if (eventSourcing && ['--transport', '--observe', '--secure'].some((flag) => process.argv.includes(flag))) throw new Error('--event-sourcing runs alone (with --store postgres|nats)');
 // `--observe`: OpenTelemetry metrics (served for Prometheus) and traces (printed as trees).
 const observe = process.argv.includes('--observe') ? await (await import('./observe.js')).startObservability(log) : undefined;
 // `--secure`: a nats-server with the generated permissions and TLS, signed events, an audit trail (see secure.ts).
 if (process.argv.includes('--secure') && transportName !== 'nats') throw new Error('--secure runs over NATS only');
 const secure = process.argv.includes('--secure') ? await (await import('./secure.js')).startSecureDemo(log) : undefined;
+// Loaded only when asked for: the other modes never load a Kafka client.
+const kafka = transportName === 'kafka' ? await (await import('./kafka.js')).startKafkaDemo(log) : undefined;
 
 async function connect(source: string): Promise<Transport> {
   if (secure) return secure.connect(source);
+  if (kafka) return kafka.connect(source);
   if (transportName === 'amqp') {
     // Events no queue is bound for (nobody receives transaction.cancelled here) are dropped, as on NATS.
     return connectAmqp(amqpServer, { bindings: amqpBindings, unroutable: 'drop' });
@@ -46,11 +60,16 @@ async function connect(source: string): Promise<Transport> {
 
 async function bus(source: string): Promise<EventBus> {
   const transport = await connect(source);
-  const middleware = [...(observe?.middleware(source, transportName === 'amqp' ? 'rabbitmq' : 'nats') ?? []), ...(secure?.middleware(source) ?? [])];
+  const system = transportName === 'amqp' ? 'rabbitmq' : transportName === 'kafka' ? 'kafka' : 'nats';
+  const middleware = [...(observe?.middleware(source, system) ?? []), ...(secure?.middleware(source) ?? [])];
   return createEventBus({ transport, source, middleware });
 }
 
 async function provision(): Promise<void> {
+  if (kafka) {
+    log('provision', await kafka.provision());
+    return;
+  }
   if (transportName === 'amqp') {
     const result = await provisionAmqp(amqpServer, amqpProvisioning);
     log('provision', `RabbitMQ: ${result.exchanges.length} exchanges, ${result.queues.length} queues, ${result.bindings.length} bindings`);
@@ -167,4 +186,9 @@ async function main(): Promise<void> {
   log('demo', 'done');
 }
 
-await main();
+if (eventSourcing) {
+  await (await import('./event-sourcing.js')).runEventSourcingDemo(log, { store: storeName, natsServer });
+  log('demo', 'done');
+} else {
+  await main();
+}
