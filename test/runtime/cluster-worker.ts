@@ -21,8 +21,8 @@ export interface ClusterWorkerConfig {
 
 export type ClusterWorkerMessage =
   | { kind: 'ready' }
-  | { kind: 'handled'; ids: string[] }
-  | { kind: 'notice'; notice: { kind: string; state?: string; server?: string; detail?: string } }
+  | { kind: 'handled'; ids: string[]; deliveries: number[] }
+  | { kind: 'notice'; notice: { kind: string; state?: string; server?: string; detail?: string; id?: string; error?: string } }
   | { kind: 'closed' };
 
 const send = (m: ClusterWorkerMessage): void => void process.send?.(m);
@@ -38,17 +38,30 @@ async function main(): Promise<void> {
     name: 'forward-notices',
     notice: (n: RuntimeNotice) => {
       if (n.kind === 'connection' || n.kind === 'consumer-error' || n.kind === 'dedupe-failed' || n.kind === 'duplicate') {
-        send({ kind: 'notice', notice: { kind: n.kind, ...('state' in n ? { state: n.state } : {}), ...('server' in n && n.server ? { server: n.server } : {}), ...('detail' in n && n.detail ? { detail: n.detail } : {}) } });
+        send({
+          kind: 'notice',
+          notice: {
+            kind: n.kind,
+            ...('state' in n ? { state: n.state } : {}),
+            ...('server' in n && n.server ? { server: n.server } : {}),
+            ...('detail' in n && n.detail ? { detail: n.detail } : {}),
+            ...('id' in n && n.id ? { id: n.id } : {}),
+            ...('error' in n && n.error ? { error: String((n.error as Error)?.message ?? n.error) } : {}),
+          },
+        });
       }
     },
   };
   const bus = createEventBus({ transport, source: 'cluster/worker', middleware: [forward] });
 
   let batch: string[] = [];
+  let deliveries: number[] = [];
   const flush = (): void => {
     const ids = batch;
+    const counts = deliveries;
     batch = [];
-    if (ids.length > 0) send({ kind: 'handled', ids });
+    deliveries = [];
+    if (ids.length > 0) send({ kind: 'handled', ids, deliveries: counts });
   };
   await bus.subscribe({
     group: config.group,
@@ -57,13 +70,17 @@ async function main(): Promise<void> {
     maxInFlight: 256,
     ackWaitMs: 5000,
     dedupe,
+    // Short, so a redelivery stuck behind a claim that was never completed (the store
+    // unreachable at that moment) comes back within the test, where a second handling shows.
+    claimTtlMs: 10_000,
     handlers: [
       {
         type: ev.type,
         accepts: [ev],
-        handle: async (e) => {
+        handle: async (e, ctx) => {
           if (batch.length === 0) setImmediate(flush);
           batch.push(e.id);
+          deliveries.push(ctx.deliveryCount);
         },
       },
     ],

@@ -54,7 +54,8 @@ describe('NATS on a 3-node cluster', () => {
   const streamInfo = async (stream: string) => {
     const nc = await cluster.connect();
     try {
-      const jsm = await jetstreamManager(nc, { timeout: 2000 });
+      // checkAPI off: the manager's own first request would fail while the meta leader is elected.
+      const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
       let info: Awaited<ReturnType<typeof jsm.streams.info>> | undefined;
       await waitFor(async () => {
         info = await jsm.streams.info(stream).catch(() => undefined);
@@ -72,7 +73,7 @@ describe('NATS on a 3-node cluster', () => {
     await cluster.restart(name);
     const nc = await cluster.connect();
     try {
-      const jsm = await jetstreamManager(nc);
+      const jsm = await jetstreamManager(nc, { timeout: 2000, checkAPI: false });
       await waitFor(async () => {
         try {
           const c = (await jsm.streams.info(stream)).cluster;
@@ -124,7 +125,8 @@ describe('NATS on a 3-node cluster', () => {
     const inUse = t.nc.getServer();
     const killed = cluster.nodeAt(inUse)!;
     await cluster.kill(killed.name);
-    await waitFor(() => connections(notices, 'reconnected').length > 0, 30_000, "a 'reconnected' notice");
+    try {
+      await waitFor(() => connections(notices, 'reconnected').length > 0, 30_000, "a 'reconnected' notice");
     const [lost] = connections(notices, 'disconnected');
     const [back] = connections(notices, 'reconnected');
     expect(lost).toMatchObject({ kind: 'connection', transport: 'nats', state: 'disconnected', server: inUse });
@@ -138,7 +140,10 @@ describe('NATS on a 3-node cluster', () => {
     // One outage, one notice each way (nats.js's per-attempt 'reconnecting' is not passed on).
     expect(connections(notices, 'disconnected')).toHaveLength(1);
     expect(connections(notices, 'reconnected')).toHaveLength(1);
-    await rejoin(killed.name, stream);
+    } finally {
+      // The next tests want three nodes again.
+      await rejoin(killed.name, stream);
+    }
   }, 90_000);
 
   it('a consumer the server stops serving (its durable deleted): one consumer-error notice naming the group, not one per retry', async () => {
@@ -169,6 +174,33 @@ describe('NATS on a 3-node cluster', () => {
     expect(notices.filter((n) => n.kind === 'connection')).toEqual([]);
   }, 60_000);
 
+  it('KV dedupe store: complete() while the bucket leader is killed still records the event as done (else a redelivery is handled twice)', async () => {
+    // The mechanism behind the duplicates the 10 000-event test below finds now and then:
+    // complete() fails while the bucket elects a leader, the bus acks anyway, the ack is lost
+    // with the consumer's leader, and the redelivery claims the event again once the claim's
+    // TTL has passed.
+    const t = await NatsTransport.connect({ connect: { servers: cluster.urls, reconnectTimeWait: 100 } });
+    closers.push(() => t.close());
+    const bucket = `ect-kvf-${rand()}`;
+    const store = await KvDedupeStore.open(t.nc, { bucket, replicas: 3 });
+    closers.push(() => store.destroy());
+    expect(await store.claim('g/e1', 1000)).toBe('claimed');
+    const leader = (await streamInfo(`KV_${bucket}`)).cluster?.leader;
+    expect(leader).toMatch(/^n\d$/);
+    await cluster.kill(leader!);
+    try {
+      const completed = await store.complete('g/e1').then(
+        () => 'completed',
+        (err: unknown) => `failed: ${(err as Error).message}`,
+      );
+      expect(completed).toBe('completed');
+      await waitFor(async () => (await store.claim('g/e1', 1000).catch(() => 'unreachable')) !== 'unreachable', 30_000, 'the bucket to answer again');
+      expect(await store.claim('g/e1', 1000)).toBe('done');
+    } finally {
+      await rejoin(leader!, `KV_${bucket}`);
+    }
+  }, 90_000);
+
   it('10 000 events published while the stream leader is killed and restarted: each acknowledged id handled exactly once across two consumer processes', async () => {
     const started = Date.now();
     const prefix = `cl${rand()}`;
@@ -187,6 +219,7 @@ describe('NATS on a 3-node cluster', () => {
 
     // Two consumer processes; every id their handlers ran comes back over IPC.
     const handled = new Map<string, number>();
+    const trail = new Map<string, string[]>();
     const workerNotices: ClusterWorkerMessage[] = [];
     const config: ClusterWorkerConfig = { servers: cluster.urls, prefix, group, bucket };
     const workers: ChildProcess[] = [];
@@ -199,7 +232,12 @@ describe('NATS on a 3-node cluster', () => {
       child.on('message', (m: ClusterWorkerMessage) => {
         if (m.kind === 'ready') ready++;
         else if (m.kind === 'closed') closed++;
-        else if (m.kind === 'handled') for (const id of m.ids) handled.set(id, (handled.get(id) ?? 0) + 1);
+        else if (m.kind === 'handled') {
+          m.ids.forEach((id, k) => {
+            handled.set(id, (handled.get(id) ?? 0) + 1);
+            trail.set(id, [...(trail.get(id) ?? []), `w${w} d${m.deliveries[k]} t${Date.now() - started}`]);
+          });
+        }
         else workerNotices.push(m);
       });
       child.on('exit', (code, signal) => void exits.push(`${code ?? signal}`));
@@ -235,6 +273,7 @@ describe('NATS on a 3-node cluster', () => {
     const leader = (await jsm.streams.info(stream)).cluster?.leader;
     expect(leader).toMatch(/^n\d$/);
     await cluster.kill(leader!);
+    const killedAtMs = Date.now() - started;
     const ackedAtKill = acked.size;
     // The survivors elect a new leader and publishing goes on without the killed node.
     await waitFor(() => acked.size >= Math.min(total, ackedAtKill + 2000), 60_000, '2000 more acks after the kill');
@@ -245,12 +284,19 @@ describe('NATS on a 3-node cluster', () => {
     expect(failed).toEqual([]);
     expect(acked.size).toBe(total);
     await waitFor(() => ids.every((id) => handled.has(id)), 90_000, `all ${total} events handled (have ${handled.size})`);
+    // Then until the group has settled everything: a redelivery still waiting (behind a claim,
+    // say) would be handled a second time after this point, unseen, if the workers stopped now.
+    await waitFor(
+      async () => {
+        const c = await jsm.consumers.info(stream, group).catch(() => undefined);
+        return c !== undefined && c.num_pending === 0 && c.num_ack_pending === 0;
+      },
+      60_000,
+      'every message of the group acknowledged',
+    );
     for (const w of workers) w.send({ kind: 'stop' });
     await waitFor(() => closed === 2, 30_000, 'both workers closed');
 
-    expect(ids.filter((id) => !handled.has(id))).toEqual([]);
-    expect([...handled].filter(([, n]) => n !== 1)).toEqual([]);
-    expect([...handled.keys()].filter((id) => !acked.has(id))).toEqual([]);
     // How it went, for the README: time, the leader change, what the processes were told.
     const after = (await jsm.streams.info(stream)).cluster?.leader;
     console.log(
@@ -262,9 +308,19 @@ describe('NATS on a 3-node cluster', () => {
         publishRetries: pubT.stats.publishRetries,
         producerNotices: notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server}` : `${n.kind}`)),
         workerConnectionNotices: workerNotices.flatMap((m) => (m.kind === 'notice' && m.notice.kind === 'connection' ? [`${m.notice.state} ${m.notice.server}`] : [])),
+        consumerErrors: [...new Set(workerNotices.flatMap((m) => (m.kind === 'notice' && m.notice.kind === 'consumer-error' ? [m.notice.error ?? ''] : [])))],
         workerNoticeCounts: workerNotices.reduce<Record<string, number>>((c, m) => (m.kind === 'notice' ? { ...c, [m.notice.kind]: (c[m.notice.kind] ?? 0) + 1 } : c), {}),
       }),
     );
+    const twice = [...handled].filter(([, n]) => n !== 1).map(([id]) => id);
+    if (twice.length > 0) {
+      const about = (id: string) => workerNotices.filter((m) => m.kind === 'notice' && m.notice.id === id).map((m) => (m.kind === 'notice' ? `${m.notice.kind} ${m.notice.error ?? ''}` : ''));
+      console.log(JSON.stringify({ killedAtMs, twice: twice.slice(0, 10).map((id) => ({ id, handled: trail.get(id), notices: about(id) })) }, null, 1));
+      console.log(JSON.stringify(workerNotices.filter((m) => m.kind === 'notice' && m.notice.kind !== 'duplicate').slice(0, 30)));
+    }
+    expect(ids.filter((id) => !handled.has(id))).toEqual([]);
+    expect([...handled].filter(([, n]) => n !== 1)).toEqual([]);
+    expect([...handled.keys()].filter((id) => !acked.has(id))).toEqual([]);
   }, 180_000);
 });
 

@@ -270,7 +270,7 @@ class PullLoop {
    * is not reported here: the transport's connection notices say that once.
    */
   private reportRefusal(err: unknown): void {
-    if (this.refusalReported || isTransient(err) || this.host.nc.isClosed()) return;
+    if (this.refusalReported || !isRefusal(err) || this.host.nc.isClosed()) return;
     this.refusalReported = true;
     const why = err instanceof Error ? err.message : ((err as PermissionViolation | undefined)?.message ?? String(err));
     this.host.notice({
@@ -364,6 +364,15 @@ class PullLoop {
   toString(): string {
     return `${this.stream}/${this.durable} (${this.group})`;
   }
+}
+
+/**
+ * Whether a failed pull is the server refusing rather than the way to it failing: not a
+ * connectivity error, and not missed idle heartbeats (the connection dropped, or the
+ * consumer's leader moved to another node of a cluster; either heals by itself).
+ */
+function isRefusal(err: unknown): boolean {
+  return !isTransient(err) && !/heartbeats missed/i.test((err as Error | undefined)?.message ?? '');
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
