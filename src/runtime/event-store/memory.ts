@@ -25,6 +25,7 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
   private readonly rows: Row[] = [];
   private readonly streams = new Map<string, number[]>();
   private readonly waker = new Waker();
+  private readonly subscriptions = new Set<EventSubscription>();
 
   async append(stream: StreamAddress, records: readonly EventRecord[], expected: ExpectedVersion): Promise<AppendResult> {
     const positions = this.streams.get(stream.streamId) ?? [];
@@ -76,7 +77,7 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
   async subscribe(filter: EventFilter, handler: BackendRecordHandler, options: { from?: string }): Promise<EventSubscription> {
     this.position(options.from); // refuse a foreign checkpoint now, not in the loop
     const matches = aggregateMatcher(filter.aggregates);
-    return pollingSubscription(
+    const sub = pollingSubscription(
       {
         waker: this.waker,
         pollMs: 1000,
@@ -96,9 +97,21 @@ export class MemoryEventStoreBackend implements EventStoreBackend {
       handler,
       options.from,
     );
+    const tracked: EventSubscription = {
+      caughtUp: sub.caughtUp,
+      stop: async () => {
+        this.subscriptions.delete(tracked);
+        await sub.stop();
+      },
+    };
+    this.subscriptions.add(tracked);
+    return tracked;
   }
 
-  async close(): Promise<void> {}
+  /** Stops this backend's subscriptions; the records stay (a store over this backend may be closed and another opened). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.subscriptions].map((sub) => sub.stop()));
+  }
 
   private position(checkpoint: string | undefined): number {
     if (checkpoint === undefined || checkpoint === '') return 0;

@@ -16,10 +16,12 @@ describe('event store entry point', () => {
     const es = await import('../../../src/runtime/event-store/index.js');
     expect(typeof es.createEventStore).toBe('function');
     expect(typeof es.PostgresEventStoreBackend.connect).toBe('function');
+    expect(typeof es.JetStreamEventStoreBackend.connect).toBe('function');
   });
 
   it('the mock is in force (connecting a backend loads its client and fails)', async () => {
     const es = await import('../../../src/runtime/event-store/index.js');
     await expect(es.PostgresEventStoreBackend.connect({})).rejects.toThrow(/mock|loaded pg/);
+    await expect(es.JetStreamEventStoreBackend.connect({})).rejects.toThrow(/mock|loaded @nats-io/);
   });
 });

@@ -35,6 +35,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
   private readonly waker = new Waker();
   private listener: Promise<Client | undefined> | undefined;
   private subscribers = 0;
+  private readonly subscriptions = new Set<EventSubscription>();
   private closed = false;
   private readonly q: Record<'append' | 'version' | 'readFwd' | 'readBack' | 'all' | 'allAgg', string>;
 
@@ -156,7 +157,7 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
     const from = this.position(options.from);
     this.subscribers++;
     await this.listen();
-    return pollingSubscription(
+    const sub = pollingSubscription(
       {
         waker: this.waker,
         pollMs: this.pollMs,
@@ -169,12 +170,22 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
       handler,
       from === '0' ? undefined : from,
     );
+    const tracked: EventSubscription = {
+      caughtUp: sub.caughtUp,
+      stop: async () => {
+        this.subscriptions.delete(tracked);
+        await sub.stop();
+      },
+    };
+    this.subscriptions.add(tracked);
+    return tracked;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.waker.wake();
+    // Subscriptions first: their loops would otherwise poll an ended pool.
+    await Promise.allSettled([...this.subscriptions].map((sub) => sub.stop()));
     await this.unlisten();
     if (this.ownsPool) await this.pool.end();
   }
