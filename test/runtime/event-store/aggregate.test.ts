@@ -1,9 +1,8 @@
 /**
  * Aggregates: folding a stream with a typed reducer, and the load → decide → append loop
- * with optimistic retries. On the memory backend here; the PostgreSQL run is in
- * snapshot.test.ts (it needs the database for the snapshot table anyway).
+ * with optimistic retries, on the memory and the PostgreSQL event store.
  */
-import { describe, expect, expectTypeOf, it } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   appendToAggregate,
   ConcurrencyRetriesExhaustedError,
@@ -15,7 +14,10 @@ import {
   type Reducer,
   type StoredEventOf,
 } from '../../../src/runtime/event-store/aggregate.js';
-import { createEventStore, MemoryEventStoreBackend, WrongExpectedVersionError, type EventStore, type StoredEvent } from '../../../src/runtime/event-store/index.js';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { createEventStore, MemoryEventStoreBackend, PostgresEventStoreBackend, WrongExpectedVersionError, type EventStore, type StoredEvent } from '../../../src/runtime/event-store/index.js';
+import { PG } from './pg-helpers.js';
 import type { EventDescriptor } from '../../../src/runtime/index.js';
 import type { TransactionCreatedV1Event, TransactionCompletedV1Event } from '../../../generated/events.js';
 import type { TransactionCompletedV1, TransactionCreatedV1 } from '../../../generated/types.js';
@@ -40,8 +42,26 @@ function accountReducer(c: AccountContract, schemaVersion = 'account@1') {
     });
 }
 
+const pgSchema = `agg_${rand()}`;
+let pgUsed = false;
+afterAll(async () => {
+  if (!pgUsed) return;
+  const admin = new pg.Pool({ ...PG, max: 1 });
+  await admin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+  await admin.end();
+});
+
+const backends = {
+  memory: async () => new MemoryEventStoreBackend(),
+  postgres: async () => {
+    pgUsed = true;
+    return PostgresEventStoreBackend.connect({ connection: { ...PG, max: 4 }, schema: pgSchema });
+  },
+};
+let backendKind: keyof typeof backends = 'memory';
+
 async function memoryStore(c: AccountContract): Promise<EventStore> {
-  return createEventStore({ backend: new MemoryEventStoreBackend(), events: c.all, upcasters: c.upcasters, source: 'test' });
+  return createEventStore({ backend: await backends[backendKind](), events: c.all, upcasters: c.upcasters, source: 'test' });
 }
 
 async function seed(store: EventStore, c: AccountContract, id: string, deposits: number): Promise<string> {
@@ -51,139 +71,146 @@ async function seed(store: EventStore, c: AccountContract, id: string, deposits:
   return stream;
 }
 
-describe('loadAggregate', () => {
-  it('folds every event of the stream and reports the version to append at', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const stream = await seed(store, c, 'a1', 4);
-    const loaded = await loadAggregate(store, stream, accountReducer(c));
-    expect(loaded).toMatchObject({ streamId: stream, version: 5, eventsFolded: 5, snapshotTaken: false, state: { owner: 'ada', balance: 10, applied: 5 } });
-    expect(loaded.fromSnapshot).toBeUndefined();
-    await store.close();
+describe.each(Object.keys(backends) as Array<keyof typeof backends>)('on the %s event store', (kind) => {
+  beforeAll(() => {
+    backendKind = kind;
   });
 
-  it('gives the initial state at version 0 for a stream with no events, and never shares it between loads', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const reducer = accountReducer(c);
-    const empty = await loadAggregate(store, c.stream('none'), reducer);
-    expect(empty).toMatchObject({ version: 0, state: { owner: '', balance: 0, applied: 0 } });
-    // The deposit handler mutates its state: a shared initial object would leak 10 into the next load.
-    await seed(store, c, 'b1', 4);
-    await loadAggregate(store, c.stream('b1'), reducer);
-    expect(reducer.initial).toEqual({ owner: '', balance: 0, applied: 0 });
-    expect((await loadAggregate(store, c.stream('none'), reducer)).state.balance).toBe(0);
-    await store.close();
+  describe('loadAggregate', () => {
+    it('folds every event of the stream and reports the version to append at', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const stream = await seed(store, c, 'a1', 4);
+      const loaded = await loadAggregate(store, stream, accountReducer(c));
+      expect(loaded).toMatchObject({ streamId: stream, version: 5, eventsFolded: 5, snapshotTaken: false, state: { owner: 'ada', balance: 10, applied: 5 } });
+      expect(loaded.fromSnapshot).toBeUndefined();
+      await store.close();
+    });
+
+    it('gives the initial state at version 0 for a stream with no events, and never shares it between loads', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const reducer = accountReducer(c);
+      const empty = await loadAggregate(store, c.stream('none'), reducer);
+      expect(empty).toMatchObject({ version: 0, state: { owner: '', balance: 0, applied: 0 } });
+      // The deposit handler mutates its state: a shared initial object would leak 10 into the next load.
+      await seed(store, c, 'b1', 4);
+      await loadAggregate(store, c.stream('b1'), reducer);
+      expect(reducer.initial).toEqual({ owner: '', balance: 0, applied: 0 });
+      expect((await loadAggregate(store, c.stream('none'), reducer)).state.balance).toBe(0);
+      await store.close();
+    });
+
+    it('ignores event types the reducer does not name, and refuses a named type at a major it has no handler for', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const stream = await seed(store, c, 'c1', 1);
+      await store.append(stream, [{ event: c.closedV2, data: { accountId: 'c1' } }]);
+      expect((await loadAggregate(store, stream, accountReducer(c))).state.balance).toBe(1);
+
+      // A reducer written for renamed@1 meets renamed@2 (the store upcasts 1.x to 2.0.0 on read).
+      await store.append(stream, [{ event: c.renamedV2, data: { accountId: 'c1', first: 'Ada', last: 'L' } }]);
+      const stale = accountReducer(c).on(c.renamedV1, (s) => s);
+      const error = await loadAggregate(store, stream, stale).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnhandledEventVersionError);
+      expect(error).toMatchObject({ eventType: c.renamedV2.type, eventVersion: '2.0.0', streamVersion: 4 });
+      await store.close();
+    });
+
+    it('folds upcast events with the handler of the newest major', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const stream = c.stream('u1');
+      await store.append(stream, [{ event: c.renamedV1, data: { accountId: 'u1', name: 'Ada Lovelace' } }]);
+      const reducer = defineReducer({ schemaVersion: 'name@1', initial: { last: '' } }).on(c.renamedV2, (_s, d) => ({ last: d.last }));
+      expect((await loadAggregate(store, stream, reducer)).state.last).toBe('Lovelace');
+      await store.close();
+    });
+
+    it('refuses two handlers for one type and major', () => {
+      const c = accountContract(`t${rand()}`);
+      expect(() => accountReducer(c).on(c.deposited, (s) => s)).toThrow(/already handles .*deposited@1/);
+    });
+
+    it('stops at a gap in the stream versions instead of folding past it', async () => {
+      const c = accountContract(`t${rand()}`);
+      const real = await memoryStore(c);
+      const stream = await seed(real, c, 'g1', 3);
+      // A store that loses the event at version 3: the fold must not silently skip it.
+      const lossy: EventStore = {
+        ...real,
+        read: async function* (id, options) {
+          for await (const e of real.read(id, options)) if (e.streamVersion !== 3) yield e;
+        },
+      };
+      await expect(loadAggregate(lossy, stream, accountReducer(c))).rejects.toThrow(StreamSequenceError);
+      await real.close();
+    });
   });
 
-  it('ignores event types the reducer does not name, and refuses a named type at a major it has no handler for', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const stream = await seed(store, c, 'c1', 1);
-    await store.append(stream, [{ event: c.closedV2, data: { accountId: 'c1' } }]);
-    expect((await loadAggregate(store, stream, accountReducer(c))).state.balance).toBe(1);
+  describe('optimistic concurrency', () => {
+    it('appendToAggregate appends at the version it loaded, and retries when another writer got there first', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const stream = await seed(store, c, 'r1', 0);
+      const reducer = accountReducer(c);
+      // Both writers load version 1 before either appends: one of them must conflict and retry.
+      let loadedBoth!: () => void;
+      const bothLoaded = new Promise<void>((r) => (loadedBoth = r));
+      let firstTries = 0;
+      const decide = async (state: Account, version: number) => {
+        if (version === 1 && ++firstTries === 2) loadedBoth();
+        await bothLoaded;
+        return [{ event: c.deposited, data: { accountId: 'r1', amount: 10 + state.balance } }];
+      };
+      const [a, b] = await Promise.all([appendToAggregate(store, stream, reducer, decide), appendToAggregate(store, stream, reducer, decide)]);
+      expect([a.attempts, b.attempts].sort()).toEqual([1, 2]);
+      // The retry decided on the state after the winner's deposit: 10, then 10 + 10.
+      const final = await loadAggregate(store, stream, reducer);
+      expect(final).toMatchObject({ version: 3, state: { balance: 30 } });
+      expect(Math.max(a.version, b.version)).toBe(3);
+      await store.close();
+    });
 
-    // A reducer written for renamed@1 meets renamed@2 (the store upcasts 1.x to 2.0.0 on read).
-    await store.append(stream, [{ event: c.renamedV2, data: { accountId: 'c1', first: 'Ada', last: 'L' } }]);
-    const stale = accountReducer(c).on(c.renamedV1, (s) => s);
-    const error = await loadAggregate(store, stream, stale).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnhandledEventVersionError);
-    expect(error).toMatchObject({ eventType: c.renamedV2.type, eventVersion: '2.0.0', streamVersion: 4 });
-    await store.close();
+    it('appendToAggregate writes nothing when decide returns no events, and creates a stream with no-stream', async () => {
+      const c = accountContract(`t${rand()}`);
+      const store = await memoryStore(c);
+      const stream = c.stream('n1');
+      const nothing = await appendToAggregate(store, stream, accountReducer(c), () => []);
+      expect(nothing).toMatchObject({ version: 0, appended: 0, attempts: 1 });
+      const opened = await appendToAggregate(store, stream, accountReducer(c), (s) => (s.owner ? [] : [{ event: c.opened, data: { accountId: 'n1', owner: 'bo' } satisfies Opened }]));
+      expect(opened).toMatchObject({ version: 1, appended: 1 });
+      await store.close();
+    });
+
+    it('withOptimisticRetry gives up after the bounded number of tries with the last conflict as the cause', async () => {
+      let calls = 0;
+      const conflict = new WrongExpectedVersionError('d.a.x', 1, 2);
+      const error = await withOptimisticRetry(
+        async () => {
+          calls++;
+          throw conflict;
+        },
+        { attempts: 3, delayMs: () => 0 },
+      ).catch((e: unknown) => e);
+      expect(calls).toBe(3);
+      expect(error).toBeInstanceOf(ConcurrencyRetriesExhaustedError);
+      expect((error as Error).cause).toBe(conflict);
+    });
+
+    it('withOptimisticRetry throws any other error at once', async () => {
+      let calls = 0;
+      await expect(
+        withOptimisticRetry(async () => {
+          calls++;
+          throw new Error('insufficient funds');
+        }),
+      ).rejects.toThrow('insufficient funds');
+      expect(calls).toBe(1);
+      await expect(withOptimisticRetry(async () => 1, { attempts: 0 })).rejects.toThrow(RangeError);
+    });
   });
 
-  it('folds upcast events with the handler of the newest major', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const stream = c.stream('u1');
-    await store.append(stream, [{ event: c.renamedV1, data: { accountId: 'u1', name: 'Ada Lovelace' } }]);
-    const reducer = defineReducer({ schemaVersion: 'name@1', initial: { last: '' } }).on(c.renamedV2, (_s, d) => ({ last: d.last }));
-    expect((await loadAggregate(store, stream, reducer)).state.last).toBe('Lovelace');
-    await store.close();
-  });
-
-  it('refuses two handlers for one type and major', () => {
-    const c = accountContract(`t${rand()}`);
-    expect(() => accountReducer(c).on(c.deposited, (s) => s)).toThrow(/already handles .*deposited@1/);
-  });
-
-  it('stops at a gap in the stream versions instead of folding past it', async () => {
-    const c = accountContract(`t${rand()}`);
-    const real = await memoryStore(c);
-    const stream = await seed(real, c, 'g1', 3);
-    // A store that loses the event at version 3: the fold must not silently skip it.
-    const lossy: EventStore = {
-      ...real,
-      read: async function* (id, options) {
-        for await (const e of real.read(id, options)) if (e.streamVersion !== 3) yield e;
-      },
-    };
-    await expect(loadAggregate(lossy, stream, accountReducer(c))).rejects.toThrow(StreamSequenceError);
-    await real.close();
-  });
-});
-
-describe('optimistic concurrency', () => {
-  it('appendToAggregate appends at the version it loaded, and retries when another writer got there first', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const stream = await seed(store, c, 'r1', 0);
-    const reducer = accountReducer(c);
-    // Both writers load version 1 before either appends: one of them must conflict and retry.
-    let loadedBoth!: () => void;
-    const bothLoaded = new Promise<void>((r) => (loadedBoth = r));
-    let firstTries = 0;
-    const decide = async (state: Account, version: number) => {
-      if (version === 1 && ++firstTries === 2) loadedBoth();
-      await bothLoaded;
-      return [{ event: c.deposited, data: { accountId: 'r1', amount: 10 + state.balance } }];
-    };
-    const [a, b] = await Promise.all([appendToAggregate(store, stream, reducer, decide), appendToAggregate(store, stream, reducer, decide)]);
-    expect([a.attempts, b.attempts].sort()).toEqual([1, 2]);
-    // The retry decided on the state after the winner's deposit: 10, then 10 + 10.
-    const final = await loadAggregate(store, stream, reducer);
-    expect(final).toMatchObject({ version: 3, state: { balance: 30 } });
-    expect(Math.max(a.version, b.version)).toBe(3);
-    await store.close();
-  });
-
-  it('appendToAggregate writes nothing when decide returns no events, and creates a stream with no-stream', async () => {
-    const c = accountContract(`t${rand()}`);
-    const store = await memoryStore(c);
-    const stream = c.stream('n1');
-    const nothing = await appendToAggregate(store, stream, accountReducer(c), () => []);
-    expect(nothing).toMatchObject({ version: 0, appended: 0, attempts: 1 });
-    const opened = await appendToAggregate(store, stream, accountReducer(c), (s) => (s.owner ? [] : [{ event: c.opened, data: { accountId: 'n1', owner: 'bo' } satisfies Opened }]));
-    expect(opened).toMatchObject({ version: 1, appended: 1 });
-    await store.close();
-  });
-
-  it('withOptimisticRetry gives up after the bounded number of tries with the last conflict as the cause', async () => {
-    let calls = 0;
-    const conflict = new WrongExpectedVersionError('d.a.x', 1, 2);
-    const error = await withOptimisticRetry(
-      async () => {
-        calls++;
-        throw conflict;
-      },
-      { attempts: 3, delayMs: () => 0 },
-    ).catch((e: unknown) => e);
-    expect(calls).toBe(3);
-    expect(error).toBeInstanceOf(ConcurrencyRetriesExhaustedError);
-    expect((error as Error).cause).toBe(conflict);
-  });
-
-  it('withOptimisticRetry throws any other error at once', async () => {
-    let calls = 0;
-    await expect(
-      withOptimisticRetry(async () => {
-        calls++;
-        throw new Error('insufficient funds');
-      }),
-    ).rejects.toThrow('insufficient funds');
-    expect(calls).toBe(1);
-    await expect(withOptimisticRetry(async () => 1, { attempts: 0 })).rejects.toThrow(RangeError);
-  });
 });
 
 describe('reducer types', () => {
