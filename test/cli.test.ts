@@ -30,7 +30,7 @@ describe('event-contracts CLI', () => {
       const top = await runCli(['--help']);
       for (const line of top.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
       expect(flat(top.stdout)).toContain('Fail on breaking changes: specs against the released registry (and, with --against, the base branch)');
-      expect(flat(top.stdout)).toContain('Create or update the streams and durable consumers the contract implies (idempotent)');
+      expect(flat(top.stdout)).toContain('Create or update the streams and durable consumers, queues or topics the contract implies (idempotent)');
       const check = await runCli(['check', '--help']);
       expect(flat(check.stdout)).toContain('[choices: "human", "json", "sarif", "github"]');
       expect(flat(check.stdout)).toContain('git ref of the baseline (e.g. origin/main): also compare channels, operations, replies and the lock');
@@ -197,7 +197,8 @@ describe('event-contracts provision amqp', () => {
     const result = await runCli(['provision', 'amqp', '--dry-run']);
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout) as { exchanges: Array<{ name: string }>; queues: Array<{ name: string }>; bindings: Array<{ queue: string; exchange: string; pattern: string }> };
-    expect(plan.exchanges.map((e) => e.name)).toEqual(['events', 'events.dlx', 'events.retry']);
+    // events.rpc: the platform service answers health checks, and responders may not declare it.
+    expect(plan.exchanges.map((e) => e.name)).toEqual(['events', 'events.dlx', 'events.retry', 'events.rpc']);
     expect(plan.queues.map((q) => q.name)).toContain('payments-user-cleanup');
     expect(plan.bindings).toContainEqual({ queue: 'payments-user-cleanup', exchange: 'events', pattern: 'user.deleted.v1' });
     // payments' ledger exchange is declared on the /ledger vhost of its amqp server binding.

@@ -15,6 +15,7 @@ import { keygenCommand } from './keygen-command.js';
 import { monitorCommand } from './monitor-command.js';
 import { historyCommand } from './history-command.js';
 import { replayCommand } from './replay-command.js';
+import { bridgeCommand } from './bridge-command.js';
 import { catalogCommand, checkCommand, docsCommand, generateCommand, provisionCommand, releaseCommand, schemaDiffCommand, validateCommand } from './commands.js';
 
 const require = createRequire(import.meta.url);
@@ -45,7 +46,7 @@ const specOptions = <T, F extends string = 'human' | 'json'>(y: Argv<T>, formats
     .option('format', { choices: formats, default: formats[0]!, describe: 'output format' });
 
 /** The commands, for the message that answers an unknown or missing one. */
-export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl', 'monitor', 'history', 'replay'] as const;
+export const COMMANDS = ['validate', 'catalog', 'generate', 'docs', 'check', 'release', 'provision', 'schema-diff', 'acl', 'monitor', 'history', 'replay', 'bridge'] as const;
 
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
@@ -261,6 +262,49 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           .option('projection', { type: 'string', demandOption: true, describe: 'a name from "projections" in the config' })
           .option('format', { choices: ['human', 'json'] as const, default: 'human' as const }),
       (args) => run((config) => replayCommand({ projection: args.projection, format: args.format, config }, io))(),
+    )
+    .command(
+      'bridge',
+      'Forward chosen event types from one broker to another (same ids and envelope), until Ctrl-C: move services between brokers one at a time',
+      (y) =>
+        specOptions(y)
+          .option('from', { choices: ['nats', 'amqp', 'kafka'] as const, demandOption: true, describe: 'the broker events are read from (a durable consumer group)' })
+          .option('to', { choices: ['nats', 'amqp', 'kafka'] as const, demandOption: true, describe: 'the broker they are published to' })
+          .option('events', { type: 'string', array: true, demandOption: true, describe: "event types or patterns ('user.*'; '*' matches any run of characters)" })
+          .option('from-server', { type: 'string', describe: 'source broker URL (NATS servers, AMQP URL, or Kafka bootstrap host:port,…)' })
+          .option('to-server', { type: 'string', describe: 'target broker URL' })
+          .option('name', { type: 'string', describe: "the bridge's consumer group and its mark on forwarded messages (default bridge-<from>-<to>)" })
+          .option('topic-prefix', { type: 'string', describe: 'kafka: as given to provision kafka --topic-prefix' })
+          .option('progress', { type: 'number', default: 10, describe: 'seconds between progress lines (0: only at the end)' }),
+      (args) =>
+        run(async (config) => {
+          let quit = (): void => undefined;
+          const stop = new Promise<void>((resolve) => (quit = resolve));
+          process.once('SIGINT', quit);
+          process.once('SIGTERM', quit);
+          try {
+            return await bridgeCommand(
+              {
+                specs: specPaths(args, config),
+                from: args.from,
+                to: args.to,
+                events: args.events.map(String),
+                ...(args.fromServer !== undefined ? { fromServer: args.fromServer } : {}),
+                ...(args.toServer !== undefined ? { toServer: args.toServer } : {}),
+                ...(args.name !== undefined ? { name: args.name } : {}),
+                ...(args.topicPrefix !== undefined ? { topicPrefix: args.topicPrefix } : {}),
+                progressSeconds: args.progress,
+                format: args.format,
+                config,
+              },
+              io,
+              stop,
+            );
+          } finally {
+            process.off('SIGINT', quit);
+            process.off('SIGTERM', quit);
+          }
+        })(),
     )
     .command(
       'schema-diff <old> <new>',
