@@ -285,6 +285,39 @@ describe('projection runner', () => {
   });
 });
 
+describe('on the PostgreSQL event store', () => {
+  const storeSchema = `proj_pgstore_${rand()}`;
+  afterAll(async () => {
+    await pool.query(`DROP SCHEMA IF EXISTS "${storeSchema}" CASCADE`);
+  });
+
+  it('follows catch-up and live events, and a rebuild elsewhere moves it to the new generation', async () => {
+    const c = accountContract(`t${rand()}`);
+    const store = await createEventStore({ backend: await PostgresEventStoreBackend.connect({ connection: PG, schema: storeSchema }), events: c.all, upcasters: c.upcasters, source: 'test' });
+    const s = { c, store } as unknown as Setup;
+    try {
+      await deposit(s, 'p', [1, 2, 3]);
+      const name = `pgstore_${rand()}`;
+      const live = depositsRunner(s, name);
+      await live.migrate();
+      await live.start();
+      onTestFinished(() => live.stop());
+      expect(await count(await live.activeTable(name))).toMatchObject({ rows: 3, sum: 6 });
+      await deposit(s, 'q', [4]);
+      await waitFor(async () => (await count(await live.activeTable(name))).rows === 4, 10_000, 'a live event');
+
+      expect(await depositsRunner(s, name).rebuild()).toEqual({ generation: 2, events: 4, deadLetters: 0 });
+      await deposit(s, 'q', [5]);
+      const fresh = await live.activeTable(name);
+      expect(fresh).toBe(`"${schema}"."${name}_g2"`);
+      await waitFor(async () => (await count(fresh)).rows === 5, 10_000, 'the live runner writing to generation 2');
+      expect(await count(fresh)).toEqual({ rows: 5, distinct: 5, sum: 15 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('a runner killed with SIGKILL mid-stream (PostgreSQL event store)', () => {
   const storeSchema = `proj_store_${rand()}`;
   const children: ChildProcess[] = [];
