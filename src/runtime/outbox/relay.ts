@@ -1,20 +1,22 @@
 /**
- * The relay: publishes committed outbox rows in position (commit) order through an
- * EventBus, with each row's event id as the publish id, then marks them published.
+ * The relay: publishes committed outbox rows in position order through an EventBus, with
+ * each row's event id as the publish id, then marks them published.
  *
- * One batch = one database transaction that first takes a per-table advisory lock
- * (pg_try_advisory_xact_lock). Relays that run at once therefore take turns batch by
- * batch and never publish the same rows concurrently, and the order holds across them:
- * a batch starts from the lowest row the previous one left unpublished. FOR UPDATE SKIP
- * LOCKED would let relays publish in parallel, but in no order, which is why it is not
- * used. If a relay dies between publishing and marking, its transaction rolls back, the
- * lock is freed and the next batch publishes those rows again with the same ids: the
- * broker (JetStream's Nats-Msg-Id window) and the consumers' dedupe drop the repeats.
+ * One relay leads at a time: it holds a session-level advisory lock (pg_try_advisory_lock)
+ * on a connection it keeps while leading; the others try again every poll interval. So
+ * relays never publish the same rows concurrently, and the order holds across a change of
+ * leader: a new lead starts from the lowest row the table says is unpublished. FOR UPDATE
+ * SKIP LOCKED would let relays publish in parallel, but in no order, which is why it is not
+ * used. The leader publishes a batch, queues its mark (one UPDATE, on another connection)
+ * and publishes the next batch while the previous one is being marked. If it dies between
+ * publishing and marking, its session ends, the lock is freed, and the next leader publishes
+ * those rows again with the same ids: the broker (JetStream's Nats-Msg-Id window) and the
+ * consumers' dedupe drop the repeats.
  *
- * A publish that fails for a reason retrying can cure (broker down, timeout, permission
- * not yet granted) leaves its row unpublished; the batch's later rows are not started
- * and the relay retries with backoff. A row that can never be published (unknown type,
- * invalid payload, too large) is marked failed with its reason and the relay goes on.
+ * A publish that fails for a reason retrying can cure (broker down, timeout, permission not
+ * yet granted) leaves its row unpublished; no later row of the batch is started, and the
+ * relay retries from that row with backoff. A row that can never be published (unknown
+ * type, invalid payload, too large) is marked failed with its reason and the relay goes on.
  */
 import { backoffDelay } from '../backoff.js';
 import { createEventBus } from '../bus.js';
@@ -64,7 +66,7 @@ export type OutboxRelayNotice =
 
 export interface OutboxRelayStats {
   readonly running: boolean;
-  /** Batches this relay ran as the one holding the relay lock (empty ones included). */
+  /** Batches this relay ran while leading (empty ones included). */
   readonly batches: number;
   /** Transactions in their commit that the next horizon waits for (see horizon.ts). */
   readonly waitingOnCommits: number;
@@ -118,6 +120,13 @@ class Relay implements OutboxRelay {
   private stopping = false;
   private lockKey: number | undefined;
   private horizon: CommitHorizon | undefined;
+  /** The connection holding the relay lock while this relay leads. */
+  private lease: PooledConnection | undefined;
+  /** Position of the last row this lead has handled (published, failed, or skipped). */
+  private cursor = '0';
+  /** Marks of published batches, chained in order; a failed one ends the lead. */
+  private marks: Promise<void> = Promise.resolve();
+  private markError: unknown;
   private readonly selectSql: string;
   private readonly markSql: string;
   private readonly failSql: string;
@@ -141,7 +150,7 @@ class Relay implements OutboxRelay {
     this.selectSql = `SELECT id::text AS id, position::text AS position, event_id, type, version, subject, params, headers, metadata,
         correlation_id, causation_id, partition_key, occurred_at, body,
         (extract(epoch FROM clock_timestamp() - committed_at) * 1000)::float8 AS age_ms
-      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position IS NOT NULL AND o.position <= $2::bigint
+      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position > $3::bigint AND o.position <= $2::bigint
       ORDER BY o.position LIMIT $1`;
     this.markSql = `UPDATE ${t} SET published_at = now() WHERE id = ANY($1::bigint[])`;
     this.failSql = `UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`;
@@ -195,8 +204,9 @@ class Relay implements OutboxRelay {
     while (!this.stopping) {
       let outcome: Outcome;
       try {
-        outcome = await this.batch();
+        outcome = (await this.lead()) ? await this.batch() : { kind: 'standby' };
       } catch (error) {
+        await this.resign(error);
         attempt++;
         const delayMs = backoffDelay(this.backoff, attempt);
         this.counters.lastError = error;
@@ -205,7 +215,7 @@ class Relay implements OutboxRelay {
         continue;
       }
       if (outcome.kind === 'standby') {
-        // Another relay holds this batch; it goes on with the next ones. Try again later.
+        // Another relay leads; it may fail, so ask again later.
         await this.sleeper.sleep(this.o.pollIntervalMs, false);
         continue;
       }
@@ -221,51 +231,97 @@ class Relay implements OutboxRelay {
       attempt = 0;
       if (outcome.rows < this.o.batchSize) await this.sleeper.sleep(this.o.pollIntervalMs, true);
     }
+    await this.resign(undefined);
   }
 
-  /** One batch in one transaction; resolves with what happened, rejects on a database error. */
-  private async batch(): Promise<Outcome> {
+  /**
+   * Leads if it can: the relay lock, session-level, on a connection kept for as long as this
+   * relay leads. Losing that connection loses the lock (PostgreSQL frees it with the
+   * session), and the next query on it fails, which ends the lead (resign).
+   */
+  private async lead(): Promise<boolean> {
+    if (this.lease) return true;
     const client = await this.o.pool.connect();
     client.on('error', this.swallow);
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1::int4, $2::int4) AS ok', [LOCK.RELAY, this.lockKey]);
+      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::int4, $2::int4) AS ok', [LOCK.RELAY, this.lockKey]);
       if (!got.rows[0]?.ok) {
-        await client.query('COMMIT');
-        return { kind: 'standby' };
+        client.removeListener('error', this.swallow);
+        client.release();
+        return false;
       }
-      this.counters.batches++;
-      const horizon = await this.horizon!.advance(client);
-      const rows = (await client.query<OutboxRow & { age_ms: number | null }>(this.selectSql, [this.o.batchSize, horizon])).rows;
-      this.counters.lagMs = rows.length > 0 ? Math.max(0, Math.round(rows[0]!.age_ms ?? 0)) : 0;
-      const { published, failed, transient, duplicates } = await this.publish(rows);
-      if (published.length > 0) {
-        await this.o.beforeMark?.(published.map((p) => p.eventId));
-        await client.query(this.markSql, [published.map((p) => p.row)]);
-      }
-      if (failed.length > 0) await client.query(this.failSql, [failed.map((f) => f.row.id), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
-      await client.query('COMMIT');
-      // Counted and told only once committed: a batch whose marks were lost is republished.
-      if (published.length > 0) {
-        const last = published[published.length - 1]!;
-        this.counters.published += published.length;
-        this.counters.duplicates += duplicates;
-        this.counters.lastPosition = last.position;
-        this.notify({ kind: 'published', count: published.length, eventIds: published.map((p) => p.eventId), lastPosition: last.position, lagMs: this.counters.lagMs, duplicates });
-      }
+    } catch (err) {
+      client.removeListener('error', this.swallow);
+      client.release(err as Error);
+      throw err;
+    }
+    this.lease = client;
+    // A new lead starts from what the table says is unpublished: rows a lost lead published
+    // but could not mark go out again, with the same ids.
+    this.cursor = '0';
+    return true;
+  }
+
+  /** Ends the lead: lets the marks in progress finish, frees the lock and the connection. */
+  private async resign(error: unknown): Promise<void> {
+    await this.marks.catch(() => undefined);
+    this.marks = Promise.resolve();
+    this.markError = undefined;
+    const lease = this.lease;
+    this.lease = undefined;
+    if (!lease) return;
+    let broken = error !== undefined ? (error as Error) : undefined;
+    if (!broken) await lease.query('SELECT pg_advisory_unlock($1::int4, $2::int4)', [LOCK.RELAY, this.lockKey]).catch((e: Error) => (broken = e));
+    lease.removeListener('error', this.swallow);
+    lease.release(broken);
+  }
+
+  /**
+   * One batch: rows after the cursor up to the commit horizon, published in order; their
+   * marks are queued (one UPDATE each, in order, on another connection) so the next batch is
+   * published while the previous one is being marked. Rejects on a database error.
+   */
+  private async batch(): Promise<Outcome> {
+    if (this.markError !== undefined) throw this.markError;
+    const lease = this.lease!;
+    this.counters.batches++;
+    const horizon = await this.horizon!.advance(lease);
+    const rows = (await lease.query<OutboxRow & { age_ms: number | null }>(this.selectSql, [this.o.batchSize, horizon, this.cursor])).rows;
+    this.counters.lagMs = rows.length > 0 ? Math.max(0, Math.round(rows[0]!.age_ms ?? 0)) : 0;
+    const { published, failed, transient, duplicates } = await this.publish(rows);
+    const job = { published, failed, duplicates };
+    this.marks = this.marks.then(() => this.mark(job)).catch((err: unknown) => {
+      this.markError ??= err;
+    });
+    if (transient || rows.length < this.o.batchSize) {
+      // Settle before waiting: the marks land, and after a failed publish the next batch
+      // starts again from the table (the failed row and any after it).
+      await this.marks;
+      if (this.markError !== undefined) throw this.markError;
+      if (transient) this.cursor = '0';
+      else if (rows.length > 0) this.cursor = rows[rows.length - 1]!.position;
+    } else this.cursor = rows[rows.length - 1]!.position;
+    return { kind: 'done', rows: rows.length, ...(transient ? { transient } : {}) };
+  }
+
+  private async mark(job: { published: Array<{ row: string; eventId: string; position: string }>; failed: Array<{ row: OutboxRow; eventId: string; reason: OutboxFailureReason; detail: string }>; duplicates: number }): Promise<void> {
+    const { published, failed, duplicates } = job;
+    if (published.length > 0) {
+      await this.o.beforeMark?.(published.map((p) => p.eventId));
+      await this.o.pool.query(this.markSql, [published.map((p) => p.row)]);
+      // Counted and told once stored: a batch whose marks were lost is published again.
+      const last = published[published.length - 1]!;
+      this.counters.published += published.length;
+      this.counters.duplicates += duplicates;
+      this.counters.lastPosition = last.position;
+      this.notify({ kind: 'published', count: published.length, eventIds: published.map((p) => p.eventId), lastPosition: last.position, lagMs: this.counters.lagMs, duplicates });
+    }
+    if (failed.length > 0) {
+      await this.o.pool.query(this.failSql, [failed.map((f) => f.row.id), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
       for (const f of failed) {
         this.counters.failed++;
         this.notify({ kind: 'failed-row', eventId: f.eventId, position: f.row.position, reason: f.reason, detail: f.detail });
       }
-      return { kind: 'done', rows: rows.length, ...(transient ? { transient } : {}) };
-    } catch (err) {
-      broken = err as Error;
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.removeListener('error', this.swallow);
-      (client as PooledConnection).release(broken);
     }
   }
 

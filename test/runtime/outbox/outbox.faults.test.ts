@@ -90,15 +90,17 @@ describe('outbox relay faults', () => {
     const exit = await a.exited;
     expect(exit.signal).toBe('SIGKILL');
     expect(a.lines.find((l) => l.kind === 'crashing')).toMatchObject({ batch: 2, unmarked: 100 });
-    // Batch 2 is on the stream and unmarked: the state a crash at that point leaves.
+    // Batch 2 (and maybe batch 3, published while 2 was being marked) is on the stream and
+    // unmarked: the state a crash at that point leaves.
     expect(await publishedCount(outbox)).toBe(100);
-    expect(await stream.count()).toBe(200);
+    const unmarked = (await stream.count()) - 100;
+    expect(unmarked).toBeGreaterThanOrEqual(100);
 
     const b = await startWorker();
     await waitFor(async () => (await publishedCount(outbox)) === committed.length, 30_000, 'the second relay to publish the rest');
     expect(b.published).toBe(committed.length - 100);
-    // The republished batch: acked by JetStream as duplicates, stored once.
-    expect(b.duplicates).toBe(100);
+    // The republished rows: acked by JetStream as duplicates, stored once.
+    expect(b.duplicates).toBe(unmarked);
     await expectExactlyOnce(stream, consumer.handled, committed, outbox);
   });
 
@@ -174,7 +176,8 @@ describe('outbox relay faults', () => {
       // Writers go on after the restart.
       acknowledged.push(...(await addMany(own, outbox, ev, 10, 10, 10_000)));
       await waitFor(async () => relay.stats().published === acknowledged.length, 30_000, 'the relay to publish everything after the restart');
-      expect(relay.stats().duplicates).toBe(50);
+      // Batch 3 at least (and what was published while it was being marked) went out twice, stored once.
+      expect(relay.stats().duplicates).toBeGreaterThanOrEqual(50);
       const inTable = (await own.query(`SELECT event_id FROM ${outbox.location.qualified} ORDER BY position`)).rows.map((r) => r.event_id);
       expect(inTable).toEqual(acknowledged);
       await waitFor(() => consumer.handled.size >= acknowledged.length, 30_000, 'the consumer to handle every event');
