@@ -325,6 +325,12 @@ describe('NATS on a 3-node cluster', () => {
 });
 
 describe('NATS: one server restarted', () => {
+  it('servers naming no server (an empty string, only commas, an empty list) are refused, not read as the default localhost', async () => {
+    for (const servers of ['', ' , ', []]) {
+      await expect(NatsTransport.connect({ connect: { servers } })).rejects.toThrow(/names no server/);
+    }
+  });
+
   it('a pull expiry nats.js refuses (under 1 s) is refused when connecting, not retried forever by every pull', async () => {
     // Before, each pull failed inside nats.js ("'expires' must be at least 1000ms"), counted
     // only as a consume error: the consumer received nothing, silently.

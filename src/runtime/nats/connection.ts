@@ -21,13 +21,16 @@ export function connectNatsClient(options: NodeConnectionOptions = {}): Promise<
 
 /**
  * `servers` as nats.js takes it, with a comma-separated string split into its URLs: nats.js
- * reads a string as one URL, while the NATS CLI and the Go client (and a NATS_URL variable
- * written for them) list a cluster as `nats://a:4222,nats://b:4222`.
+ * reads a string as one URL (keeping only the last of `nats://a:4222,nats://b:4222`), while
+ * the NATS CLI and the Go client, and a NATS_URL variable written for them, list a cluster
+ * that way. Refuses servers that name none (an empty string or list).
  */
 export function serverList(servers: string | readonly string[] | undefined): string[] | undefined {
   if (servers === undefined) return undefined;
   const list = (typeof servers === 'string' ? servers.split(',') : [...servers]).map((s) => s.trim()).filter((s) => s !== '');
-  return list.length > 0 ? list : undefined;
+  // nats.js would connect to 127.0.0.1:4222: an unset variable must not reach another server.
+  if (list.length === 0) throw new Error(`NATS servers ${JSON.stringify(servers)} names no server to connect to`);
+  return list;
 }
 
 /** A change of the connection as the transport reports it (see TransportNotice). */

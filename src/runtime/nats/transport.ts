@@ -136,10 +136,11 @@ export class NatsTransport implements Transport, ConsumerHost {
     if (options.connection) return new NatsTransport(options.connection, false, options);
     // The caller's own connect options win, as they do for the transport's defaults.
     const connectOptions = { ...(options.security ? natsSecurityOptions(options.security) : {}), ...options.connect };
+    const servers = serverList(connectOptions.servers);
     try {
       return new NatsTransport(await connectNatsClient(connectOptions), true, options);
     } catch (err) {
-      throw classifyNatsConnectError(err, String(serverList(connectOptions.servers) ?? '127.0.0.1:4222'), options.security);
+      throw classifyNatsConnectError(err, servers?.join(', ') ?? '127.0.0.1:4222', options.security);
     }
   }
 
