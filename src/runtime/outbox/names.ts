@@ -75,7 +75,7 @@ export function outboxLocation(schema = DEFAULT_SCHEMA, table = DEFAULT_TABLE): 
 /**
  * Advisory lock namespaces (the first key of the two-key form; the second is the table's
  * oid). COMMIT is taken, shared, by each writing transaction at commit (the relay reads who
- * holds it); RELAY by the relay for one batch; MIGRATE by a migration.
+ * holds it); RELAY by the leading relay, for as long as it leads; MIGRATE by a migration.
  */
 export const LOCK = { COMMIT: 0x0b0c_0001, RELAY: 0x0b0c_0002, MIGRATE: 0x0b0c_0003 } as const;
 

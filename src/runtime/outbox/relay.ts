@@ -30,7 +30,7 @@ import { CommitListener, Sleeper } from './wake.js';
 import { CommitHorizon } from './horizon.js';
 
 export interface OutboxRelayOptions {
-  /** A pg Pool. The relay holds one connection for LISTEN and checks one out per batch: max ≥ 2. */
+  /** A pg Pool. The relay keeps one connection for LISTEN and one while it leads, and marks on a third: max ≥ 3. */
   pool: ConnectionPool;
   /** The outbox whose rows to publish (its table and descriptors). */
   outbox: Outbox;
