@@ -53,6 +53,8 @@ export interface ConsumerHost {
   ensureTopics(names: readonly string[], partitions: number): Promise<void>;
   maxMessageBytes(): number;
   notify(n: TransportNotice): void;
+  /** A record arrived: if a connection had been lost, the cluster serves us again. */
+  recovered(server: string | undefined, how: string): void;
 }
 
 /** A record with what was read of it once. */
@@ -126,26 +128,68 @@ export class KafkaGroupConsumer {
     const consumer = this.host.newConsumer(this.group);
     this.consumer = consumer;
     consumer.on('consumer:group:join', () => this.rebalanced());
+    this.topics = [...topics, ...retry];
     try {
-      this.stream = await consumer.consume({
-        topics: [...topics, ...retry],
-        autocommit: false,
-        // A new group reads what its topics retain, as a new JetStream durable does (deliver
-        // policy all); an ephemeral one only what comes after it.
-        mode: 'committed',
-        fallbackMode: this.ephemeral ? 'latest' : 'earliest',
-        maxWaitTime: 500,
-      });
+      await this.open();
     } catch (err) {
       await closeConsumer(consumer);
       throw err;
     }
-    this.rebalanced();
-    this.stream.on('data', (m: RawMessage) => this.received(m));
-    this.stream.on('error', (err: Error) => {
-      if (this.stopped) return;
-      this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the consumer stream failed: ${err.message}`, error: err });
+  }
+
+  private topics: string[] = [];
+  private reopening = false;
+
+  /** Starts reading: a stream of the group's topics from the committed offsets. */
+  private async open(): Promise<void> {
+    const stream = await this.consumer!.consume({
+      topics: this.topics,
+      autocommit: false,
+      // A new group reads what its topics retain, as a new JetStream durable does (deliver
+      // policy all); an ephemeral one only what comes after it.
+      mode: 'committed',
+      fallbackMode: this.ephemeral ? 'latest' : 'earliest',
+      maxWaitTime: 500,
     });
+    if (this.stopped) {
+      await stream.close().catch(() => undefined);
+      return;
+    }
+    this.stream = stream;
+    this.paused = false;
+    this.rebalanced();
+    stream.on('data', (m: RawMessage) => this.received(m));
+    stream.on('error', (err: Error) => {
+      if (this.stopped) return;
+      this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the consumer stream failed, reading again: ${err.message}`, error: err });
+    });
+    stream.on('close', () => {
+      if (this.stream === stream && !this.stopped) this.reopen();
+    });
+  }
+
+  /**
+   * The client gives up a stream on a failed fetch (a broker gone): read again, with backoff,
+   * from the committed offsets. What this instance holds uncommitted is read again too (the
+   * dedupe store makes the handled ones acks).
+   */
+  private reopen(): void {
+    if (this.reopening) return;
+    this.reopening = true;
+    this.stream = undefined;
+    void (async () => {
+      for (let attempt = 1; !this.stopped; attempt++) {
+        await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
+        if (this.stopped) break;
+        try {
+          await this.open();
+          break;
+        } catch (err) {
+          if (attempt === 1) this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `reading again failed, retrying: ${(err as Error).message}`, error: err });
+        }
+      }
+      this.reopening = false;
+    })();
   }
 
   /** A (re)join: records held from the previous generation are no longer ours to commit. */
@@ -168,6 +212,7 @@ export class KafkaGroupConsumer {
 
   /** The stream's 'data' listener: must not throw. */
   private received(m: RawMessage): void {
+    this.host.recovered(undefined, 'a record was fetched');
     const tp = `${m.topic}:${m.partition}`;
     // Buffered before a rebalance took the partition away: its new owner reads it.
     if (!this.assigned.has(tp)) return;

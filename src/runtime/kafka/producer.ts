@@ -8,7 +8,15 @@
  * overtaken by a later one, which is what per-key order needs.
  */
 import { Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
+import { backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { BusClosedError } from '../errors.js';
+
+/** Whether a failed send may succeed when tried again: the client says so on every error in its chain. */
+function retriable(err: unknown): boolean {
+  const e = err as { canRetry?: unknown; errors?: unknown[]; cause?: unknown; findBy?: (k: string, v: unknown) => unknown };
+  if (typeof e?.findBy === 'function') return !e.findBy('canRetry', false);
+  return e?.canRetry !== false;
+}
 
 export interface OutRecord {
   topic: string;
@@ -31,10 +39,16 @@ export class KafkaPublisher {
   private inflight: Promise<void> | undefined;
   private closed = false;
 
-  constructor(readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>) {}
+  constructor(
+    readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>,
+    /** How long a batch is tried before its publishes fail. */
+    private readonly deadlineMs: number,
+    /** Called after every acknowledged batch (the transport learns the cluster serves it). */
+    private readonly acked: () => void = () => undefined,
+  ) {}
 
-  static create(base: ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0]): KafkaPublisher {
-    return new KafkaPublisher(new Producer<Buffer, Buffer, Buffer, Buffer>({ ...base, idempotent: true, acks: ProduceAcks.ALL }));
+  static create(base: ConstructorParameters<typeof Producer<Buffer, Buffer, Buffer, Buffer>>[0], deadlineMs: number, acked?: () => void): KafkaPublisher {
+    return new KafkaPublisher(new Producer<Buffer, Buffer, Buffer, Buffer>({ ...base, idempotent: true, acks: ProduceAcks.ALL }), deadlineMs, acked);
   }
 
   /** Resolves once the broker stored the record on all in-sync replicas. */
@@ -63,13 +77,35 @@ export class KafkaPublisher {
       const batch = this.queue.length <= MAX_BATCH ? this.queue : this.queue.slice(0, MAX_BATCH);
       this.queue = this.queue.length <= MAX_BATCH ? [] : this.queue.slice(MAX_BATCH);
       try {
-        await this.producer.send({ messages: batch.map((q) => q.message) });
+        await this.sendRetrying(batch.map((q) => q.message));
         for (const q of batch) q.resolve();
+        this.acked();
       } catch (err) {
         for (const q of batch) q.reject(err);
       }
     }
     this.inflight = undefined;
+  }
+
+  /**
+   * Sends a batch, trying again until `deadlineMs` has passed while the failure may pass (a
+   * broker gone, a leader being elected). The client's own retries keep to the metadata it
+   * had, so a killed leader was tried until they ran out; between tries the metadata is
+   * dropped, so the next one asks the cluster who leads now. A batch the broker may have
+   * stored before the failure can be stored twice: the consumers' dedupe store absorbs that.
+   */
+  private async sendRetrying(messages: Array<MessageToProduce<Buffer, Buffer, Buffer, Buffer>>): Promise<void> {
+    const until = Date.now() + this.deadlineMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.producer.send({ messages });
+        return;
+      } catch (err) {
+        if (this.closed || !retriable(err) || Date.now() + backoffDelay(RECONNECT_BACKOFF, attempt) > until) throw err;
+        this.producer.clearMetadata();
+        await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
+      }
+    }
   }
 
   /** Waits for what is queued, then closes the producer. */

@@ -93,7 +93,7 @@ export class KafkaTransport implements Transport, RpcHost {
     };
     this.admin = new Admin(this.base);
     this.watch(this.admin);
-    this.publisher = KafkaPublisher.create({ ...this.base, timeout: o.publishTimeoutMs ?? 30_000 });
+    this.publisher = KafkaPublisher.create({ ...this.base, timeout: 10_000 }, o.publishTimeoutMs ?? 30_000, () => this.recovered(undefined, 'a publish was acknowledged'));
     this.watch(this.publisher.producer);
   }
 
@@ -175,12 +175,19 @@ export class KafkaTransport implements Transport, RpcHost {
     });
     client.on('client:broker:connect', (p: unknown) => {
       const s = server(p);
-      if (this.isClosed || s === undefined || this.lost.size === 0) return;
-      this.lost.delete(s);
-      // Back, maybe on another broker than the one lost: the cluster serves us again.
-      if (this.lost.size === 0 || !this.lost.has(s)) this.notify({ kind: 'connection', transport: 'kafka', state: 'reconnected', server: s });
-      this.lost.clear();
+      if (s !== undefined) this.recovered(s, 'connected');
     });
+  }
+
+  /**
+   * The cluster serves us again after a loss: a connection was made, or a publish was
+   * acknowledged or a record fetched (a client already connected to the broker that took
+   * over makes no new connection). Reported once per loss.
+   */
+  recovered(server: string | undefined, how: string): void {
+    if (this.lost.size === 0 || this.isClosed) return;
+    this.lost.clear();
+    this.notify({ kind: 'connection', transport: 'kafka', state: 'reconnected', ...(server !== undefined ? { server } : {}), detail: how });
   }
 
   newConsumer(groupId: string): RawConsumer {
