@@ -18,6 +18,8 @@ export interface KvDedupeOptions {
   /** How long a handled id is remembered (bucket max age). Default 24 h. */
   retentionMs?: number;
   replicas?: number;
+  /** How long complete() and release() retry a failing write (a bucket electing a leader). Default 20 000 ms. */
+  settleRetryMs?: number;
 }
 
 /**
@@ -28,6 +30,7 @@ export class KvDedupeStore implements DedupeStore {
   private constructor(
     readonly kv: KV,
     private readonly owner: string,
+    private readonly settleRetryMs: number,
   ) {}
 
   static async open(nc: NatsConnection, options: KvDedupeOptions = {}): Promise<KvDedupeStore> {
@@ -38,7 +41,7 @@ export class KvDedupeStore implements DedupeStore {
       ttl: options.retentionMs ?? 24 * 3600_000,
       replicas: options.replicas ?? 1,
     });
-    return new KvDedupeStore(kv, `${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+    return new KvDedupeStore(kv, `${process.pid}-${Math.random().toString(36).slice(2, 8)}`, options.settleRetryMs ?? 20_000);
   }
 
   private static key(key: string): string {
@@ -74,12 +77,36 @@ export class KvDedupeStore implements DedupeStore {
     return 'busy';
   }
 
+  /**
+   * Retried (see settle): a 'done' that is not written leaves the claim to expire, and if the
+   * message's ack is lost as well (both happen when a cluster node dies) the redelivery is
+   * handled a second time.
+   */
   async complete(rawKey: string): Promise<void> {
-    await this.kv.put(KvDedupeStore.key(rawKey), enc.encode('done'));
+    await this.settle(() => this.kv.put(KvDedupeStore.key(rawKey), enc.encode('done')));
   }
 
   async release(rawKey: string): Promise<void> {
-    await this.kv.delete(KvDedupeStore.key(rawKey));
+    await this.settle(() => this.kv.delete(KvDedupeStore.key(rawKey)));
+  }
+
+  /**
+   * Runs a write until it succeeds, with backoff, for at most `settleRetryMs`: while a
+   * replicated bucket elects a new leader (seconds), writes fail with timeouts or "jetstream
+   * not enabled", and giving up at once would lose the handled mark. The bound stays well
+   * under the default claim TTL (60 s), after which another instance could claim the event.
+   */
+  private async settle(write: () => Promise<unknown>): Promise<void> {
+    const deadline = Date.now() + this.settleRetryMs;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await write();
+        return;
+      } catch (err) {
+        if (Date.now() + delay > deadline) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Removes the bucket (tests, teardown). */
