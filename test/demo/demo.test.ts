@@ -38,9 +38,21 @@ describe('demo', () => {
     expectServicesTalked(stdout, 'Kafka');
   }, 300_000);
 
+  it.each([
+    [['--transport', 'redis'], /unknown transport redis: nats, amqp or kafka/],
+    [['--event-sourcing', '--store', 'mysql'], /unknown store mysql: postgres or nats/],
+    [['--event-sourcing', '--transport', 'kafka'], /--event-sourcing runs alone/],
+    [['--transport', 'kafka', '--secure'], /--secure runs over NATS only/],
+  ])('refuses %j before connecting to anything', async (args, message) => {
+    const run = exec(tsx, ['test/demo/demo.ts', ...args], { timeout: 60_000, env: { ...process.env, EC_KAFKA_BOOTSTRAP: '127.0.0.1:1' } });
+    await expect(run).rejects.toMatchObject({ code: 1, stderr: expect.stringMatching(message) });
+  }, 90_000);
+
   it.each(['postgres', 'nats'])('--event-sourcing --store %s: a conflict retried at the actual version, a replay from a snapshot, a projection rebuild whose progress reaches 100 percent and agrees with it', async (store) => {
     const { stdout } = await exec(tsx, ['test/demo/demo.ts', '--event-sourcing', '--store', store], { timeout: 60_000 });
     expect(stdout).toMatch(/^payments +credit 100\.00 EUR: appended transaction\.created \+ transaction\.completed to payments\.account\.acc_[0-9a-f]{20} \(version 2\)$/m);
+
+    expect(stdout).toMatch(/^payments +refused: WrongAggregateError: transaction\.created cannot be appended to 'payments\.account\.acc_[0-9a-f]{20}': /m);
 
     // Two writers read version 4; one is refused with the stream's real version and retries there.
     const conflict = /^payments +(writer-\d) conflict: WrongExpectedVersionError, expected version 4, actual version (\d+); /m.exec(stdout);

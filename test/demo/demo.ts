@@ -190,5 +190,9 @@ if (eventSourcing) {
   await (await import('./event-sourcing.js')).runEventSourcingDemo(log, { store: storeName, natsServer });
   log('demo', 'done');
 } else {
-  await main();
+  try {
+    await main();
+  } finally {
+    await kafka?.stop();
+  }
 }

@@ -21,6 +21,7 @@ import {
   createEventStore,
   JetStreamEventStoreBackend,
   PostgresEventStoreBackend,
+  WrongAggregateError,
   WrongExpectedVersionError,
   type EventStore,
   type NewEvent,
@@ -112,7 +113,7 @@ async function projectBalance(event: StoredEvent, tx: ProjectionTx): Promise<voi
   let delta = 0;
   if (event.type === TransactionCreatedV1Event.type) {
     await tx.query(`INSERT INTO ${pending} VALUES ($1, $2)`, [data.transactionId, signedCents(event.data as TransactionCreatedV1)]);
-  } else if (event.type === TransactionCompletedV1Event.type || (event.type === TransactionCancelledV1Event.type) || (event.type === TransactionFailedV1Event.type && !data.nextAttemptAt)) {
+  } else if (event.type === TransactionCompletedV1Event.type || event.type === TransactionCancelledV1Event.type || (event.type === TransactionFailedV1Event.type && !data.nextAttemptAt)) {
     const { rows } = await tx.query<{ signed_cents: string }>(`DELETE FROM ${pending} WHERE transaction_id = $1 RETURNING signed_cents`, [data.transactionId]);
     if (event.type === TransactionCompletedV1Event.type) delta = Number(rows[0]?.signed_cents ?? 0);
   }
@@ -192,6 +193,16 @@ async function scenario(store: EventStore, snapshots: Snapshots, projection: Pro
   for (const [direction, amount] of [['credit', '100.00'], ['debit', '30.00']] as const) {
     const r = await appendToAggregate(store, stream, account, (s) => transfer(s, accountId, direction, amount));
     log('payments', `${direction} ${amount} EUR: appended transaction.created + transaction.completed to ${stream} (version ${r.version})`);
+  }
+
+  // The aggregate binding: an event of another account never lands in this account's stream.
+  const stray = transfer({ balanceCents: 0, pending: {} }, newAccountId(), 'credit', '1000000.00');
+  try {
+    await store.append(stream, stray);
+    throw new Error(`the store appended another account's event to ${stream}`);
+  } catch (error) {
+    if (!(error instanceof WrongAggregateError)) throw error;
+    log('payments', `refused: WrongAggregateError: ${error.message}`);
   }
 
   // A conflict: both writers read the same version before either appends.
