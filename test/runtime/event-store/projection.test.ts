@@ -6,7 +6,6 @@
  * it needs a store two processes share. The read models are always in PostgreSQL.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createEventStore, MemoryEventStoreBackend, PostgresEventStoreBackend, type EventStore } from '../../../src/runtime/event-store/index.js';
@@ -326,7 +325,7 @@ describe('a runner killed with SIGKILL mid-stream (PostgreSQL event store)', () 
     await pool.query(`DROP SCHEMA IF EXISTS "${storeSchema}" CASCADE`);
   });
 
-  // A child process (tsx start-up) and 1,500 events on a loaded machine: about 15 s.
+  // Two child processes (tsx start-up each) and 1,500 events on a loaded machine: about 25 s.
   it('applies each event exactly once across the crash', { timeout: 90_000 }, async () => {
     const c = accountContract(`t${rand()}`);
     const store = await createEventStore({ backend: await PostgresEventStoreBackend.connect({ connection: PG, schema: storeSchema }), events: c.all, upcasters: c.upcasters, source: 'test' });
@@ -338,29 +337,42 @@ describe('a runner killed with SIGKILL mid-stream (PostgreSQL event store)', () 
       );
     }
     const runnerSchema = `proj_crash_${rand()}`;
+    const table = `"${runnerSchema}"."applied_g1"`;
     await pool.query(`CREATE SCHEMA "${runnerSchema}"`);
     try {
-      let applied = 0;
-      const child = spawn(path.resolve('node_modules/.bin/tsx'), ['test/runtime/event-store/projection-child.ts', storeSchema, runnerSchema, c.domain], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      let stderr = '';
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.stdout!.on('data', (d: Buffer) => {
-        for (const m of d.toString().matchAll(/applied (\d+)/g)) applied = Math.max(applied, Number(m[1]));
-      });
-      await waitFor(() => applied >= 300 || child.exitCode !== null, 30_000, 'the child to apply 300 events');
-      expect(stderr).toBe('');
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      // Two crashes: one inside a transaction (the handler stops at event 303, its batch's
+      // writes made, not committed), one wherever the next runner happens to be.
+      for (const hangAt of ['303', undefined]) {
+        let applied = 0;
+        let hanging = false;
+        // Node itself with tsx as a loader, not the tsx command: that one runs the script in a
+        // grandchild, which a SIGKILL to the command does not reach.
+        const child = spawn(
+          process.execPath,
+          ['--import', 'tsx', 'test/runtime/event-store/projection-child.ts', storeSchema, runnerSchema, c.domain, ...(hangAt ? [hangAt] : [])],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        children.push(child);
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.stdout!.on('data', (d: Buffer) => {
+          for (const m of d.toString().matchAll(/applied (\d+)/g)) applied = Math.max(applied, Number(m[1]));
+          if (d.toString().includes('hanging')) hanging = true;
+        });
+        await waitFor(() => (hangAt ? hanging : applied >= 300) || child.exitCode !== null, 60_000, 'the child to apply events');
+        expect(stderr).toBe('');
+        child.kill('SIGKILL');
+        await new Promise((r) => child.once('exit', r));
 
-      // Right after the crash: the committed checkpoint and the read model agree, and it stopped mid-stream.
-      // (One statement, one snapshot: the killed process's last COMMIT may still be landing.)
-      const table = `"${runnerSchema}"."applied_g1"`;
-      const { rows } = await pool.query<{ events: string; applied: string }>(
-        `SELECT (SELECT "events" FROM "${runnerSchema}"."event_projections" WHERE "projection" = 'crash') AS events, (SELECT count(*) FROM ${table}) AS applied`,
-      );
-      expect(rows[0]!.applied).toBe(rows[0]!.events);
-      expect(Number(rows[0]!.applied)).toBeLessThan(N);
+        // Right after the crash: the committed checkpoint and the read model agree, and it stopped mid-stream.
+        // (One statement, one snapshot: the killed process's last COMMIT may still be landing.)
+        const { rows } = await pool.query<{ events: string; applied: string }>(
+          `SELECT (SELECT "events" FROM "${runnerSchema}"."event_projections" WHERE "projection" = 'crash') AS events, (SELECT count(*) FROM ${table}) AS applied`,
+        );
+        expect(rows[0]!.applied).toBe(rows[0]!.events);
+        expect(Number(rows[0]!.applied)).toBeLessThan(N);
+        if (hangAt) expect(Number(rows[0]!.applied)).toBeLessThan(Number(hangAt));
+      }
 
       // A new runner takes over from the checkpoint.
       const runner = createProjectionRunner({
