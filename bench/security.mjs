@@ -6,10 +6,16 @@
 // worst case), plus the µs one signature and one verification cost. The issue's targets:
 // TLS ≥ 0.85 of plain, signing ≥ 0.7 of unsigned.
 //
+// Beside the rates, the CPU time each event cost, in this process (the SDK) and in the
+// nats-server (from /proc/<pid>/stat), best round of each: on a busy machine the rates swing
+// by 2× from round to round, CPU time per event much less, and the ratio of CPU costs is
+// the rate ratio an otherwise idle machine would show (both sides are CPU-bound here).
+//
 // `run()` returns rows { name, value, unit }. Needs `npm run build` and nats-server on PATH.
 import { execFileSync, spawn } from 'node:child_process';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,10 +64,24 @@ async function startServer(dir, name, tls) {
     if (up) break;
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { url: `127.0.0.1:${port}`, stop: () => new Promise((r) => (proc.once('exit', r), proc.kill('SIGTERM'))) };
+  return { url: `127.0.0.1:${port}`, pid: proc.pid, stop: () => new Promise((r) => (proc.once('exit', r), proc.kill('SIGTERM'))) };
 }
 
-async function natsRound(url, security, round, signing) {
+/** CPU µs so far of this process and of the server `pid` (utime + stime; Linux clock ticks are 10 ms). */
+function cpuNow(pid) {
+  const own = process.cpuUsage();
+  let server = 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    server = (Number(fields[11]) + Number(fields[12])) * 10_000;
+  } catch {
+    // no /proc: the server's share is left out
+  }
+  return { client: own.user + own.system, server };
+}
+const perEvent = (a, b) => ({ client: (b.client - a.client) / N, server: (b.server - a.server) / N });
+
+async function natsRound(url, security, round, signing, pid) {
   const prefix = `bsec${round}${signing ? 's' : ''}`;
   const nats = await NatsTransport.connect({ connect: { servers: url }, maxAckPending: 50_000, ...(security ? { security } : {}) });
   await provisionNats(nats, { streams: [{ name: `BSEC${round}${signing ? 'S' : ''}`, subjects: [`${prefix}.>`], storage: 'file' }] });
@@ -69,11 +89,13 @@ async function natsRound(url, security, round, signing) {
   const bus = createEventBus({ transport, source: 'bench/security' });
   const ev = { type: 'user.created', version: '2.0.0', address: `${prefix}.users.{userId}`, parameters: ['userId'], validate };
   let next = 0;
+  const c0 = cpuNow(pid);
   const t0 = performance.now();
   await Promise.all(Array.from({ length: 1000 }, async () => {
     while (next++ < N) await bus.publish(ev, data, { params: { userId: 'u1' } });
   }));
   const publish = rate(N, performance.now() - t0);
+  const c1 = cpuNow(pid);
   let handled = 0;
   let done;
   const finished = new Promise((r) => (done = r));
@@ -81,9 +103,10 @@ async function natsRound(url, security, round, signing) {
   const sub = await bus.subscribe({ group: `c${round}`, concurrency: 64, maxInFlight: 1000, handlers: [{ type: ev.type, accepts: [ev], handle: async () => void (++handled === N && done()) }] });
   await finished;
   const consume = rate(N, performance.now() - t1);
+  const c2 = cpuNow(pid);
   await sub.close();
   await bus.close();
-  return { publish, consume };
+  return { publish, consume, cpuPublish: perEvent(c0, c1), cpuConsume: perEvent(c1, c2) };
 }
 
 async function memoryRound(signing) {
@@ -120,13 +143,19 @@ export async function run() {
     const pub = Buffer.from(publicKey.export({ format: 'jwk' }).x, 'base64url').toString('base64');
     const signing = { sign: { service: 'users-service', privateKey: { file: keyFile } }, verify: { keys: { 'users-service': [pub] } } };
     const best = { plain: { publish: 0, consume: 0 }, tls: { publish: 0, consume: 0 }, signed: { publish: 0, consume: 0 } };
+    const inf = () => ({ client: Infinity, server: Infinity });
+    const cpu = { plain: { publish: inf(), consume: inf() }, tls: { publish: inf(), consume: inf() }, signed: { publish: inf(), consume: inf() } };
+    const least = (a, b) => (a.client + a.server <= b.client + b.server ? a : b);
     try {
       for (let r = 0; r < ROUNDS; r++) {
         // Rotating order, best round of each kept.
         const kinds = ['plain', 'tls', 'signed'];
         const order = [...kinds.slice(r % 3), ...kinds.slice(0, r % 3)];
         for (const which of order) {
-          const x = await natsRound(which === 'tls' ? tls.url : plain.url, which === 'tls' ? security : undefined, r, which === 'signed' ? signing : undefined);
+          const server = which === 'tls' ? tls : plain;
+          const x = await natsRound(server.url, which === 'tls' ? security : undefined, r, which === 'signed' ? signing : undefined, server.pid);
+          cpu[which].publish = least(cpu[which].publish, x.cpuPublish);
+          cpu[which].consume = least(cpu[which].consume, x.cpuConsume);
           best[which].publish = Math.max(best[which].publish, x.publish);
           best[which].consume = Math.max(best[which].consume, x.consume);
         }
@@ -145,6 +174,16 @@ export async function run() {
     rows.push({ name: 'signed / unsigned, publish (target ≥ 0.7)', value: best.signed.publish / best.plain.publish, unit: 'x' });
     rows.push({ name: 'jetstream consume, verified', value: best.signed.consume, unit: 'msgs/s' });
     rows.push({ name: 'verified / unverified, consume (target ≥ 0.7)', value: best.signed.consume / best.plain.consume, unit: 'x' });
+    const total = (c) => c.client + c.server;
+    for (const phase of ['publish', 'consume']) {
+      for (const which of ['plain', 'tls', 'signed']) {
+        rows.push({ name: `CPU per event, ${phase}, ${which}: SDK`, value: cpu[which][phase].client, unit: 'µs' });
+        rows.push({ name: `CPU per event, ${phase}, ${which}: nats-server`, value: cpu[which][phase].server, unit: 'µs' });
+      }
+      rows.push({ name: `CPU: plain / TLS, ${phase} (the rate ratio on an idle machine; target ≥ 0.85)`, value: total(cpu.plain[phase]) / total(cpu.tls[phase]), unit: 'x' });
+      rows.push({ name: `CPU: unsigned / signed, ${phase} (target ≥ 0.7)`, value: total(cpu.plain[phase]) / total(cpu.signed[phase]), unit: 'x' });
+      rows.push({ name: `signing cost per event, ${phase === 'publish' ? 'sign (hash, Merkle tree, proof)' : 'verify (hash, proof, cached roots)'}`, value: cpu.signed[phase].client - cpu.plain[phase].client, unit: 'µs' });
+    }
     let unsigned = 0;
     let signedRate = 0;
     for (let r = 0; r < ROUNDS; r++) {
