@@ -21,6 +21,13 @@ export interface OutboxOptions extends OutboxTableOptions {
   source: string;
   /** Event id generator when neither options.id nor the payload's event-id field gives one. Default crypto.randomUUID. */
   newId?: () => string;
+  /**
+   * pg_notify in the adding transaction, so the relay wakes at its commit. Default true.
+   * PostgreSQL serialises the commits of transactions that notified (a database-wide lock
+   * at commit): many concurrent writers commit faster with `false`, and the relay then
+   * finds their rows by polling (its pollIntervalMs is the added latency).
+   */
+  notify?: boolean;
 }
 
 /** What a publish takes, less `transient`: an outbox event is always durable. */
@@ -81,7 +88,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
       INSERT INTO ${location.qualified} (event_id, type, version, source, subject, params, headers, metadata, correlation_id, causation_id, partition_key, occurred_at, body)
       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
       ON CONFLICT (event_id) DO NOTHING RETURNING id)
-    SELECT id::text AS id, pg_notify($14, '') FROM ins`;
+    SELECT id::text AS id${options.notify === false ? '' : ", pg_notify($14, '')"} FROM ins`;
   const existing = `SELECT id::text AS id, type, version, subject, body = $2 AS same FROM ${location.qualified} WHERE event_id = $1`;
 
   return {
@@ -129,7 +136,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
         o.orderingKey ?? null,
         o.timestamp ?? new Date(),
         body,
-        location.channel,
+        ...(options.notify === false ? [] : [location.channel]),
       ];
       const r = await tx.query<{ id: string }>(insert, values);
       const row = r.rows[0];

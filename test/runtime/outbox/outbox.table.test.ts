@@ -148,6 +148,36 @@ describe('outbox table', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".event_outbox`)).rows[0].n).toBe(1);
   });
 
+  it('an add notifies the relay channel at commit, once per transaction; with notify: false it does not', async () => {
+    const schema = fresh('notify');
+    await migrateOutbox(pool, { schema });
+    const ev = orderPlaced(`n${rand()}`);
+    const loud = createOutbox({ events: [ev], source: 'test/outbox', schema });
+    const quiet = createOutbox({ events: [ev], source: 'test/outbox', schema, notify: false });
+    const listener = await pool.connect();
+    const heard: string[] = [];
+    listener.on('notification', (n) => heard.push(n.channel));
+    try {
+      await listener.query(`LISTEN ${loud.location.channel}`);
+      await inTransaction(pool, (tx) => quiet.add(tx, ev, { orderId: 'a', seq: 1 }, { params: { orderId: 'a' } }));
+      await inTransaction(pool, async (tx) => {
+        await loud.add(tx, ev, { orderId: 'a', seq: 2 }, { params: { orderId: 'a' } });
+        await loud.add(tx, ev, { orderId: 'a', seq: 3 }, { params: { orderId: 'a' } });
+      });
+      await expect(inTransaction(pool, async (tx) => {
+        await loud.add(tx, ev, { orderId: 'a', seq: 4 }, { params: { orderId: 'a' } });
+        throw new Error('rolled back');
+      })).rejects.toThrow('rolled back');
+      await inTransaction(pool, (tx) => loud.add(tx, ev, { orderId: 'a', seq: 5 }, { params: { orderId: 'a' } }));
+      // Notifications arrive in commit order: once the last commit's is here, any earlier one would be too.
+      await waitFor(() => heard.length >= 2, 10_000, 'two notifications');
+      expect(heard).toEqual([loud.location.channel, loud.location.channel]);
+    } finally {
+      await listener.query('UNLISTEN *');
+      listener.release();
+    }
+  });
+
   it('the relay sends the envelope the bus would have sent at add time (id, time, correlation, causation, headers, trace, body)', async () => {
     const schema = fresh('env');
     await migrateOutbox(pool, { schema });
