@@ -312,7 +312,9 @@ export function createProjectionRunner(options: ProjectionOptions): ProjectionRu
     try {
       return await applyBatchOnce(client, generation, expect, items, false);
     } catch (error) {
-      if (!(error instanceof HandlerFailed)) throw error;
+      // 25P02: a handler caught its own failed query and returned, leaving the transaction
+      // aborted; with savepoints, that handler's event is the one dead-lettered.
+      if (!(error instanceof HandlerFailed) && (error as { code?: unknown }).code !== '25P02') throw error;
       return applyBatchOnce(client, generation, expect, items, true);
     }
   }

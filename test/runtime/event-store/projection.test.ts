@@ -126,6 +126,27 @@ describe('projection runner', () => {
     await s.store.close();
   });
 
+  it('dead-letters the event of a handler that swallowed its own failed query (the transaction was left aborted)', async () => {
+    const s = await memoryStore();
+    await deposit(s, 'a', [1, 666, 2]);
+    const name = `swallow_${rand()}`;
+    const letters: ProjectionDeadLetter[] = [];
+    const runner = depositsRunner(s, name, {
+      onDeadLetter: (l) => letters.push(l),
+      handle: async (event, tx) => {
+        const { amount } = event.data as { amount: number };
+        await tx.query(`INSERT INTO ${tx.table(name)} (event_id, stream_id, amount) VALUES ($1, $2, $3)`, [event.id, event.streamId, amount]).catch(() => undefined);
+      },
+    });
+    await runner.migrate();
+    await runner.start();
+    expect(await count(await runner.activeTable(name))).toMatchObject({ rows: 2, sum: 3 });
+    expect(letters.map((l) => [l.streamVersion, l.reason])).toEqual([[2, 'handler-failed']]);
+    expect(letters[0]!.detail).toMatch(/current transaction is aborted/);
+    await runner.stop();
+    await s.store.close();
+  });
+
   it('dead-letters a record the store cannot read (reason from the store) and goes on', async () => {
     const s = await memoryStore();
     await deposit(s, 'a', [1]);
