@@ -5,8 +5,9 @@
 //  - publish latency after commit: from a writer's COMMIT resolving to the relay's notice that
 //    the event is acked by JetStream and its row marked (LISTEN/NOTIFY wake-up), p50/p99, with
 //    one writer at a time and with 8 writers committing as fast as they can;
-//  - what the commit-order lock costs writers: commits/s of 8 writers adding one event per
-//    transaction, against the same inserts into a table without the commit trigger.
+//  - what writers pay: commits/s of 8 writers adding one event per transaction (with and
+//    without NOTIFY, which PostgreSQL serialises at commit), against the same inserts into a
+//    table without the commit trigger; relay stopped.
 // Same 300-byte event as bench/nats.mjs. Rounds alternate SDK and relay; the best of each is kept.
 //
 // `run()` returns rows { name, value, unit }; `node bench/outbox.mjs` prints them.
@@ -158,33 +159,41 @@ export async function run() {
     latencies.length = 0;
     const LOADED = LATENCY_N * 4;
     let started = 0;
-    const t0 = performance.now();
     await Promise.all(Array.from({ length: 8 }, async () => {
       while (started++ < LOADED) await oneEvent();
     }));
-    const outboxCommits = rate(LOADED, performance.now() - t0);
     await waitForLatencies(LOADED);
     sorted = [...latencies].sort((a, b) => a - b);
     rows.push({ name: 'latency commit → published, 8 writers, p50', value: percentile(sorted, 50), unit: 'ms' });
     rows.push({ name: 'latency commit → published, 8 writers, p99', value: percentile(sorted, 99), unit: 'ms' });
     await relay.stop();
 
-    // The commit-order lock's cost to writers: the same rows into a table without the trigger.
+    // What writers pay, relay stopped: 8 writers, one event per transaction, into the outbox
+    // (with and without NOTIFY) and the same rows into a table without the commit trigger.
     await pool.query(`CREATE TABLE "${schema}".plain (LIKE "${schema}".event_outbox INCLUDING DEFAULTS INCLUDING IDENTITY)`);
     await pool.query(`ALTER TABLE "${schema}".plain ADD UNIQUE (event_id)`);
-    let plainStarted = 0;
-    const t1 = performance.now();
-    await Promise.all(Array.from({ length: 8 }, async () => {
-      while (plainStarted++ < LOADED) {
-        await inTx(pool, (c) =>
-          c.query(`INSERT INTO "${schema}".plain (event_id, type, version, source, subject, params, occurred_at, body) VALUES (gen_random_uuid()::text, 'user.created', '2.0.0', 'bench', $1, '{}', now(), $2)`, [`${prefix}.users.u1`, Buffer.from(JSON.stringify(data))]),
-        );
-      }
-    }));
-    const plainCommits = rate(LOADED, performance.now() - t1);
-    rows.push({ name: 'commits/s, 8 writers, one outbox add each', value: outboxCommits, unit: 'ops/s' });
-    rows.push({ name: 'commits/s, 8 writers, one insert each into a table without the commit trigger', value: plainCommits, unit: 'ops/s' });
-    rows.push({ name: 'ratio outbox commits/plain commits', value: outboxCommits / plainCommits, unit: 'ratio' });
+    const quiet = createOutbox({ events: [ev], source: 'bench/producer', schema, notify: false });
+    const body = Buffer.from(JSON.stringify(data));
+    const commitRate = async (op) => {
+      let n = 0;
+      const t = performance.now();
+      await Promise.all(Array.from({ length: 8 }, async () => {
+        while (n++ < LOADED) await inTx(pool, op);
+      }));
+      return rate(LOADED, performance.now() - t);
+    };
+    const writers = [
+      ['commits/s, 8 writers, one outbox add each', (c) => outbox.add(c, ev, data, { params })],
+      ['commits/s, 8 writers, one outbox add each, notify: false', (c) => quiet.add(c, ev, data, { params })],
+      ['commits/s, 8 writers, one insert each into a table without the commit trigger', (c) =>
+        c.query(`INSERT INTO "${schema}".plain (event_id, type, version, source, subject, params, occurred_at, body) VALUES (gen_random_uuid()::text, 'user.created', '2.0.0', 'bench', $1, '{}', now(), $2)`, [`${prefix}.users.u1`, body])],
+    ];
+    const commits = {};
+    for (let r = 0; r < 2; r++) for (const [name, op] of r % 2 === 0 ? writers : [...writers].reverse()) commits[name] = Math.max(commits[name] ?? 0, await commitRate(op));
+    for (const [name, value] of Object.entries(commits)) rows.push({ name, value, unit: 'ops/s' });
+    const plain = commits['commits/s, 8 writers, one insert each into a table without the commit trigger'];
+    rows.push({ name: 'ratio outbox commits/plain commits', value: commits['commits/s, 8 writers, one outbox add each'] / plain, unit: 'ratio' });
+    rows.push({ name: 'ratio outbox commits (notify: false)/plain commits', value: commits['commits/s, 8 writers, one outbox add each, notify: false'] / plain, unit: 'ratio' });
   } finally {
     await bus.close();
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
