@@ -16,11 +16,11 @@
  * forwards a message that has it, so two bridges in opposite directions during a migration
  * do not echo events back and forth.
  */
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
+import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { decodeMessageSync } from './codec.js';
 import { DecodeError } from './errors.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import type { Delivery, HeaderRecord, Transport, TransportSubscription } from './types.js';
+import type { BackoffOptions, Delivery, HeaderRecord, Transport, TransportSubscription } from './types.js';
 
 /** Set on every message a bridge forwarded; its value is the bridge's name. */
 export const BRIDGED_HEADER = 'ec-bridged';
@@ -151,7 +151,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
     } catch (error) {
       stats.retried++;
       report(error, { subject: d.subject, id, action: 'retry' });
-      await d.retry(backoffDelay(d.deliveryCount, backoff)).catch(() => undefined);
+      await d.retry(backoffDelay(backoff, d.deliveryCount)).catch(() => undefined);
       return;
     }
     stats.forwarded++;
@@ -165,7 +165,7 @@ export async function startBridge(o: BridgeOptions): Promise<Bridge> {
       report(new Error(detail), { subject: d.subject, action: 'dead-letter' });
     } catch (error) {
       report(error, { subject: d.subject, action: 'retry' });
-      await d.retry(backoffDelay(d.deliveryCount, backoff)).catch(() => undefined);
+      await d.retry(backoffDelay(backoff, d.deliveryCount)).catch(() => undefined);
     }
   };
 

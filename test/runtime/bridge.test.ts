@@ -37,6 +37,52 @@ describe('typeMatcher', () => {
   });
 });
 
+describe('bridge: a target that fails', () => {
+  it('leaves the message with the source and retries it after the backoff, then forwards it once', { timeout: 60_000 }, async () => {
+    const source = new MemoryTransport();
+    const store = new MemoryTransport();
+    const attempts: number[] = [];
+    // The target refuses its first two publishes (a broker that is down), then stores.
+    const target: Transport = Object.assign(Object.create(store) as typeof store, {
+      publish: async (m: Parameters<Transport['publish']>[0]) => {
+        attempts.push(performance.now());
+        if (attempts.length <= 2) throw new Error('target down');
+        return store.publish(m);
+      },
+    });
+    const got: Delivery[] = [];
+    await store.consume({ group: 'g', subjects: ['t.>'], maxInFlight: 10 }, (d) => {
+      got.push(d);
+      void d.ack();
+    });
+    const errors: string[] = [];
+    const bridge = await startBridge({
+      from: source,
+      to: target,
+      events: ['*'],
+      subjects: ['t.>'],
+      backoff: { initialMs: 200, maxMs: 200, factor: 1, jitter: 0 },
+      onError: (e, c) => void errors.push(`${c.action}: ${(e as Error).message}`),
+    });
+    try {
+      await source.publish({
+        subject: 't.x',
+        id: 'e1',
+        headers: { 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-type': 'x.y', 'ce-source': 's', 'ce-time': '2025-01-01T00:00:00Z', 'ce-eventversion': '1.0.0', 'content-type': 'application/json' },
+        body: new TextEncoder().encode('{}'),
+      });
+      await waitFor(() => got.length === 1, 30_000, 'the event forwarded');
+      expect(bridge.stats).toMatchObject({ forwarded: 1, retried: 2 });
+      expect(errors).toEqual(['retry: target down', 'retry: target down']);
+      // Each retry waited for the backoff, not a tight loop against a broker that is down.
+      expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(190);
+      expect(attempts[2]! - attempts[1]!).toBeGreaterThanOrEqual(190);
+    } finally {
+      await bridge.stop();
+    }
+  });
+});
+
 describe('bridge NATS JetStream → RabbitMQ', () => {
   const id = rand();
   const prefix = `ecbr${id}`;

@@ -67,7 +67,7 @@ describe('what the verifier remembers is per signer', () => {
     await consumer.subscribe({ group: 'ps', handlers: [{ type: 'user.created', accepts: [ev], handle: async (e) => void handled.push(e.data.userId) }] });
     const sent: Array<{ subject: string; headers: Record<string, string>; body: Uint8Array; id: string }> = [];
     const inner = new MemoryTransport({ sharedWith: shared });
-    const recording = Object.assign(Object.create(inner) as MemoryTransport, { publish: (m: (typeof sent)[number]) => (sent.push(m), inner.publish(m)) });
+    const recording = Object.assign(Object.create(inner) as typeof inner, { publish: (m: (typeof sent)[number]) => (sent.push(m), inner.publish(m)) });
     const producer = createEventBus({ transport: signedTransport(recording, { sign: { service: 'a', privateKey: { file: a.file } } }), source: 'a' });
     await Promise.all(Array.from({ length: 8 }, (_, i) => producer.publish(ev, { userId: `u${i}`, email: 'a@b' }, { params: { userId: `u${i}` } })));
     const { waitFor } = await import('../runtime/helpers.js');

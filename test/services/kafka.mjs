@@ -257,7 +257,13 @@ export async function sharedKafka() {
   const runDir = process.env.EC_KAFKA_RUN_DIR;
   if (!runDir) {
     own ??= startKafka({ nodes: 1 }).then((k) => {
-      process.once('exit', () => k.nodes.forEach((n) => n.proc?.kill('SIGKILL')));
+      // The broker must not keep this process alive (a bench or a script ends when its work
+      // does); when the process exits, the broker and its directory go with it.
+      for (const n of k.nodes) n.proc?.unref();
+      process.once('exit', () => {
+        for (const n of k.nodes) n.proc?.kill('SIGKILL');
+        rmSync(k.dir, { recursive: true, force: true });
+      });
       return k;
     });
     return { bootstrap: (await own).bootstrap };

@@ -31,13 +31,43 @@ describe('the shared Kafka broker', () => {
     closers.push(() => producer.close());
     await producer.send({ messages: [{ topic, key: 'k', value: 'hello' }] });
     const consumer = new Consumer({ clientId: 'svc-test', groupId: `g-${randomUUID()}`, bootstrapBrokers: [bootstrap], deserializers: stringDeserializers });
-    closers.push(() => consumer.close(true));
+    closers.push(async () => consumer.close(true));
     const stream = await consumer.consume({ topics: [topic], mode: MessagesStreamModes.EARLIEST });
-    closers.push(() => stream.close());
+    closers.push(async () => stream.close());
     for await (const m of stream) {
       expect(m.value).toBe('hello');
       expect(m.key).toBe('k');
       break;
     }
+  });
+});
+
+describe('the broker of a plain process (a bench, a script)', () => {
+  it('does not keep the process alive, and goes with it', { timeout: 300_000 }, async () => {
+    const { spawn } = await import('node:child_process');
+    const env = { ...process.env };
+    delete env['EC_KAFKA_RUN_DIR'];
+    delete env['EC_KAFKA_BOOTSTRAP'];
+    const script = `const m = await import(${JSON.stringify(new URL('./kafka.mjs', import.meta.url).href)}); const { bootstrap } = await m.sharedKafka(); console.log(JSON.stringify({ bootstrap }));`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    const { bootstrap } = JSON.parse(out) as { bootstrap: string };
+    // The broker went with its process: nothing listens on its port any more.
+    const { connect } = await import('node:net');
+    const port = Number(bootstrap.split(':')[1]);
+    const { waitFor } = await import('../runtime/helpers.js');
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const s = connect({ host: '127.0.0.1', port });
+          s.once('connect', () => (s.destroy(), resolve(false)));
+          s.once('error', () => resolve(true));
+        }),
+      30_000,
+      'the broker gone',
+    );
   });
 });
