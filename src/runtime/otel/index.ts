@@ -15,4 +15,6 @@ export { readTraceContext, writeTraceContext, TRACEPARENT, TRACESTATE } from './
 export { INSTRUMENTS, ATTR, PROM, SECONDS_BUCKETS, promName } from './names.js';
 export type { ObservabilityLog } from './log.js';
 export { readMetricsSnapshot } from './snapshot.js';
+export { HistogramProducer, HistogramSeries, HISTOGRAM_DESCRIPTIONS } from './histograms.js';
+export type { HistogramName } from './histograms.js';
 export { logSdkErrorsOnce } from './sdk-errors.js';

@@ -21,7 +21,6 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
-  type Histogram,
   type ObservableResult,
   type Meter,
   type MeterProvider,
@@ -33,6 +32,7 @@ import type { HandleMiddlewareContext, Middleware, PublishMiddlewareContext, Pub
 import { ATTR, INSTRUMENTS, SECONDS_BUCKETS } from './names.js';
 import { readTraceContext, writeTraceContext } from './trace-context.js';
 import { errorLabel, type ObservabilityLog } from './log.js';
+import { HISTOGRAM_DESCRIPTIONS, histogramProducerFor, type HistogramName, type HistogramProducer } from './histograms.js';
 
 export interface ObservabilityOptions {
   /** The service, a label on every series. Default OTEL_SERVICE_NAME, else 'unknown_service'. */
@@ -60,6 +60,12 @@ export interface ObservabilityOptions {
    * costs nothing) and only reports notices to the logger. Register the SDK first.
    */
   lateRegistration?: boolean;
+  /**
+   * Keep the histograms in this producer (given to the readers as `metricProducers`) rather
+   * than as SDK histograms, which hash a record's attributes on every record. Default: the
+   * producer `serveMetrics()` bound to the meter provider, if any; else SDK histograms.
+   */
+  histograms?: HistogramProducer;
 }
 
 export interface Observability {
@@ -72,19 +78,25 @@ export interface Observability {
 
 const NAME = 'event-contracts';
 
-interface Histograms {
-  publishDuration: Histogram;
-  processDuration: Histogram;
-  lag: Histogram;
-}
+/** Records a value into one histogram series, found once per label set. */
+type Recorder = (value: number) => void;
+/** Makes the recorder of one histogram and label set: a producer's series or an SDK histogram. */
+type Recorders = (name: HistogramName, key: string, attrs: Attributes) => Recorder;
 
-function histograms(meter: Meter): Histograms {
+function recorders(meter: Meter, producer: HistogramProducer | undefined): Recorders {
+  if (producer) {
+    return (name, key, attrs) => {
+      const s = producer.seriesFor(name, key, attrs);
+      return (v) => s.record(v);
+    };
+  }
   const seconds = { unit: 's', advice: { explicitBucketBoundaries: [...SECONDS_BUCKETS] } };
-  return {
-    publishDuration: meter.createHistogram(INSTRUMENTS.publishDuration, { ...seconds, description: 'Publish until the broker stored the message' }),
-    processDuration: meter.createHistogram(INSTRUMENTS.processDuration, { ...seconds, description: 'Handler time per event' }),
-    lag: meter.createHistogram(INSTRUMENTS.lag, { ...seconds, description: "From the event's time to the start of its handling" }),
+  const h = {
+    publishDuration: meter.createHistogram(INSTRUMENTS.publishDuration, { ...seconds, description: HISTOGRAM_DESCRIPTIONS.publishDuration }),
+    processDuration: meter.createHistogram(INSTRUMENTS.processDuration, { ...seconds, description: HISTOGRAM_DESCRIPTIONS.processDuration }),
+    lag: meter.createHistogram(INSTRUMENTS.lag, { ...seconds, description: HISTOGRAM_DESCRIPTIONS.lag }),
   };
+  return (name, _key, attrs) => (v) => h[name].record(v, attrs);
 }
 
 const MAX_SERIES = 2000;
@@ -152,10 +164,11 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
   const system = o.system ?? 'nats';
   const provider = o.tracerProvider ?? trace.getTracerProvider();
   const tracer: Tracer = provider.getTracer(NAME);
-  const meter: Meter = (o.meterProvider ?? otelMetrics.getMeterProvider()).getMeter(NAME);
+  const meterProvider = o.meterProvider ?? otelMetrics.getMeterProvider();
+  const meter: Meter = meterProvider.getMeter(NAME);
   // With no SDK the API's meter is a no-op for good (the metrics API has no proxy).
   const counting = o.metrics !== false && meter.constructor !== createNoopMeter().constructor;
-  const h = counting ? histograms(meter) : undefined;
+  const rec = counting ? recorders(meter, o.histograms ?? histogramProducerFor(meterProvider)) : undefined;
   const c = counting ? counters(meter) : undefined;
   const log = o.logger;
   const waitMs = o.failedSpanWaitMs ?? 5000;
@@ -174,11 +187,20 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
     return live;
   };
 
-  // One attribute object per label combination, made once: bounded by the contract's types.
-  const attrCache = new Map<string, { key: string; attrs: Attributes; hist: Attributes }>();
+  // One attribute object and histogram recorders per label combination, made once: bounded
+  // by the contract's types.
+  interface Labels {
+    key: string;
+    attrs: Attributes;
+    /** publish: its duration; process: its duration. */
+    duration: Recorder;
+    /** process only. */
+    lag: Recorder;
+  }
+  const attrCache = new Map<string, Labels>();
   // Keyed by major, not the version as received: a producer inventing patch versions must
   // not grow the cache (types are the consumer's known ones, groups its own).
-  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): { key: string; attrs: Attributes; hist: Attributes } => {
+  const labels = (op: 'publish' | 'process', type: string, version: string, group: string | undefined): Labels => {
     const major = majorOf(version);
     const key = `${op}\u0000${type}\u0000${major}\u0000${group ?? ''}`;
     let l = attrCache.get(key);
@@ -195,7 +217,13 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       // (its largest cost per event), and type with group (process) or service (publish) is
       // what the alert rules and the dashboard break them down by.
       const hist: Attributes = group !== undefined ? { [ATTR.eventType]: type, [ATTR.group]: group } : { [ATTR.eventType]: type, [ATTR.service]: service };
-      l = { key, attrs, hist };
+      const histKey = `${type}\u0000${group ?? service}`;
+      l = {
+        key,
+        attrs,
+        duration: rec!(op === 'publish' ? 'publishDuration' : 'processDuration', histKey, hist),
+        lag: op === 'process' ? rec!('lag', histKey, hist) : () => undefined,
+      };
       if (attrCache.size < 10_000) attrCache.set(key, l);
     }
     return l;
@@ -281,7 +309,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         const r = await next();
         if (l) {
           c!.sent.inc(l.key, () => l.attrs);
-          h!.publishDuration.record((performance.now() - t0) / 1000, l.hist);
+          l.duration((performance.now() - t0) / 1000);
         }
         if (span) {
           if (r.duplicate) span.setAttribute('event_contracts.duplicate', true);
@@ -292,7 +320,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         if (l) {
           const le = withError(l, err);
           c!.sent.inc(le.key, () => le.attrs);
-          h!.publishDuration.record((performance.now() - t0) / 1000, l.hist);
+          l.duration((performance.now() - t0) / 1000);
         }
         if (span) {
           span.recordException(err as Error);
@@ -312,7 +340,7 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
       const t0 = counting ? performance.now() : 0;
       if (l) {
         const lagS = (Date.now() - env.timestamp.getTime()) / 1000;
-        if (Number.isFinite(lagS)) h!.lag.record(Math.max(0, lagS), l.hist);
+        if (Number.isFinite(lagS)) l.lag(Math.max(0, lagS));
       }
       let span: Span | undefined;
       let run = next;
@@ -345,14 +373,14 @@ export function createObservability(o: ObservabilityOptions = {}): Observability
         await run();
         if (l) {
           c!.consumed.inc(l.key, () => l.attrs);
-          h!.processDuration.record((performance.now() - t0) / 1000, l.hist);
+          l.duration((performance.now() - t0) / 1000);
         }
         span?.end();
       } catch (err) {
         if (l) {
           const le = withError(l, err);
           c!.consumed.inc(le.key, () => le.attrs);
-          h!.processDuration.record((performance.now() - t0) / 1000, l.hist);
+          l.duration((performance.now() - t0) / 1000);
         }
         if (span) {
           span.recordException(err as Error);

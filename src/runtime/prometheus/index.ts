@@ -12,6 +12,7 @@ import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider, type MetricReader } from '@opentelemetry/sdk-metrics';
 import { OnceLog, errorLabel, type ObservabilityLog } from '../otel/log.js';
+import { HistogramProducer, bindHistogramProducer } from '../otel/histograms.js';
 
 export interface ServeMetricsOptions {
   /** TCP port; 0 picks a free one. Default 9464 (OpenTelemetry's Prometheus port). */
@@ -22,7 +23,11 @@ export interface ServeMetricsOptions {
   path?: string;
   /** Also register the provider as the global MeterProvider. Default true. */
   global?: boolean;
-  /** More readers on the same provider (a periodic OTLP exporter, an in-memory one in tests). */
+  /**
+   * More readers on the same provider (a periodic OTLP exporter, an in-memory one in tests).
+   * They cannot be given the middleware's histogram producer after they were made, so with
+   * any reader here the middleware records SDK histograms (every reader sees them).
+   */
   readers?: MetricReader[];
   logger?: ObservabilityLog;
 }
@@ -30,6 +35,11 @@ export interface ServeMetricsOptions {
 export interface MetricsServer {
   /** Pass it to createObservability({ meterProvider }) (or rely on the global one). */
   readonly meterProvider: MeterProvider;
+  /**
+   * The middleware's histograms, reported through the Prometheus reader (bound to
+   * `meterProvider`: createObservability finds it); undefined when other readers were given.
+   */
+  readonly histograms: HistogramProducer | undefined;
   /** Where Prometheus scrapes, or undefined when the server could not listen. */
   readonly url: string | undefined;
   readonly port: number | undefined;
@@ -43,8 +53,12 @@ export async function serveMetrics(o: ServeMetricsOptions = {}): Promise<Metrics
   const path = o.path ?? '/metrics';
   const host = o.host ?? '0.0.0.0';
   const once = new OnceLog(o.logger);
-  const exporter = new PrometheusExporter({ preventServerStart: true });
+  // With the Prometheus reader alone, the histograms skip the SDK's per-record attribute
+  // hashing (see otel/histograms.ts); another reader would not see them, so not then.
+  const histograms = (o.readers ?? []).length === 0 ? new HistogramProducer() : undefined;
+  const exporter = new PrometheusExporter({ preventServerStart: true, ...(histograms ? { metricProducers: [histograms] } : {}) });
   const meterProvider = new MeterProvider({ readers: [exporter, ...(o.readers ?? [])] });
+  if (histograms) bindHistogramProducer(meterProvider, histograms);
   if (o.global !== false) metrics.setGlobalMeterProvider(meterProvider);
 
   const server: Server = createServer((req, res) => {
@@ -86,6 +100,7 @@ export async function serveMetrics(o: ServeMetricsOptions = {}): Promise<Metrics
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     meterProvider,
+    histograms,
     url: error ? undefined : `http://${shownHost}:${port}${path}`,
     port,
     error,
