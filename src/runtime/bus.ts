@@ -46,6 +46,7 @@ import type {
   Transport,
 } from './types.js';
 import { VersionResolver } from './versions.js';
+import { eventIdOf } from './event-id.js';
 
 /**
  * The event a handler is running for: what it publishes is caused by it. `active` turns false
@@ -90,14 +91,6 @@ interface Prepared<T> {
   time: string;
   correlationId: string | undefined;
   causationId: string | undefined;
-}
-
-/** The payload's own event id, where the contract names a field for it. */
-function eventIdOf<T>(event: EventDescriptor<T>, data: T): string | undefined {
-  const field = event.eventIdField;
-  if (field === undefined || typeof data !== 'object' || data === null || !Object.prototype.hasOwnProperty.call(data, field)) return undefined;
-  const v = (data as Record<string, unknown>)[field];
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 /**

@@ -13,6 +13,7 @@ import { badRecordError, EventStoreClosedError, UnknownEventTypeError, WrongAggr
 import { parseStreamId } from './stream-id.js';
 import type { AppendResult, BadRecord, EventFilter, EventHandler, EventStore, EventSubscription, ExpectedVersion, NewEvent, ReadOptions, StoredEvent, SubscribeOptions, Upcasters } from './types.js';
 import { checkExpectedVersion, checkFilter, checkReadOptions } from './options.js';
+import { eventIdOf } from '../event-id.js';
 
 export interface EventStoreOptions {
   readonly backend: EventStoreBackend;
@@ -152,14 +153,6 @@ class TypedEventStore implements EventStore {
       ...(e.causationId !== undefined ? { causationId: e.causationId } : {}),
     };
   }
-}
-
-/** The payload's own event id, where the contract names a field for it (as the bus reads it). */
-function eventIdOf(d: EventDescriptor, data: unknown): string | undefined {
-  const field = d.eventIdField;
-  if (field === undefined || typeof data !== 'object' || data === null || !Object.prototype.hasOwnProperty.call(data, field)) return undefined;
-  const v = (data as Record<string, unknown>)[field];
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 function checkAggregate(stream: StreamAddress, d: EventDescriptor, data: unknown): void {

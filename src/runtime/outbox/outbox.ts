@@ -13,6 +13,7 @@ import type { EventDescriptor, PublishOptions } from '../types.js';
 import type { OutboxTableOptions } from './migrate.js';
 import { OutboxConfigError, outboxLocation, type OutboxLocation } from './names.js';
 import type { Queryable } from './sql-client.js';
+import { eventIdOf } from '../event-id.js';
 
 export interface OutboxOptions extends OutboxTableOptions {
   /** The descriptors this service publishes; add() refuses others (the relay could not publish them). */
@@ -65,14 +66,6 @@ export interface Outbox {
    * Nothing is published unless the transaction commits; the relay is woken at commit.
    */
   add<T>(tx: Queryable, event: EventDescriptor<T>, data: T, options?: OutboxAddOptions): Promise<OutboxReceipt>;
-}
-
-/** Same rule as the bus: the payload's own event id, where the contract names a field for it. */
-function eventIdOf(event: EventDescriptor<unknown>, data: unknown): string | undefined {
-  const field = event.eventIdField;
-  if (field === undefined || typeof data !== 'object' || data === null || !Object.prototype.hasOwnProperty.call(data, field)) return undefined;
-  const v = (data as Record<string, unknown>)[field];
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 export const eventKey = (type: string, version: string): string => `${type}@${version}`;
