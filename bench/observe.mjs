@@ -5,6 +5,13 @@
 // AsyncLocalStorage context manager). The event is bench/event.mjs's 300-byte
 // user.created@2.0.0 with its generated validator.
 //
+// The SDK variants take the histograms through the middleware's HistogramProducer (as
+// serveMetrics() wires them); 'SDK histograms' records them as SDK histograms instead. To
+// say where the cost goes: metrics only, traces only, and 'off' with only the
+// AsyncLocalStorage context manager enabled (its promise hooks slow every promise in the
+// process). Each variant also reports this process's CPU time per event (user + system;
+// the server is another process), steadier than throughput on a loaded machine.
+//
 // With no SDK the middleware adds no layers at all (createObservability sees nothing records),
 // so 'on, no SDK' runs the same code as 'off': their ratio shows the run's noise.
 //
@@ -19,7 +26,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { BasicTracerProvider, BatchSpanProcessor, InMemorySpanExporter, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import { createEventBus } from '../dist/runtime/index.js';
 import { NatsTransport, provisionNats } from '../dist/runtime/nats/index.js';
-import { createObservability } from '../dist/runtime/otel/index.js';
+import { createObservability, HistogramProducer } from '../dist/runtime/otel/index.js';
 import { connect } from '@nats-io/transport-node';
 import { openWorkspace } from '../dist/workspace.js';
 import { ContractMonitor, monitorContract, tapNats } from '../dist/observe/monitor/index.js';
@@ -52,7 +59,11 @@ export async function run() {
   const sampledSpans = new InMemorySpanExporter();
   const sampledProvider = new BasicTracerProvider({ sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }), spanProcessors: [new BatchSpanProcessor(sampledSpans)] });
   const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000 })] });
+  const histograms = new HistogramProducer();
+  const meterProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 1000, metricProducers: [histograms] })] });
+  // The same without the producer: the middleware records SDK histograms.
+  const sdkHistogramExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const sdkHistogramProvider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: sdkHistogramExporter, exportIntervalMillis: 1000 })] });
   const contextManager = new AsyncLocalStorageContextManager();
   // An exporter ships spans and forgets them; the in-memory one keeps them: emptied every
   // 100 ms so a round does not measure the garbage collector walking 20,000 kept spans.
@@ -67,24 +78,38 @@ export async function run() {
     spans.reset();
     sampledSpans.reset();
     metricExporter.reset();
+    sdkHistogramExporter.reset();
   };
 
   const variants = [
     { name: 'off', middleware: () => [], setup: () => undefined, teardown: () => undefined },
     // No SDK registered: the global providers are the API's no-ops.
     { name: 'on, no SDK', middleware: () => [createObservability({ service: 'bench', tracerProvider: trace.getTracerProvider() }).middleware], setup: () => undefined, teardown: () => undefined },
-    { name: 'on, SDK in memory', middleware: () => [createObservability({ service: 'bench', tracerProvider, meterProvider }).middleware], setup: sdkOn, teardown: sdkOff },
-    { name: 'on, SDK in memory, 10 % of traces sampled', middleware: () => [createObservability({ service: 'bench', tracerProvider: sampledProvider, meterProvider }).middleware], setup: sdkOn, teardown: sdkOff },
+    { name: 'on, SDK in memory', middleware: () => [createObservability({ service: 'bench', tracerProvider, meterProvider, histograms }).middleware], setup: sdkOn, teardown: sdkOff },
+    { name: 'on, SDK in memory, SDK histograms', middleware: () => [createObservability({ service: 'bench', tracerProvider, meterProvider: sdkHistogramProvider }).middleware], setup: sdkOn, teardown: sdkOff },
+    { name: 'on, SDK in memory, 10 % of traces sampled', middleware: () => [createObservability({ service: 'bench', tracerProvider: sampledProvider, meterProvider, histograms }).middleware], setup: sdkOn, teardown: sdkOff },
+    { name: 'on, SDK, metrics only', middleware: () => [createObservability({ service: 'bench', meterProvider, histograms, traces: false }).middleware], setup: () => undefined, teardown: sdkOff },
+    { name: 'on, SDK, traces only', middleware: () => [createObservability({ service: 'bench', tracerProvider, metrics: false }).middleware], setup: sdkOn, teardown: sdkOff },
+    { name: 'off, context manager enabled', middleware: () => [], setup: sdkOn, teardown: sdkOff },
   ];
+  // BENCH_OBSERVE_VARIANTS=0,2 runs only those (by index above), e.g. under a profiler.
+  if (process.env.BENCH_OBSERVE_VARIANTS) {
+    const keepOnly = new Set(process.env.BENCH_OBSERVE_VARIANTS.split(',').map(Number));
+    for (let k = variants.length - 1; k >= 0; k--) if (!keepOnly.has(k)) variants.splice(k, 1);
+  }
   const buses = variants.map((v) => createEventBus({ transport, source: 'bench/observe', middleware: v.middleware() }));
   const ev = { type: 'user.created', version: '2.0.0', address: `${prefix}.pub.users.{userId}`, parameters: ['userId'], validate };
   const consumeEv = { ...ev, address: `${prefix}.con.users.{userId}` };
   const params = { userId: 'u1' };
   const best = {};
   const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
+  const cpu = {};
+  const keepCpu = (name, c) => (cpu[name] = Math.min(cpu[name] ?? Infinity, Math.round(((c.user + c.system) / N) * 10) / 10));
   try {
-    // The events every consumer reads.
-    await windowed(N, WINDOW, () => buses[0].publish(consumeEv, data, { params }));
+    // The events every consumer reads, published without observability (as 'off'; not
+    // closed: closing a bus closes the transport the others share).
+    const seed = createEventBus({ transport, source: 'bench/observe' });
+    await windowed(N, WINDOW, () => seed.publish(consumeEv, data, { params }));
     let durable = 0;
     for (let r = 0; r < ROUNDS; r++) {
       for (let k = 0; k < variants.length; k++) {
@@ -92,13 +117,16 @@ export async function run() {
         const v = variants[i];
         v.setup();
         let t0 = performance.now();
+        let c0 = process.cpuUsage();
         await windowed(N, WINDOW, () => buses[i].publish(ev, data, { params }));
         keep(`publish, observability ${v.name}`, rate(N, performance.now() - t0));
+        keepCpu(`publish, observability ${v.name}`, process.cpuUsage(c0));
 
         let handled = 0;
         let done;
         const finished = new Promise((res) => (done = res));
         t0 = performance.now();
+        c0 = process.cpuUsage();
         const sub = await buses[i].subscribe({
           group: `obs${id}${durable++}`,
           subjects: [`${prefix}.con.users.*`],
@@ -108,6 +136,7 @@ export async function run() {
         });
         await finished;
         keep(`consume, observability ${v.name}`, rate(N, performance.now() - t0));
+        keepCpu(`consume, observability ${v.name}`, process.cpuUsage(c0));
         await sub.close();
         v.teardown();
       }
@@ -120,14 +149,18 @@ export async function run() {
     await tracerProvider.shutdown();
     await sampledProvider.shutdown();
     await meterProvider.shutdown();
+    await sdkHistogramProvider.shutdown();
   }
   const rows = Object.entries(best).map(([name, value]) => ({ name, value, unit: 'msgs/s' }));
-  rows.push(...(await monitorRows()));
+  for (const [name, value] of Object.entries(cpu)) rows.push({ name: `${name}: CPU per event, best round`, value, unit: 'µs' });
+  if (Number(process.env.BENCH_MONITOR_N ?? 1) > 0) rows.push(...(await monitorRows()));
   const ratio = (a, b) => Math.round((best[a] / best[b]) * 1000) / 1000;
-  for (const op of ['publish', 'consume']) {
+  for (const op of variants.length === 8 ? ['publish', 'consume'] : []) {
     rows.push({ name: `ratio ${op} on, no SDK / off (target >= 0.97)`, value: ratio(`${op}, observability on, no SDK`, `${op}, observability off`), unit: 'ratio' });
     rows.push({ name: `ratio ${op} on, SDK in memory / off (target >= 0.85)`, value: ratio(`${op}, observability on, SDK in memory`, `${op}, observability off`), unit: 'ratio' });
     rows.push({ name: `ratio ${op} on, SDK in memory, 10 % sampled / off`, value: ratio(`${op}, observability on, SDK in memory, 10 % of traces sampled`, `${op}, observability off`), unit: 'ratio' });
+    for (const v of ['SDK in memory, SDK histograms', 'SDK, metrics only', 'SDK, traces only']) rows.push({ name: `ratio ${op} on, ${v} / off`, value: ratio(`${op}, observability on, ${v}`, `${op}, observability off`), unit: 'ratio' });
+    rows.push({ name: `ratio ${op} off with the context manager enabled / off`, value: ratio(`${op}, observability off, context manager enabled`, `${op}, observability off`), unit: 'ratio' });
   }
   return rows;
 }

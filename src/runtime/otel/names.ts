@@ -30,7 +30,7 @@ export const INSTRUMENTS = {
   duplicates: 'event_contracts.duplicates',
   /** Observable gauge: messages the consumer group has not been sent yet (JetStream num_pending, RabbitMQ ready). */
   pending: 'event_contracts.queue.pending',
-  /** Observable gauge: messages delivered and not yet acknowledged (JetStream num_ack_pending). */
+  /** Observable gauge: messages delivered and not yet acknowledged (JetStream num_ack_pending; RabbitMQ messages_unacknowledged, from the management API only). */
   ackPending: 'event_contracts.queue.ack_pending',
   /** Observable gauge: 1 while the transport is connected, else 0. */
   connectionUp: 'event_contracts.connection.up',
