@@ -84,6 +84,7 @@ export const TransactionCancelledV1Event: EventDescriptor<TransactionCancelledV1
     names: ["x-correlation-id","x-causation-id","x-tenant","x-idempotency-key","traceparent"],
   },
   eventIdField: "eventId",
+  aggregate: { type: "account", domain: "payments", idField: "accountId" },
 };
 
 /**
@@ -101,6 +102,7 @@ export const TransactionCompletedV1Event: EventDescriptor<TransactionCompletedV1
     names: ["x-correlation-id","x-causation-id","x-tenant","x-idempotency-key","traceparent"],
   },
   eventIdField: "eventId",
+  aggregate: { type: "account", domain: "payments", idField: "accountId" },
 };
 
 /**
@@ -118,6 +120,7 @@ export const TransactionCreatedV1Event: EventDescriptor<TransactionCreatedV1> = 
     names: ["x-correlation-id","x-causation-id","x-tenant","x-idempotency-key","traceparent"],
   },
   eventIdField: "eventId",
+  aggregate: { type: "account", domain: "payments", idField: "accountId" },
 };
 
 /**
@@ -135,6 +138,7 @@ export const TransactionFailedV1Event: EventDescriptor<TransactionFailedV1> = {
     names: ["x-correlation-id","x-causation-id","x-tenant","x-idempotency-key","traceparent"],
   },
   eventIdField: "eventId",
+  aggregate: { type: "account", domain: "payments", idField: "accountId" },
 };
 
 /**
@@ -225,3 +229,19 @@ export const UserUpdatedV1Event: EventDescriptor<UserUpdatedV1> = {
 
 /** Every event version of the catalog, oldest version first within a type. */
 export const allEvents: readonly EventDescriptor<unknown>[] = [SystemHealthCheckV1Event, SystemHealthStatusV1Event, SystemMaintenanceEndV1Event, SystemMaintenanceStartV1Event, TransactionCancelledV1Event, TransactionCompletedV1Event, TransactionCreatedV1Event, TransactionFailedV1Event, UserAuthenticatedV1Event, UserCreatedV1Event, UserCreatedV2Event, UserDeletedV1Event, UserUpdatedV1Event] as readonly EventDescriptor<unknown>[];
+
+/**
+ * Event-sourced aggregates (the contract's `x-aggregate`), by `<domain>.<type>`: the stream
+ * id of an entity is `streamIdPrefix` + its id (the descriptor's `aggregate.idField`).
+ * `upcasters` lists the `type@major` whose stored events an event store must upcast to the
+ * next major: every major of a bound type but the newest.
+ */
+export const eventSourced = {
+  "payments.account": {
+    type: "account",
+    domain: "payments",
+    streamIdPrefix: "payments.account.",
+    events: [TransactionCancelledV1Event, TransactionCompletedV1Event, TransactionCreatedV1Event, TransactionFailedV1Event] as readonly EventDescriptor<unknown>[],
+    upcasters: [] as readonly string[],
+  },
+} as const;
