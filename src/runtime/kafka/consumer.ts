@@ -28,6 +28,7 @@
  * (unreadable headers make it `malformed`), a hand-off that throws is retried.
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
+import { isBrokerGone } from './internals.js';
 import { subjectMatches } from '../address.js';
 import { backoffDelay, DEFAULT_BACKOFF, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { deadLetterHeaders, fitDeadLetter } from '../dead-letter.js';
@@ -125,9 +126,7 @@ export class KafkaGroupConsumer {
     const partitions = Math.max(1, ...router.topics.filter((t) => topics.includes(t.name)).map((t) => t.partitions ?? 1));
     const retry = this.ephemeral ? [] : retryTopics(this.host.internalPrefix, this.group);
     if (retry.length > 0) await this.host.ensureTopics(retry, partitions);
-    const consumer = this.host.newConsumer(this.group);
-    this.consumer = consumer;
-    consumer.on('consumer:group:join', () => this.rebalanced());
+    const consumer = this.newMember();
     this.topics = [...topics, ...retry];
     try {
       await this.open();
@@ -139,6 +138,59 @@ export class KafkaGroupConsumer {
 
   private topics: string[] = [];
   private reopening = false;
+  private renewing: Promise<void> | undefined;
+
+  private newMember(): RawConsumer {
+    const consumer = this.host.newConsumer(this.group);
+    this.consumer = consumer;
+    consumer.on('consumer:group:join', () => {
+      if (this.consumer === consumer) this.rebalanced();
+    });
+    // A member whose coordinator left the cluster fails every heartbeat (and would fetch
+    // nothing more once the group moved on without it) but raises no error: renew it.
+    let heartbeatFailures = 0;
+    consumer.on('consumer:heartbeat:end', () => void (heartbeatFailures = 0));
+    consumer.on('consumer:heartbeat:error', (p: { error?: unknown } | undefined) => {
+      if (this.consumer !== consumer || this.stopped || this.finishing) return;
+      heartbeatFailures++;
+      if (isBrokerGone(p?.error) || heartbeatFailures >= 3) {
+        heartbeatFailures = 0;
+        this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `group heartbeats fail (${(p?.error as Error | undefined)?.message ?? 'unknown error'}): joining again as a new member` });
+        void this.renew();
+      }
+    });
+    return consumer;
+  }
+
+  /**
+   * Replaces this instance's group member with a new one. The client caches the group's
+   * coordinator for the life of a member: once that broker has left the cluster, every
+   * commit fails (src/runtime/kafka/internals.ts) until a new member looks the coordinator
+   * up again. What the old member held uncommitted is read again (rebalanced: revoked), and
+   * the dedupe store makes the handled records acks.
+   */
+  private renew(): Promise<void> {
+    this.renewing ??= (async () => {
+      const old = this.consumer;
+      const oldStream = this.stream;
+      this.stream = undefined;
+      this.newMember();
+      this.rebalanced();
+      // Not awaited: leaving the group needs the coordinator that is gone.
+      void oldStream?.close().catch(() => undefined);
+      if (old) void closeConsumer(old);
+      for (let attempt = 1; !this.stopped; attempt++) {
+        try {
+          await this.open();
+          return;
+        } catch (err) {
+          if (attempt === 1) this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `a new group member could not read yet, retrying: ${(err as Error).message}`, error: err });
+          await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
+        }
+      }
+    })().finally(() => (this.renewing = undefined));
+    return this.renewing;
+  }
 
   /** Starts reading: a stream of the group's topics from the committed offsets. */
   private async open(): Promise<void> {
@@ -186,6 +238,13 @@ export class KafkaGroupConsumer {
           break;
         } catch (err) {
           if (attempt === 1) this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `reading again failed, retrying: ${(err as Error).message}`, error: err });
+          // The member itself may be stuck (its cached coordinator left the cluster):
+          // after a second failure, or at once for that reason, read with a new member.
+          if (isBrokerGone(err) || attempt >= 2) {
+            this.reopening = false;
+            await this.renew();
+            return;
+          }
         }
       }
       this.reopening = false;
@@ -366,6 +425,12 @@ export class KafkaGroupConsumer {
             this.host.stats.commitFailures++;
             if (failures++ === 0) this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `offset commit failed: ${(err as Error).message}`, error: err });
             if (this.finishing && failures > 3) return;
+            if (!this.finishing && !this.stopped && (isBrokerGone(err) || failures >= 5)) {
+              // The member's coordinator is gone (or commits keep failing): a new member.
+              await this.renew();
+              failures = 0;
+              continue;
+            }
             await sleep(backoffDelay(RECONNECT_BACKOFF, failures));
             this.commitAgain = true;
           }

@@ -10,3 +10,4 @@ export { kafkaConnectionOptions, classifyKafkaConnectError } from './security.js
 export type { KafkaTransportOptions, KafkaSecurityOptions, KafkaTransportStats } from './types.js';
 export type { KafkaTopicSpec, KafkaProvisionPlan, KafkaProvisionAction, KafkaProvisionResult } from './plan.js';
 export { provisionKafka, KafkaPlanError, KafkaProvisionError, kafkaPlanProblems } from './provision.js';
+export type { KafkaProvisionTarget } from './provision.js';

@@ -16,6 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, ConfigResourceTypes, type BaseOptions } from '@platformatic/kafka';
+import { guardConnectionPool } from './internals.js';
 import { BusClosedError } from '../errors.js';
 import type {
   ConsumeSpec,
@@ -36,6 +37,9 @@ import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
 import { classifyKafkaConnectError, kafkaConnectionOptions } from './security.js';
 import type { KafkaTransportOptions, KafkaTransportStats } from './types.js';
+
+// A consumer whose group coordinator left the cluster must fail its commit, not the process.
+guardConnectionPool();
 
 /** Kafka's default `message.max.bytes` (1 MiB plus the batch header it allows for). */
 const KAFKA_DEFAULT_MAX_MESSAGE = 1_048_588;
@@ -73,6 +77,8 @@ export class KafkaTransport implements Transport, RpcHost {
   private readonly listeners: Array<(n: TransportNotice) => void> = [];
   /** Brokers with a connection lost and not yet back (`host:port`). */
   private readonly lost = new Set<string>();
+  /** Lost brokers already reported as 'reconnecting'. */
+  private readonly retrying = new Set<string>();
   /** Topics known to exist (created by us or found). */
   private readonly known = new Set<string>();
   private closing: Promise<void> | undefined;
@@ -170,11 +176,15 @@ export class KafkaTransport implements Transport, RpcHost {
     });
     client.on('client:broker:failed', (p: unknown) => {
       const s = server(p);
-      if (this.isClosed || s === undefined) return;
+      // Once per lost broker, not per attempt: every client of the transport retries every
+      // few hundred milliseconds while a broker is down (hundreds of notices a minute).
+      if (this.isClosed || s === undefined || this.retrying.has(s)) return;
+      this.retrying.add(s);
       this.notify({ kind: 'connection', transport: 'kafka', state: 'reconnecting', server: s, detail: 'connecting failed; the client retries, on another broker when there is one' });
     });
     client.on('client:broker:connect', (p: unknown) => {
       const s = server(p);
+      if (s !== undefined) this.retrying.delete(s);
       if (s !== undefined) this.recovered(s, 'connected');
     });
   }
@@ -187,6 +197,7 @@ export class KafkaTransport implements Transport, RpcHost {
   recovered(server: string | undefined, how: string): void {
     if (this.lost.size === 0 || this.isClosed) return;
     this.lost.clear();
+    this.retrying.clear();
     this.notify({ kind: 'connection', transport: 'kafka', state: 'reconnected', ...(server !== undefined ? { server } : {}), detail: how });
   }
 
