@@ -61,6 +61,8 @@ describe('amqpPlan', () => {
       ['events', 'topic', undefined],
       ['events.dlx', 'topic', undefined],
       ['events.retry', 'headers', undefined],
+      // The contract answers requests, and services may not declare exchanges.
+      ['events.rpc', 'topic', undefined],
       ['ledger', 'topic', '/l'],
     ]);
     expect(plan.queues!.map((q) => q.name)).toEqual(['deadletter.notify-on-up', 'deadletter.receipts', 'notify-on-up', 'receipts']);
@@ -100,7 +102,7 @@ describe('provisionAmqp with the plan of asyncapi/', () => {
     const built = amqpPlan(ws.catalog, options);
     plan = built.plan;
     expect(built.diagnostics).toEqual([]);
-    expect(plan.exchanges!.map((e) => e.name)).toEqual([`${p}.events`, `${p}.events.dlx`, `${p}.events.retry`, `${p}.transactions`]);
+    expect(plan.exchanges!.map((e) => e.name)).toEqual([`${p}.events`, `${p}.events.dlx`, `${p}.events.retry`, `${p}.events.rpc`, `${p}.transactions`]);
     const groups = ['notifications-maintenance', 'notifications-payment-alerts', 'notifications-receipts', 'notifications-welcome', 'payments-user-cleanup'];
     expect(plan.queues!.map((q) => q.name).sort()).toEqual([...groups.map((g) => `${p}.${g}`), ...groups.map((g) => `${p}.deadletter.${g}`)].sort());
     expect(plan.bindings).toContainEqual({ queue: `${p}.notifications-receipts`, exchange: `${p}.transactions`, pattern: 'transaction.*.completed.v1' });
