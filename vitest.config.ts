@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The Kafka failover suite is `npm run test:failover` (vitest.failover.config.ts): it
+    // still fails now and then under the whole suite's load (README, "Tests").
+    exclude: [...configDefaults.exclude, 'test/failover/**'],
     // Bounds, not expectations: a test that hangs fails instead of holding CI, but a busy
     // two-core machine (a Kafka JVM starting beside the suite) must not fail a slow one.
     testTimeout: 120_000,

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { createEventBus, PgDedupeStore, type Middleware, type RuntimeNotice } from '../../src/runtime/index.js';
 import { KafkaTransport } from '../../src/runtime/kafka/index.js';
 import type { KafkaTopicSpec } from '../../src/runtime/kafka/plan.js';
-import { userCreated } from './helpers.js';
+import { userCreated } from '../runtime/helpers.js';
 
 export interface KafkaClusterWorkerConfig {
   bootstrap: string;

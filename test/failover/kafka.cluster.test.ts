@@ -16,7 +16,7 @@ import type { KafkaTopicSpec } from '../../src/runtime/kafka/plan.js';
 import { provisionKafka } from '../../src/runtime/kafka/provision.js';
 import { startKafka, type KafkaCluster } from '../services/kafka.mjs';
 import type { KafkaClusterWorkerConfig, KafkaClusterWorkerMessage } from './kafka-cluster-worker.js';
-import { rand, userCreated, waitFor } from './helpers.js';
+import { rand, userCreated, waitFor } from '../runtime/helpers.js';
 
 const PG_URL = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 let cluster: KafkaCluster;
