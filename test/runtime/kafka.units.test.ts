@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { outboundBytes } from '../../src/runtime/kafka/headers.js';
-import { delayBucket, hidden, KafkaHeaders, PartitionOffsets, patternsOverlap, recordBytes, TopicRouter, toKafkaHeaders, UnroutedSubjectError } from '../../src/runtime/kafka/index.js';
+import { bootstrapList, delayBucket, hidden, KafkaHeaders, PartitionOffsets, patternsOverlap, recordBytes, TopicRouter, toKafkaHeaders, UnroutedSubjectError } from '../../src/runtime/kafka/index.js';
 
 const raw = (pairs: Array<[string | Buffer | undefined, string | Buffer | undefined]>) =>
   new Map(pairs.map(([k, v]) => [typeof k === 'string' ? Buffer.from(k) : k, typeof v === 'string' ? Buffer.from(v) : v]));
@@ -122,6 +122,9 @@ describe('routing subjects to topics', () => {
 
   it('refuses a topic name Kafka would refuse', () => {
     expect(() => new TopicRouter([{ name: 'bad name', subjects: ['a'] }])).toThrow(/must match/);
+    // The names Kafka reserves pass the character rule but are no topics either: one rule, provisioning's.
+    expect(() => new TopicRouter([{ name: '..', subjects: ['a'] }])).toThrow(/reserved by Kafka/);
+    expect(() => new TopicRouter([{ name: '.', subjects: ['a'] }])).toThrow(/reserved by Kafka/);
   });
 });
 
@@ -174,5 +177,15 @@ describe('the commit point of a partition', () => {
     expect(p.due()).toBe(2n);
     p.revoked = true;
     expect(p.due()).toBeUndefined();
+  });
+});
+
+describe('bootstrapList', () => {
+  it('splits a string, a list, and comma-separated entries inside a list alike; refuses an empty one', () => {
+    expect(bootstrapList('a:1, b:2')).toEqual(['a:1', 'b:2']);
+    expect(bootstrapList(['a:1', 'b:2'])).toEqual(['a:1', 'b:2']);
+    expect(bootstrapList(['a:1,b:2', ' c:3 '])).toEqual(['a:1', 'b:2', 'c:3']);
+    expect(() => bootstrapList(' , ')).toThrow(/at least one host:port/);
+    expect(() => bootstrapList([])).toThrow(/at least one host:port/);
   });
 });

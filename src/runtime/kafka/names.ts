@@ -6,6 +6,7 @@
 import { subjectMatches } from '../address.js';
 import { EventContractsError } from '../errors.js';
 import type { KafkaTopicSpec } from './plan.js';
+import { topicNameProblem } from './provision.js';
 
 /** A subject no topic of the topology carries: publishing it would store it nowhere anyone reads. */
 export class UnroutedSubjectError extends EventContractsError {
@@ -14,14 +15,22 @@ export class UnroutedSubjectError extends EventContractsError {
   }
 }
 
-const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** `host:port` entries of a bootstrap given as a list, a comma-separated string, or both. */
+export function bootstrapList(b: string | readonly string[]): string[] {
+  const list = (typeof b === 'string' ? [b] : [...b]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new Error('Kafka bootstrap: give at least one host:port');
+  return list;
+}
 
 /** Subject → topic, by the topology's patterns; the first topic that lists a matching pattern wins. */
 export class TopicRouter {
   private readonly cache = new Map<string, string | null>();
 
   constructor(readonly topics: readonly KafkaTopicSpec[]) {
-    for (const t of topics) if (!TOPIC_NAME.test(t.name)) throw new Error(`Kafka topic name '${t.name}' must match [A-Za-z0-9._-]{1,249}`);
+    for (const t of topics) {
+      const problem = topicNameProblem(t.name);
+      if (problem) throw new Error(`Kafka ${problem} (names must match [A-Za-z0-9._-]{1,249})`);
+    }
   }
 
   /** The topic for a concrete subject, or undefined. */

@@ -20,6 +20,7 @@
 import type { Admin, BaseOptions } from '@platformatic/kafka';
 import { EventContractsError } from '../errors.js';
 import type { KafkaProvisionAction, KafkaProvisionPlan, KafkaProvisionResult, KafkaTopicSpec } from './plan.js';
+import { bootstrapList } from './names.js';
 
 export type { KafkaProvisionAction, KafkaProvisionPlan, KafkaProvisionResult, KafkaTopicSpec };
 
@@ -200,10 +201,6 @@ export class KafkaProvisionError extends EventContractsError {
 /** Where to provision: a broker list (`host:port`, or several, or one comma-separated string) and client options, or an Admin you own. */
 export type KafkaProvisionTarget = Admin | ({ bootstrap: string | readonly string[] } & Partial<Omit<BaseOptions, 'bootstrapBrokers'>>);
 
-/** `host:port` entries of a bootstrap given as a list, a comma-separated string, or both. */
-function brokersOf(bootstrap: string | readonly string[]): string[] {
-  return (typeof bootstrap === 'string' ? [bootstrap] : [...bootstrap]).flatMap((b) => b.split(',')).map((b) => b.trim()).filter((b) => b !== '');
-}
 
 /** A Kafka client error as one readable line: the broker's own message where it gave one. */
 export function kafkaErrorText(error: unknown): string {
@@ -250,8 +247,12 @@ export async function provisionKafka(target: KafkaProvisionTarget, plan: KafkaPr
   if (typeof (target as Admin).createTopics === 'function') admin = target as Admin;
   else {
     const { bootstrap, ...options } = target as Exclude<KafkaProvisionTarget, Admin>;
-    const brokers = brokersOf(bootstrap);
-    if (brokers.length === 0) throw new KafkaProvisionError('no bootstrap server given');
+    let brokers: string[];
+    try {
+      brokers = bootstrapList(bootstrap);
+    } catch {
+      throw new KafkaProvisionError('no bootstrap server given');
+    }
     admin = new kafka.Admin({ clientId: 'event-contracts-provision', retries: 1, ...options, bootstrapBrokers: brokers });
     own = true;
   }

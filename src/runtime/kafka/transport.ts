@@ -32,7 +32,9 @@ import type {
 } from '../types.js';
 import { KafkaGroupConsumer, type RawConsumer } from './consumer.js';
 import { outboundBytes, toKafkaHeaders } from './headers.js';
-import { TopicRouter } from './names.js';
+import { bootstrapList, TopicRouter } from './names.js';
+
+export { bootstrapList };
 import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
 import { classifyKafkaConnectError, kafkaConnectionOptions } from './security.js';
@@ -44,11 +46,6 @@ guardConnectionPool();
 /** Kafka's default `message.max.bytes` (1 MiB plus the batch header it allows for). */
 const KAFKA_DEFAULT_MAX_MESSAGE = 1_048_588;
 
-export function bootstrapList(b: string | readonly string[]): string[] {
-  const list = (typeof b === 'string' ? b.split(',') : [...b]).map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length === 0) throw new Error('Kafka bootstrap: give at least one host:port');
-  return list;
-}
 
 /** The ordering key of a message: its `partitionkey`, else its subject. */
 export function recordKey(m: OutboundMessage): string {
