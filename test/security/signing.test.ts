@@ -156,7 +156,7 @@ for (const [name, make] of Object.entries(brokers)) {
 }
 
 describe('signing cost', () => {
-  it('one signature per event: the size check before a publish does not sign', async () => {
+  it('the size check before a publish does not sign', async () => {
     const k = keyPair('size');
     const inner = new MemoryTransport();
     const sized: string[] = [];
@@ -169,7 +169,11 @@ describe('signing cost', () => {
     const bus = createEventBus({ transport: signedTransport(measured, { sign: { service: 'svc', privateKey: { file: k.file } } }), source: 'svc' });
     const ev = userCreated(`size${rand()}`);
     await bus.publish(ev, { userId: 'u', email: 'a@b' }, { params: { userId: 'u' } });
-    expect(sized).toEqual(['x'.repeat(88)]);
+    await bus.publish(ev, { userId: 'v', email: 'a@b' }, { params: { userId: 'v' } });
+    // Sized without signatures, plus what the signature headers add, measured once on a
+    // probe carrying the longest ones.
+    expect(sized.filter((s) => s !== '')).toEqual(['x'.repeat(88)]);
+    expect(sized.filter((s) => s === '').length).toBeGreaterThanOrEqual(2);
     await bus.close();
   });
 });
