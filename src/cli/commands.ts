@@ -230,7 +230,7 @@ export async function docsCommand(args: { specs: string[]; out: string; title?: 
 }
 
 export async function provisionCommand(
-  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; dryRun: boolean; format: OutputFormat; config?: Config; security?: BrokerSecurityArgs; kafka?: KafkaProvisionArgs },
+  args: { specs: string[]; broker: string; server?: string; maxReplicas?: number; apiPrefix?: string; dryRun: boolean; format: OutputFormat; config?: Config; security?: BrokerSecurityArgs; kafka?: KafkaProvisionArgs },
   io: Io,
 ): Promise<number> {
   const workspace = await openWorkspace(args.specs, args.config);
@@ -258,11 +258,12 @@ export async function provisionCommand(
   const security = natsSecurityFromArgs(args.security ?? {});
   let result;
   try {
-    if (!security) result = await provisionNats({ servers: server }, plan);
+    const options = args.apiPrefix !== undefined ? { apiPrefix: args.apiPrefix } : {};
+    if (!security) result = await provisionNats({ servers: server }, plan, options);
     else {
       const t = await NatsTransport.connect({ connect: { servers: server, reconnect: false }, security });
       try {
-        result = await provisionNats(t, plan);
+        result = await provisionNats(t, plan, options);
       } finally {
         await t.close();
       }

@@ -13,9 +13,14 @@
  *   pull deliveries, replies to its requests): the transport is given this prefix;
  * - publish on its audit subject `audit.<service>`.
  *
- * Admin (provisioning, operators) is a separate user with full access; the audit reader may
- * read the AUDIT stream and nothing else. Passwords are `$VARIABLE` references that
- * nats-server resolves from its environment: no secret is in the contract or the output.
+ * Admin (provisioning, operators) is a separate account, ADMIN, whose one user reaches the
+ * EVENTS account's JetStream API and nothing else of it: EVENTS exports `$JS.API.>` to ADMIN
+ * alone, ADMIN imports it under NATS_ADMIN_API_PREFIX (pass that as the JetStream API prefix:
+ * `provision nats --api-prefix`, provisionNats's `apiPrefix`). The admin can create and change
+ * streams and consumers; it cannot publish an event or read one off a subject, since
+ * subjects are per account. The audit reader may read the AUDIT stream and nothing else.
+ * Passwords are `$VARIABLE` references that nats-server resolves from its environment: no
+ * secret is in the contract or the output.
  */
 import type { Catalog } from '../catalog/model.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -48,12 +53,18 @@ export interface NatsAclUser {
 }
 
 export interface NatsAclPlan {
+  /** The account the services, the audit reader and the streams live in. */
   readonly account: string;
   readonly users: readonly NatsAclUser[];
+  /** The admin's own account: `account`'s JetStream API under `apiPrefix`, nothing else. */
+  readonly admin: { readonly account: string; readonly user: NatsAclUser; readonly apiPrefix: string };
 }
 
 export const NATS_ACCOUNT = 'EVENTS';
+export const NATS_ADMIN_ACCOUNT = 'ADMIN';
 export const NATS_ADMIN_USER = 'event-contracts-admin';
+/** Where the admin account sees the EVENTS account's JetStream API (nats.js `apiPrefix`). */
+export const NATS_ADMIN_API_PREFIX = 'EVENTS.JS.API';
 export const NATS_AUDIT_READER = 'audit-reader';
 
 /** `payments-service` → `EC_NATS_PASSWORD_PAYMENTS_SERVICE`. */
@@ -111,7 +122,6 @@ export function natsAclPlan(catalog: Catalog): { plan: NatsAclPlan; diagnostics:
   const { access, diagnostics } = serviceAccess(catalog);
   const reader = inboxPrefix(NATS_AUDIT_READER);
   const users: NatsAclUser[] = [
-    { user: NATS_ADMIN_USER, passwordVariable: passwordVariable(NATS_ADMIN_USER) },
     {
       user: NATS_AUDIT_READER,
       passwordVariable: passwordVariable(NATS_AUDIT_READER),
@@ -128,7 +138,8 @@ export function natsAclPlan(catalog: Catalog): { plan: NatsAclPlan; diagnostics:
     },
     ...access.map(natsServiceUser),
   ];
-  return { plan: { account: NATS_ACCOUNT, users }, diagnostics };
+  const admin = { account: NATS_ADMIN_ACCOUNT, user: { user: NATS_ADMIN_USER, passwordVariable: passwordVariable(NATS_ADMIN_USER) }, apiPrefix: NATS_ADMIN_API_PREFIX };
+  return { plan: { account: NATS_ACCOUNT, users, admin }, diagnostics };
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -138,7 +149,33 @@ export function renderNatsAcl(plan: NatsAclPlan, header: string): string {
   const lines: string[] = [];
   for (const h of header.split('\n')) lines.push(`# ${oneLine(h)}`.trimEnd());
   lines.push(`accounts {`, `  ${plan.account} {`, `    jetstream: enabled`, `    users: [`);
-  for (const u of plan.users) {
+  renderUsers(lines, plan.users);
+  lines.push(
+    `    ]`,
+    `    # The admin account's way in: this account's JetStream API, to ${plan.admin.account} alone.`,
+    `    exports: [`,
+    `      { service: "$JS.API.>", response: stream, accounts: [${q(plan.admin.account)}] }`,
+    `    ]`,
+    `  }`,
+    `  # Provisioning and operators: JetStream management of ${plan.account} under ${plan.admin.apiPrefix}, no event subjects.`,
+    `  ${plan.admin.account} {`,
+    `    users: [`,
+  );
+  renderUsers(lines, [plan.admin.user]);
+  lines.push(
+    `    ]`,
+    `    imports: [`,
+    `      { service: { account: ${q(plan.account)}, subject: "$JS.API.>" }, to: ${q(`${plan.admin.apiPrefix}.>`)} }`,
+    `    ]`,
+    `  }`,
+    `}`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+function renderUsers(lines: string[], users: readonly NatsAclUser[]): void {
+  for (const u of users) {
     lines.push(`      {`);
     lines.push(`        user: ${q(u.user)}`);
     lines.push(`        password: $${u.passwordVariable}`);
@@ -157,6 +194,4 @@ export function renderNatsAcl(plan: NatsAclPlan, header: string): string {
     }
     lines.push(`      }`);
   }
-  lines.push(`    ]`, `  }`, `}`, '');
-  return lines.join('\n');
 }

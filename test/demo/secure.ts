@@ -29,6 +29,8 @@ import { SecureNatsServer } from '../security/servers.js';
 
 const SERVICES = ['users-service', 'notifications-service', 'payments-service', 'platform-service'];
 const ADMIN = 'event-contracts-admin';
+/** Where the admin account sees the EVENTS account's JetStream API (generated/security/nats-accounts.conf). */
+const ADMIN_API_PREFIX = 'EVENTS.JS.API';
 const AUDIT_READER = 'audit-reader';
 const passwordVariable = (user: string) => `EC_NATS_PASSWORD_${user.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`;
 
@@ -85,7 +87,8 @@ include "nats-accounts.conf"
     async provision(plan) {
       admin = await connect({ servers: server.url, ...natsSecurityOptions(security(ADMIN)) });
       const streams = [...(plan.streams ?? []), { name: 'AUDIT', subjects: ['audit.>'] }].map((s) => ({ ...s, replicas: 1, storage: 'memory' as const }));
-      const r = await provisionNats(admin, { ...plan, streams });
+      // The admin is an account of its own: the EVENTS account's JetStream API under a prefix.
+      const r = await provisionNats(admin, { ...plan, streams }, { apiPrefix: ADMIN_API_PREFIX });
       return `NATS (as ${ADMIN}): ${r.streams.map((s) => `${s.name} ${s.action}`).join(', ')}`;
     },
     async connect(service) {

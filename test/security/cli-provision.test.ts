@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
+import { NATS_ADMIN_API_PREFIX, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
 import { runCli } from '../helpers/cli.js';
 import { rand } from '../runtime/helpers.js';
 import { makePki, type Pki } from './pki.js';
@@ -38,8 +38,11 @@ include "nats-accounts.conf"
 
   const tls = () => ['--tls-ca', pki.ca, '--tls-cert', pki.clientCert, '--tls-key', pki.clientKey];
 
-  it('as the admin: streams created', async () => {
-    const r = await runCli(['provision', 'nats', '--server', server.url, '--max-replicas', '1', ...tls(), '--user', NATS_ADMIN_USER, '--password-env', passwordVariable(NATS_ADMIN_USER)]);
+  it('as the admin, in its own account, through the API prefix: streams created; without the prefix its account has no JetStream, exit 1', async () => {
+    const as = [...tls(), '--user', NATS_ADMIN_USER, '--password-env', passwordVariable(NATS_ADMIN_USER)];
+    const without = await runCli(['provision', 'nats', '--server', server.url, '--max-replicas', '1', ...as]);
+    expect(without.code).toBe(1);
+    const r = await runCli(['provision', 'nats', '--server', server.url, '--max-replicas', '1', ...as, '--api-prefix', NATS_ADMIN_API_PREFIX]);
     expect(r.stderr).toContain('stream TRANSACTIONS: created');
     expect(r.code).toBe(0);
     expect(r.stderr + r.stdout).not.toContain(env[passwordVariable(NATS_ADMIN_USER)]!);

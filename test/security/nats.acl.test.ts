@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { natsPlan } from '../../src/provision/nats-plan.js';
-import { AUDIT_STREAM, auditSubject, inboxPrefix, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
+import { AUDIT_STREAM, auditSubject, inboxPrefix, NATS_ADMIN_API_PREFIX, NATS_ADMIN_USER, NATS_AUDIT_READER, passwordVariable } from '../../src/security/nats-acl.js';
 import { auditMiddleware, AuthenticationError, createEventBus, transportAuditSink, type AuditRecord, PermissionDeniedError, TlsHandshakeError, type EventBus, type EventDescriptor, type ValidationResult } from '../../src/runtime/index.js';
 import { NatsTransport, natsSecurityOptions, provisionNats, type NatsSecurityOptions } from '../../src/runtime/nats/index.js';
 import { openWorkspace } from '../../src/workspace.js';
@@ -85,7 +85,8 @@ include "nats-accounts.conf"
     const { plan } = natsPlan(ws.catalog, { maxReplicas: 1, audit: { maxAgeMs: 86_400_000 } });
     expect(plan.streams).toContainEqual(expect.objectContaining({ name: AUDIT_STREAM, subjects: ['audit.>'] }));
     // Memory storage: the test's server is gone afterwards anyway.
-    await provisionNats(admin, { ...plan, streams: (plan.streams ?? []).map((s) => ({ ...s, storage: 'memory' as const })) });
+    // The admin is in its own account: it reaches the EVENTS account's JetStream API under a prefix.
+    await provisionNats(admin, { ...plan, streams: (plan.streams ?? []).map((s) => ({ ...s, storage: 'memory' as const })) }, { apiPrefix: NATS_ADMIN_API_PREFIX });
   }, 90_000);
 
   afterAll(async () => {
@@ -129,7 +130,7 @@ include "nats-accounts.conf"
       });
       await payments.publish(txCompleted, { transactionId: 't1' }, { params: { accountId: 'acc1' } });
       await failed;
-      const jsm = await jetstreamManager(admin);
+      const jsm = await jetstreamManager(admin, { apiPrefix: NATS_ADMIN_API_PREFIX });
       let stored = 0;
       for (let i = 0; i < 200 && stored === 0; i++) {
         stored = (await jsm.streams.info('DEADLETTER_notifications-receipts')).state.messages;
@@ -181,6 +182,42 @@ include "nats-accounts.conf"
     it('a request the service does not make', async () => {
       const users = await bus('users-service');
       await expect(users.request(healthCheck, { requestId: 'r2' }, healthStatus, { timeoutMs: 60_000 })).rejects.toEqual(denied('request'));
+    }, 30_000);
+  });
+
+  describe('the admin is an account of its own', () => {
+    it("it manages the EVENTS account's streams under its API prefix; at $JS.API it has no JetStream at all", async () => {
+      const jsm = await jetstreamManager(admin, { apiPrefix: NATS_ADMIN_API_PREFIX });
+      const names: string[] = [];
+      for await (const n of jsm.streams.names()) names.push(n);
+      expect(names).toEqual(expect.arrayContaining(['USERS', 'TRANSACTIONS', AUDIT_STREAM]));
+      // Its own account has no JetStream: the EVENTS account's API is reachable only through the import.
+      await expect(jetstreamManager(admin)).rejects.toThrow();
+    }, 30_000);
+
+    it('what it publishes on an event subject never reaches the EVENTS account, nor does it see the events there', async () => {
+      const jsm = await jetstreamManager(admin, { apiPrefix: NATS_ADMIN_API_PREFIX });
+      const before = (await jsm.streams.info('USERS')).state.messages;
+      const seen: string[] = [];
+      const sniff = admin.subscribe('user.deleted.v1', { callback: (_e, m) => void seen.push(m.string()) });
+      admin.publish('user.deleted.v1', JSON.stringify({ userId: 'forged-by-admin' }));
+      await admin.flush();
+      // A real event after it, from the service that owns it: the stream stores them in the
+      // order the server took them, so once the real one is there the forged one would be too.
+      const users = await bus('users-service');
+      await users.publish(userDeleted, { userId: 'real' });
+      let now = before;
+      for (let i = 0; i < 400 && now === before; i++) {
+        now = (await jsm.streams.info('USERS')).state.messages;
+        if (now === before) await new Promise((r) => setTimeout(r, 25));
+      }
+      expect(now - before).toBe(1);
+      const last = await jsm.streams.getMessage('USERS', { last_by_subj: 'user.deleted.v1' });
+      expect(last.json()).toEqual({ userId: 'real' });
+      await admin.flush();
+      sniff.unsubscribe();
+      // Its own subscription saw only its own publish: the service's event is in another account.
+      expect(seen).toEqual([JSON.stringify({ userId: 'forged-by-admin' })]);
     }, 30_000);
   });
 

@@ -5,7 +5,7 @@
 export { NatsTransport, connectNats } from './transport.js';
 export type { NatsTransportOptions, NatsTransportStats } from './transport.js';
 export { provisionNats } from './provision.js';
-export type { NatsStreamSpec, NatsConsumerSpec, NatsProvisionPlan, NatsProvisionResult, ProvisionAction } from './provision.js';
+export type { NatsStreamSpec, NatsConsumerSpec, NatsProvisionOptions, NatsProvisionPlan, NatsProvisionResult, ProvisionAction } from './provision.js';
 export { durableName, deadLetterSubject, deadLetterStreamName } from './names.js';
 export { RAW_HEADERS } from './headers.js';
 export { JetStreamUnavailableError } from './publisher.js';

@@ -55,11 +55,24 @@ function differs(want: Record<string, unknown>, have: Record<string, unknown>): 
   return false;
 }
 
+export interface NatsProvisionOptions {
+  /**
+   * Where this connection reaches JetStream's API, when not at `$JS.API`: the admin account
+   * of the generated nats-server configuration sees the EVENTS account's API under
+   * NATS_ADMIN_API_PREFIX (`EVENTS.JS.API`).
+   */
+  apiPrefix?: string;
+}
+
 /**
  * Create or update streams, then durable consumers. Safe to run at every start-up: things
  * already as described are left alone ('unchanged').
  */
-export async function provisionNats(target: NatsConnection | { readonly nc: NatsConnection } | { servers: string | string[] }, plan: NatsProvisionPlan): Promise<NatsProvisionResult> {
+export async function provisionNats(
+  target: NatsConnection | { readonly nc: NatsConnection } | { servers: string | string[] },
+  plan: NatsProvisionPlan,
+  options: NatsProvisionOptions = {},
+): Promise<NatsProvisionResult> {
   let nc: NatsConnection;
   let own = false;
   if ('nc' in target) nc = target.nc; // a NatsTransport
@@ -68,7 +81,7 @@ export async function provisionNats(target: NatsConnection | { readonly nc: Nats
     own = true;
   } else nc = target as NatsConnection;
   try {
-    const jsm = await jetstreamManager(nc);
+    const jsm = await jetstreamManager(nc, options.apiPrefix !== undefined ? { apiPrefix: options.apiPrefix } : {});
     const result: NatsProvisionResult = { streams: [], consumers: [] };
     for (const s of plan.streams ?? []) {
       const want = streamConfig(s);
