@@ -15,9 +15,16 @@
  * A responder answers only on a reply topic under the transport's prefix: the reply topic
  * is the requester's to name, and any other would let a request make responders write into
  * arbitrary topics.
+ *
+ * Broker loss. The client gives a stream up when its fetches keep failing (a broker down
+ * for longer than its retries), and a member whose group coordinator left the cluster fails
+ * every heartbeat without an error on the stream. Responders and the requester's reply
+ * reader then read again with a new member, with backoff, until the broker is back (the
+ * event consumer does the same, see consumer.ts), so request/reply recovers on its own.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { subjectMatches } from '../address.js';
+import { backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { BusClosedError, NoResponderError, RequestTimeoutError } from '../errors.js';
 import type { HeaderRecord, InboundMessage, OutboundMessage, RequestHandler, ServeSpec } from '../types.js';
 import { closeConsumer, type ConsumerHost, type RawConsumer, type RawMessage } from './consumer.js';
@@ -36,21 +43,114 @@ export interface RpcHost extends ConsumerHost {
 
 type Stream = MessagesStream<Buffer, Buffer, Buffer, Buffer>;
 
-/** A responder: a consumer group per (group, subject pattern) on the topics that carry the subject. */
-export class KafkaResponder {
+/**
+ * Reads `topics` with a new member of `group` whenever the one before gave up (its stream
+ * closed, or its heartbeats keep failing), with backoff, until stopped.
+ */
+class SupervisedReader {
   private consumer: RawConsumer | undefined;
   private stream: Stream | undefined;
+  private reopening = false;
+  private stopped = false;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    private readonly group: string,
+    private readonly topics: readonly string[],
+    private readonly options: { mode: 'committed' | 'earliest'; reopenMode: 'committed' },
+    private readonly onData: (m: RawMessage) => void,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Opens the first member; rejects when it cannot read. */
+  start(): Promise<void> {
+    return this.open(this.options.mode);
+  }
+
+  pause(): void {
+    this.stream?.pause();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.stream?.close().catch(() => undefined);
+    if (this.consumer) await closeConsumer(this.consumer);
+  }
+
+  private async open(mode: 'committed' | 'earliest'): Promise<void> {
+    const consumer = this.host.newConsumer(this.group);
+    let stream: Stream;
+    try {
+      // 'committed' falls back to the start of what is retained for a new group.
+      stream = await consumer.consume({ topics: [...this.topics], autocommit: 1000, mode, fallbackMode: 'earliest', maxWaitTime: 500 });
+    } catch (err) {
+      await closeConsumer(consumer);
+      throw err;
+    }
+    if (this.stopped) {
+      await stream.close().catch(() => undefined);
+      await closeConsumer(consumer);
+      return;
+    }
+    this.consumer = consumer;
+    this.stream = stream;
+    stream.on('data', this.onData);
+    stream.on('error', (err: Error) => {
+      if (!this.stopped) this.onError(err);
+    });
+    stream.on('close', () => {
+      if (this.stream === stream) this.reopen();
+    });
+    let heartbeatFailures = 0;
+    consumer.on('consumer:heartbeat:end', () => void (heartbeatFailures = 0));
+    consumer.on('consumer:heartbeat:error', () => {
+      if (this.consumer === consumer && ++heartbeatFailures >= 3) this.reopen();
+    });
+  }
+
+  private reopen(): void {
+    if (this.reopening || this.stopped) return;
+    this.reopening = true;
+    const { stream, consumer } = this;
+    this.stream = undefined;
+    this.consumer = undefined;
+    // Not awaited: leaving the group may need a broker that is gone.
+    void stream?.close().catch(() => undefined);
+    if (consumer) void closeConsumer(consumer);
+    void (async () => {
+      for (let attempt = 1; !this.stopped; attempt++) {
+        await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
+        if (this.stopped) break;
+        try {
+          await this.open(this.options.reopenMode);
+          break;
+        } catch (err) {
+          if (attempt === 1) this.onError(new Error(`reading again failed, retrying: ${(err as Error).message}`));
+        }
+      }
+      this.reopening = false;
+    })();
+  }
+}
+
+/** A responder: a consumer group per (group, subject pattern) on the topics that carry the subject. */
+export class KafkaResponder {
+  private reader: SupervisedReader | undefined;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
+  private readonly group: string;
 
   constructor(
     private readonly host: RpcHost,
     private readonly spec: ServeSpec,
     private readonly handler: RequestHandler,
-  ) {}
+  ) {
+    this.group = this.groupId();
+  }
 
   /** The group id: instances of one responder group share it; without a group every instance answers. */
   groupId(): string {
+    if (this.group !== undefined) return this.group;
     const hash = createHash('sha256').update(this.spec.subject).digest('hex').slice(0, 10);
     return `${this.host.internalPrefix}rpc.${this.spec.group ?? `solo-${randomUUID()}`}.${hash}`;
   }
@@ -58,20 +158,17 @@ export class KafkaResponder {
   async start(): Promise<void> {
     const topics = this.host.router.topicsFor([this.spec.subject]);
     if (topics.length === 0) throw new UnroutedSubjectError(this.spec.subject);
-    const consumer = this.host.newConsumer(this.groupId());
-    this.consumer = consumer;
-    try {
-      // From the start of what is retained: a request written while the group was forming
-      // must not be missed. Old ones are past their deadline and skipped.
-      this.stream = await consumer.consume({ topics, autocommit: 1000, mode: 'committed', fallbackMode: 'earliest', maxWaitTime: 500 });
-    } catch (err) {
-      await closeConsumer(consumer);
-      throw err;
-    }
-    this.stream.on('data', (m: RawMessage) => this.received(m));
-    this.stream.on('error', (err: Error) => {
-      if (!this.stopped) this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.groupId(), detail: `the responder stream failed: ${err.message}`, error: err });
-    });
+    // From the start of what is retained: a request written while the group was forming
+    // must not be missed. Old ones are past their deadline and skipped.
+    this.reader = new SupervisedReader(
+      this.host,
+      this.group,
+      topics,
+      { mode: 'committed', reopenMode: 'committed' },
+      (m) => this.received(m),
+      (err) => this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the responder stream failed: ${err.message}`, error: err }),
+    );
+    await this.reader.start();
   }
 
   /** The stream's 'data' listener: must not throw. */
@@ -107,11 +204,10 @@ export class KafkaResponder {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.stream?.pause();
+    this.reader?.pause();
     // Requests already received still get their reply.
     await Promise.all(this.running);
-    await this.stream?.close().catch(() => undefined);
-    if (this.consumer) await closeConsumer(this.consumer);
+    await this.reader?.stop();
   }
 }
 
@@ -123,8 +219,7 @@ interface Pending {
 /** Requester side: this instance's reply topic, replies matched by correlation id. */
 export class KafkaRequester {
   private ready: Promise<void> | undefined;
-  private consumer: RawConsumer | undefined;
-  private stream: Stream | undefined;
+  private reader: SupervisedReader | undefined;
   private readonly pending = new Map<string, Pending>();
   private seq = 0;
   private closed = false;
@@ -137,11 +232,17 @@ export class KafkaRequester {
   private open(): Promise<void> {
     return (this.ready ??= (async () => {
       await this.host.ensureTopics([this.topic], 1);
-      const consumer = this.host.newConsumer(this.topic);
-      this.consumer = consumer;
-      this.stream = await consumer.consume({ topics: [this.topic], autocommit: 1000, mode: 'earliest', maxWaitTime: 500 });
-      this.stream.on('data', (m: RawMessage) => this.received(m));
-      this.stream.on('error', () => this.failAll(new Error('the reply consumer failed before the reply arrived')));
+      const reader = new SupervisedReader(
+        this.host,
+        this.topic,
+        [this.topic],
+        // The first member reads the new topic from its start; one reading again, from where it stopped.
+        { mode: 'earliest', reopenMode: 'committed' },
+        (m) => this.received(m),
+        () => this.failAll(new Error('the reply consumer failed before the reply arrived')),
+      );
+      await reader.start();
+      this.reader = reader;
     })().catch((err: unknown) => {
       this.ready = undefined;
       throw err;
@@ -194,8 +295,7 @@ export class KafkaRequester {
     this.failAll(new BusClosedError());
     if (!this.ready) return;
     await this.ready.catch(() => undefined);
-    await this.stream?.close().catch(() => undefined);
-    if (this.consumer) await closeConsumer(this.consumer);
+    await this.reader?.stop();
     await this.host.deleteOwn(this.topic, this.topic).catch(() => undefined);
   }
 }
