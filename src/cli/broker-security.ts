@@ -64,6 +64,11 @@ export function natsSecurityFromArgs(a: BrokerSecurityArgs): NatsSecurityOptions
   return { ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
 }
 
+/** Kafka takes TLS from the command line (SASL credentials are not offered yet). */
+export function kafkaTlsFromArgs(a: BrokerSecurityArgs): TlsClientOptions | undefined {
+  return tlsOf(a);
+}
+
 export function amqpSecurityFromArgs(a: BrokerSecurityArgs): AmqpSecurityOptions | undefined {
   const tls = tlsOf(a);
   const password = passwordOf(a);

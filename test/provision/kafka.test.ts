@@ -441,10 +441,16 @@ describe('event-contracts provision kafka --dry-run', () => {
     expect(r.stderr).toMatch(/error KAFKA_OPTION_INVALID: default partitions/);
   });
 
-  it('refuses TLS and credential options it cannot honour yet', async () => {
-    const r = await runCli(['provision', 'kafka', '--spec', spec, '--tls-ca', 'ca.pem']);
+  it('refuses credential options it cannot honour yet (TLS it takes: test/security/kafka.tls-broker.test.ts)', async () => {
+    const r = await runCli(['provision', 'kafka', '--spec', spec, '--user', 'admin', '--password-env', 'KAFKA_PASSWORD']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/does not take TLS or credential options yet/);
+    expect(r.stderr).toMatch(/no credentials yet/);
+  });
+
+  it('a TLS file that cannot be read is named, nothing is sent', async () => {
+    const r = await runCli(['provision', 'kafka', '--spec', spec, '--server', '127.0.0.1:1', '--tls-ca', 'no-such-ca.pem']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no-such-ca\.pem/);
   });
 });
 

@@ -20,7 +20,8 @@ export interface KafkaCluster {
 }
 export function fetchKafka(options?: { quiet?: boolean }): string;
 export function freePort(): Promise<number>;
-export function startKafka(options?: { nodes?: 1 | 3; dir?: string }): Promise<KafkaCluster>;
+/** `tls`: PEM files, the node's key and certificate chain in one and the CA of its clients: clients then need mutual TLS (one node). */
+export function startKafka(options?: { nodes?: 1 | 3; dir?: string; tls?: { keystore: string; truststore: string } }): Promise<KafkaCluster>;
 export function sharedKafka(): Promise<{ bootstrap: string }>;
 export function stopShared(runDir: string): Promise<void>;
 export function sweepAbandoned(): Promise<void>;

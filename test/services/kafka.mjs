@@ -92,8 +92,8 @@ function jvmArgs(dir) {
 
 /** One node of a KRaft cluster: broker and controller in one JVM (combined mode). */
 class KafkaNode {
-  constructor({ id, port, controllerPort, dir, voters, cluster, nodes }) {
-    Object.assign(this, { id, port, controllerPort, dir, voters, cluster, nodes });
+  constructor({ id, port, controllerPort, internalPort, dir, voters, cluster, nodes, tls }) {
+    Object.assign(this, { id, port, controllerPort, internalPort, dir, voters, cluster, nodes, tls });
     this.proc = undefined;
   }
 
@@ -117,6 +117,21 @@ class KafkaNode {
       'controller.listener.names': 'CONTROLLER',
       'inter.broker.listener.name': 'PLAINTEXT',
       'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+      // With `tls`, clients get mutual TLS on `port`; the node talks to itself in plain text
+      // on a port of its own.
+      ...(this.tls
+        ? {
+            listeners: `SSL://127.0.0.1:${this.port},INTERNAL://127.0.0.1:${this.internalPort},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+            'advertised.listeners': `SSL://127.0.0.1:${this.port},INTERNAL://127.0.0.1:${this.internalPort}`,
+            'inter.broker.listener.name': 'INTERNAL',
+            'listener.security.protocol.map': 'SSL:SSL,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT',
+            'ssl.keystore.type': 'PEM',
+            'ssl.keystore.location': this.tls.keystore,
+            'ssl.truststore.type': 'PEM',
+            'ssl.truststore.location': this.tls.truststore,
+            'ssl.client.auth': 'required',
+          }
+        : {}),
       'log.dirs': path.join(this.dir, 'data'),
       'num.partitions': 1,
       'default.replication.factor': rf,
@@ -211,14 +226,20 @@ async function stop(proc, signal) {
  * loopback ports (replication factors and min.insync.replicas follow the size: 3 and 2 on
  * three nodes). Returns the bootstrap list, the nodes (kill/start/stop each by PID) and stop().
  */
-export async function startKafka({ nodes = 1, dir } = {}) {
+/**
+ * `tls`: `{ keystore, truststore }`, PEM files (the node's private key and certificate chain
+ * in one; the CA its clients' certificates must be signed by): clients then need mutual TLS.
+ * One node only.
+ */
+export async function startKafka({ nodes = 1, dir, tls } = {}) {
+  if (tls && nodes !== 1) throw new Error('startKafka: tls is for one node');
   fetchKafka();
   const root = dir ?? mkdtempSync(path.join(os.tmpdir(), 'ec-kafka-'));
   const ids = Array.from({ length: nodes }, (_, i) => i + 1);
-  const ports = await Promise.all(ids.map(async () => ({ port: await freePort(), controllerPort: await freePort() })));
+  const ports = await Promise.all(ids.map(async () => ({ port: await freePort(), controllerPort: await freePort(), ...(tls ? { internalPort: await freePort() } : {}) })));
   const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[i].controllerPort}`).join(',');
   const cluster = clusterId();
-  const list = ids.map((id, i) => new KafkaNode({ id, ...ports[i], dir: path.join(root, `node-${id}`), voters, cluster, nodes }));
+  const list = ids.map((id, i) => new KafkaNode({ id, ...ports[i], dir: path.join(root, `node-${id}`), voters, cluster, nodes, tls }));
   for (const n of list) {
     n.writeConfig();
     n.format();

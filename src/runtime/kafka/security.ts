@@ -5,6 +5,8 @@
  * is picked up and never sits in the options. Connect failures come back as
  * TlsHandshakeError / AuthenticationError.
  */
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions } from '@platformatic/kafka';
 import { AuthenticationError, TlsHandshakeError } from '../errors.js';
 import { describeSecret, nodeTlsOptions, readSecret, resetDuringTls, tlsAdvice, tlsFailureCode } from '../security/secrets.js';
@@ -32,11 +34,90 @@ export function classifyKafkaConnectError(err: unknown, server: string, security
   if (/SASL_AUTHENTICATION_FAILED|Authentication failed|AuthenticationError|PLT_KFK_AUTHENTICATION/i.test(text)) {
     return new AuthenticationError('kafka', server, kafkaAuthMechanism(security), 'SASL authentication failed', { cause: err });
   }
-  const code = tlsFailureCode(err) ?? tlsFailureCode((err as { errors?: unknown[] })?.errors?.[0]);
-  if (code) return new TlsHandshakeError('kafka', server, code, tlsAdvice(code), { cause: err });
-  const reset = resetDuringTls(err, security?.tls);
-  if (reset) return new TlsHandshakeError('kafka', server, reset, tlsAdvice(reset), { cause: err });
+  // The client wraps failures in retries of retries: the TLS error is a few levels down.
+  const errors = errorChain(err);
+  for (const e of errors) {
+    const code = tlsFailureCode(e);
+    if (code) return new TlsHandshakeError('kafka', server, code, tlsAdvice(code), { cause: err });
+  }
+  for (const e of errors) {
+    const reset = resetDuringTls(e, security?.tls);
+    if (reset) return new TlsHandshakeError('kafka', server, reset, tlsAdvice(reset), { cause: err });
+  }
   return err;
+}
+
+/** A Kafka ApiVersions request (v0, no client id): every listener answers it, before any authentication. */
+const API_VERSIONS = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0x7e, 0xc0, 0x00, 0x01, 0xff, 0xff]);
+
+/** How long the probe waits for a broker that accepted the connection to answer. */
+const PROBE_MS = 5_000;
+
+/**
+ * Asks one broker for its API versions over the connection `tls` describes, before the
+ * client connects. The client retries a broker that closes the connection for about a
+ * minute and then reports only "Connection closed"; this finds out at once why: a code for
+ * TlsHandshakeError when the TLS handshake fails, when the broker closes the connection
+ * after it (under TLS 1.3, how a refused or missing client certificate shows), or when a
+ * plain-text request gets a TLS record back (a TLS listener). Undefined when the
+ * broker answered or could not be reached at all (that is for the client's retries).
+ */
+export function probeKafkaTls(broker: string, tls: KafkaSecurityOptions['tls']): Promise<string | undefined> {
+  const at = broker.lastIndexOf(':');
+  const host = broker.slice(0, at);
+  const port = Number(broker.slice(at + 1));
+  return new Promise((resolve) => {
+    let handshaken = false;
+    let settled = false;
+    let socket: Socket;
+    const done = (code: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(code);
+    };
+    const ask = () => {
+      handshaken = true;
+      socket.write(API_VERSIONS);
+    };
+    if (tls) socket = tlsConnect({ host, port, ...nodeTlsOptions(tls), ...(tls.serverName ? {} : { servername: host }) }, ask);
+    else socket = tcpConnect({ host, port }, ask);
+    const timer = setTimeout(() => done(undefined), PROBE_MS);
+    timer.unref();
+    // A broker answers with a length-prefixed response; a TLS listener read in plain text
+    // answers with a TLS record (an alert) instead, whose first byte is its type (20-23).
+    let answer = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      answer = Buffer.concat([answer, chunk]);
+      if (!tls && answer[0] !== undefined && answer[0] >= 0x14 && answer[0] <= 0x17) return done('SERVER_EXPECTS_TLS');
+      // Anything else (an answer, or a service that is no broker) is for the client to handle.
+      if (answer.length >= 8) done(undefined);
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      if (!handshaken) return done(tlsFailureCode(err));
+      done(tlsFailureCode(err) ?? resetDuringTls(err, tls));
+    });
+    socket.once('close', () => {
+      if (!handshaken) return done(undefined);
+      if (!tls) return done(undefined);
+      done(tls.cert ? 'CONNECTION_RESET_AFTER_CLIENT_CERTIFICATE' : 'CONNECTION_RESET_WITHOUT_CLIENT_CERTIFICATE');
+    });
+  });
+}
+
+function errorChain(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  const seen = new Set<unknown>();
+  const walk = (e: unknown, depth: number): void => {
+    if (!e || depth > 6 || seen.has(e)) return;
+    seen.add(e);
+    out.push(e);
+    walk((e as { cause?: unknown }).cause, depth + 1);
+    for (const x of (e as { errors?: unknown[] }).errors ?? []) walk(x, depth + 1);
+  };
+  walk(err, 0);
+  return out;
 }
 
 function errorChainText(err: unknown): string {

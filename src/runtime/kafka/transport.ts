@@ -17,7 +17,8 @@
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, ConfigResourceTypes, type BaseOptions } from '@platformatic/kafka';
 import { guardConnectionPool } from './internals.js';
-import { BusClosedError } from '../errors.js';
+import { BusClosedError, TlsHandshakeError } from '../errors.js';
+import { tlsAdvice } from '../security/secrets.js';
 import type {
   ConsumeSpec,
   DeliveryHandler,
@@ -37,7 +38,7 @@ import { bootstrapList, TopicRouter } from './names.js';
 export { bootstrapList };
 import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
-import { classifyKafkaConnectError, kafkaConnectionOptions } from './security.js';
+import { classifyKafkaConnectError, kafkaConnectionOptions, probeKafkaTls } from './security.js';
 import type { KafkaTransportOptions, KafkaTransportStats } from './types.js';
 
 // A consumer whose group coordinator left the cluster must fail its commit, not the process.
@@ -102,6 +103,11 @@ export class KafkaTransport implements Transport, RpcHost {
 
   /** Connects (failing fast if no broker can be reached), reads the size limit and returns the transport. */
   static async connect(options: KafkaTransportOptions): Promise<KafkaTransport> {
+    const brokers = bootstrapList(options.bootstrap);
+    // A broker that refuses this connection's TLS (or wants TLS it does not have) is known at
+    // once, not after a minute of the client's retries ending in "Connection closed".
+    const refused = await probeKafkaTls(brokers[0]!, options.security?.tls);
+    if (refused) throw new TlsHandshakeError('kafka', brokers[0]!, refused, tlsAdvice(refused));
     const t = new KafkaTransport(options);
     try {
       await t.open();

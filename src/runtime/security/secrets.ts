@@ -75,6 +75,7 @@ export function tlsAdvice(code: string): string {
   if (/ALTNAME|HOSTNAME/.test(code)) return "the server's certificate does not name the host connected to: connect by a name it carries or set tls.serverName";
   if (/SELF_SIGNED|UNABLE_TO|VERIFY/.test(code)) return "the server's certificate is not signed by a trusted CA: set tls.ca to the CA that signed it";
   if (/EXPIRED|NOT_YET_VALID/.test(code)) return "a certificate is outside its validity period: renew it";
+  if (/EXPECTS_TLS/.test(code)) return 'the server did not answer a plain-text request as a broker would: its listener probably requires TLS: set tls (tls.ca, and tls.cert and tls.key for mutual TLS)';
   if (/WITHOUT_CLIENT_CERTIFICATE/.test(code)) return 'the server closed the connection during TLS: it may require a client certificate: set tls.cert and tls.key to one signed by the CA the server trusts';
   if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|ALERT|AFTER_CLIENT_CERTIFICATE/.test(code)) return 'the server refused the client certificate: set tls.cert and tls.key to a certificate signed by the CA the server trusts';
   return 'check tls.ca, tls.cert, tls.key and the server name';
