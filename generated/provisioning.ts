@@ -276,8 +276,8 @@ export const amqpBindings: Record<string, AmqpSubjectBinding> = {
 
 /**
  * Kafka: a topic per channel (from `kafka` channel bindings or `x-kafka`) listing the subjects it
- * carries, and a dead-letter topic per consumer group. Apply with `provisionKafka({ bootstrap }, kafkaProvisioning)`;
- * it is idempotent.
+ * carries, a dead-letter topic per consumer group, and in `internalTopics` each group's retry topics.
+ * Apply with `provisionKafka({ bootstrap }, kafkaProvisioning)`; it is idempotent.
  */
 export const kafkaProvisioning: KafkaProvisionPlan = {
   "topics": [
@@ -414,6 +414,158 @@ export const kafkaProvisioning: KafkaProvisionPlan = {
       "subjects": [
         "deadletter.payments-user-cleanup"
       ],
+      "partitions": 1,
+      "replicationFactor": 1
+    }
+  ],
+  "internalTopics": [
+    {
+      "name": "_ec.retry.notifications-maintenance.200",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-maintenance.1000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-maintenance.5000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-maintenance.30000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-maintenance.300000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-payment-alerts.200",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-payment-alerts.1000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-payment-alerts.5000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-payment-alerts.30000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-payment-alerts.300000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-receipts.200",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-receipts.1000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-receipts.5000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-receipts.30000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-receipts.300000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-welcome.200",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-welcome.1000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-welcome.5000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-welcome.30000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.notifications-welcome.300000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.payments-user-cleanup.200",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.payments-user-cleanup.1000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.payments-user-cleanup.5000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.payments-user-cleanup.30000",
+      "subjects": [],
+      "partitions": 1,
+      "replicationFactor": 1
+    },
+    {
+      "name": "_ec.retry.payments-user-cleanup.300000",
+      "subjects": [],
       "partitions": 1,
       "replicationFactor": 1
     }

@@ -326,6 +326,7 @@ export interface KafkaProvisionArgs {
   partitions?: number;
   replicationFactor?: number;
   topicPrefix?: string;
+  internalTopicPrefix?: string;
 }
 
 async function provisionKafkaCommand(
@@ -345,6 +346,7 @@ async function provisionKafkaCommand(
     ...(k.partitions !== undefined ? { partitions: k.partitions } : {}),
     ...(k.replicationFactor !== undefined ? { replicationFactor: k.replicationFactor } : {}),
     ...(k.topicPrefix !== undefined ? { topicPrefix: k.topicPrefix } : {}),
+    ...(k.internalTopicPrefix !== undefined ? { internalTopicPrefix: k.internalTopicPrefix } : {}),
   });
   if (hasErrors(diagnostics)) {
     reportDiagnostics(io, args.format, diagnostics);
@@ -355,9 +357,10 @@ async function provisionKafkaCommand(
   if (args.dryRun) {
     if (args.format === 'json') io.out(JSON.stringify(plan, null, 2));
     else
-      for (const t of plan.topics) {
+      for (const t of [...plan.topics, ...(plan.internalTopics ?? [])]) {
         const config = Object.entries(t.config ?? {}).map(([name, value]) => `${name}=${value}`);
-        io.out(`topic ${t.name}: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, replication factor ${t.replicationFactor}${config.length ? `, ${config.join(', ')}` : ''}; subjects ${t.subjects.join(', ')}`);
+        const carries = t.subjects.length > 0 ? `subjects ${t.subjects.join(', ')}` : 'retries of a consumer group';
+        io.out(`topic ${t.name}: ${t.partitions} partition${t.partitions === 1 ? '' : 's'}, replication factor ${t.replicationFactor}${config.length ? `, ${config.join(', ')}` : ''}; ${carries}`);
       }
     return EXIT.ok;
   }

@@ -147,6 +147,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
             .option('partitions', { type: 'number', describe: 'kafka: partitions of a topic the contract does not size (default 1)' })
             .option('replication-factor', { type: 'number', describe: 'kafka: replication factor of a topic the contract does not give one (default 1)' })
             .option('topic-prefix', { type: 'string', describe: 'kafka: prepended to every topic name' })
+            .option('internal-topic-prefix', { type: 'string', describe: "kafka: the transports' internalTopicPrefix, for the retry topics (default _ec.)" })
             .option('api-prefix', { type: 'string', describe: "nats: where this user reaches JetStream's API; the generated admin account: EVENTS.JS.API" })
             .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, touch nothing' }),
         ),
@@ -163,6 +164,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
                 ...(args.partitions !== undefined ? { partitions: args.partitions } : {}),
                 ...(args.replicationFactor !== undefined ? { replicationFactor: args.replicationFactor } : {}),
                 ...(args.topicPrefix !== undefined ? { topicPrefix: args.topicPrefix } : {}),
+                ...(args.internalTopicPrefix !== undefined ? { internalTopicPrefix: args.internalTopicPrefix } : {}),
               },
               dryRun: args.dryRun,
               format: args.format,

@@ -30,8 +30,8 @@ export function emitProvisioning(catalog: Catalog, runtime: string, options: { a
   file.line();
   file.line('/**');
   file.line(' * Kafka: a topic per channel (from `kafka` channel bindings or `x-kafka`) listing the subjects it');
-  file.line(' * carries, and a dead-letter topic per consumer group. Apply with `provisionKafka({ bootstrap }, kafkaProvisioning)`;');
-  file.line(' * it is idempotent.');
+  file.line(' * carries, a dead-letter topic per consumer group, and in `internalTopics` each group\'s retry topics.');
+  file.line(' * Apply with `provisionKafka({ bootstrap }, kafkaProvisioning)`; it is idempotent.');
   file.line(' */');
   file.line(`export const kafkaProvisioning: ${file.type('KafkaProvisionPlan', runtime)} = ${JSON.stringify(kafka.plan, null, 2)};`);
   return { file: { path: file.path, content: file.render() }, diagnostics: [...nats.diagnostics, ...amqp.diagnostics, ...kafka.diagnostics] };

@@ -33,11 +33,15 @@
  * defaultGroup()) sends its dead letters to `deadletter.<group>` (the bus's default), so a
  * topic `deadletter.<group>` carries them, as long-lived and as replicated as the longest-
  * lived, most replicated topic the group reads (a dead letter must outlive its event).
+ *
+ * Retries: each group's retry topics (one per delay bucket, see runtime/kafka/names.ts) are
+ * in `internalTopics`, partitioned like the most partitioned topic the group reads and kept
+ * as long as its dead letters, so provisioning creates them and services need no right to.
  */
 import { createHash } from 'node:crypto';
 import type { Catalog, Channel } from '../catalog/model.js';
 import type { Diagnostic, SourceLocation } from '../diagnostics.js';
-import { patternsOverlap } from '../runtime/kafka/names.js';
+import { DEFAULT_INTERNAL_PREFIX, patternsOverlap, retryTopics } from '../runtime/kafka/names.js';
 import type { KafkaProvisionPlan, KafkaTopicSpec } from '../runtime/kafka/plan.js';
 import { metricName, partitionsProblem, replicationFactorProblem, subjectPatternProblem, topicConfigProblem, topicNameProblem } from '../runtime/kafka/provision.js';
 import { deadLetterSubject } from '../runtime/nats/names.js';
@@ -50,6 +54,8 @@ export interface KafkaPlanOptions {
   partitions?: number;
   /** Replication factor of a topic the contract gives none. Default 1. */
   replicationFactor?: number;
+  /** The transports' `internalTopicPrefix`, for the groups' retry topics. Default `_ec.`. */
+  internalTopicPrefix?: string;
 }
 
 export interface KafkaPlan {
@@ -289,6 +295,8 @@ export function kafkaPlan(catalog: Catalog, options: KafkaPlanOptions = {}): Kaf
   }
   const specOf = new Map(channelTopics.map((t) => [t.name, t]));
   const deadLetterTopics: KafkaTopicSpec[] = [];
+  const internalTopics: KafkaTopicSpec[] = [];
+  const internalPrefix = options.internalTopicPrefix ?? DEFAULT_INTERNAL_PREFIX;
   for (const [group, { reads, at }] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (!/^[A-Za-z0-9_-]+$/.test(group)) {
       // The bus refuses such a group, so it never subscribes and never dead-letters.
@@ -316,13 +324,20 @@ export function kafkaPlan(catalog: Catalog, options: KafkaPlanOptions = {}): Kaf
     const retention = read.map((t) => t.config?.['retention.ms']);
     // -1 is "keep forever"; unset is the broker's default, which we cannot know here.
     const retentionMs = retention.length > 0 && retention.every((r) => r !== undefined) ? longest(retention as string[]) : undefined;
+    const replicationFactor = Math.max(defaults.replicationFactor, ...read.map((t) => t.replicationFactor ?? 1));
     deadLetterTopics.push({
       name,
       subjects: [subject],
       partitions: defaults.partitions,
-      replicationFactor: Math.max(defaults.replicationFactor, ...read.map((t) => t.replicationFactor ?? 1)),
+      replicationFactor,
       ...(retentionMs !== undefined ? { config: { 'retention.ms': retentionMs } } : {}),
     });
+    // The group's retry topics, as its consumers name and size them (runtime/kafka/consumer.ts):
+    // as many partitions as the most partitioned topic it reads, as long-lived as its dead letters.
+    const partitions = Math.max(1, ...read.map((t) => t.partitions ?? 1));
+    for (const retry of retryTopics(internalPrefix, group)) {
+      internalTopics.push({ name: retry, subjects: [], partitions, replicationFactor, ...(retentionMs !== undefined ? { config: { 'retention.ms': retentionMs } } : {}) });
+    }
   }
 
   const all = [...channelTopics, ...deadLetterTopics];
@@ -338,5 +353,5 @@ export function kafkaPlan(catalog: Catalog, options: KafkaPlanOptions = {}): Kaf
       });
     } else collide.set(metricName(t.name), t.name);
   }
-  return { plan: { topics: all }, diagnostics };
+  return { plan: { topics: all, ...(internalTopics.length > 0 ? { internalTopics } : {}) }, diagnostics };
 }

@@ -424,6 +424,8 @@ describe('event-contracts provision kafka --dry-run', () => {
       'topic ledger.balance.checked.v1: 1 partition, replication factor 1; subjects ledger.balance.checked.v1',
       'topic ledger.entries: 6 partitions, replication factor 1, cleanup.policy=delete,compact, max.message.bytes=1048588, min.insync.replicas=1, retention.ms=604800000; subjects ledger.*.entry.posted.v1, ledger.*.entry.reversed.v1',
       'topic deadletter.ledger-audit: 1 partition, replication factor 1; subjects deadletter.ledger-audit',
+      // The group's retry topics, partitioned like ledger.entries, which it reads.
+      ...[200, 1000, 5000, 30000, 300000].map((ms) => `topic _ec.retry.ledger-audit.${ms}: 6 partitions, replication factor 1; retries of a consumer group`),
     ]);
   });
 

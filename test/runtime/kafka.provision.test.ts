@@ -9,6 +9,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventContractsError } from '../../src/runtime/errors.js';
 import { KafkaPlanError, KafkaProvisionError, provisionKafka, type KafkaProvisionPlan, type KafkaTopicSpec } from '../../src/runtime/kafka/provision.js';
+import { createEventBus } from '../../src/runtime/index.js';
+import { KafkaTransport } from '../../src/runtime/kafka/index.js';
+import { DELAY_BUCKETS_MS } from '../../src/runtime/kafka/names.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedKafka } from '../services/kafka.mjs';
 
@@ -185,8 +188,8 @@ describe('an unreachable broker', () => {
 });
 
 describe('event-contracts provision kafka', () => {
-  it('creates the topics of a contract, then finds them unchanged', async () => {
-    const args = ['provision', 'kafka', '--spec', 'test/fixtures/kafka/topics', '--server', bootstrap, '--topic-prefix', `${run}.cli.`, '--format', 'json'];
+  it('creates the topics of a contract (the groups\' retry topics too), then finds them unchanged', async () => {
+    const args = ['provision', 'kafka', '--spec', 'test/fixtures/kafka/topics', '--server', bootstrap, '--topic-prefix', `${run}.cli.`, '--internal-topic-prefix', `${run}.int.`, '--format', 'json'];
     const first = await runCli(args);
     expect(first.code, first.stderr).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
@@ -194,12 +197,28 @@ describe('event-contracts provision kafka', () => {
         { name: `${run}.cli.ledger.balance.checked.v1`, action: 'created' },
         { name: `${run}.cli.ledger.entries`, action: 'created' },
         { name: `${run}.cli.deadletter.ledger-audit`, action: 'created' },
+        ...DELAY_BUCKETS_MS.map((ms) => ({ name: `${run}.int.retry.ledger-audit.${ms}`, action: 'created' })),
       ],
     });
     expect(await partitionsOf(`${run}.cli.ledger.entries`)).toBe(6);
+    expect(await partitionsOf(`${run}.int.retry.ledger-audit.200`)).toBe(6);
     expect(await configOf(`${run}.cli.ledger.entries`, ['cleanup.policy', 'min.insync.replicas'])).toEqual({ 'cleanup.policy': 'delete,compact', 'min.insync.replicas': '1' });
     const second = await runCli([...args.slice(0, -2), '--format', 'human']);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(new RegExp(`^topic ${run}\\.cli\\.ledger\\.entries: unchanged$`, 'm'));
+
+    // A consumer of the group finds every topic it needs: the plan names its retry topics as
+    // the transport does, so a service with no right to create topics can consume.
+    const plan = JSON.parse((await runCli([...args.slice(0, -2), '--dry-run', '--format', 'json'])).stdout) as KafkaProvisionPlan;
+    const before = new Set(await admin.listTopics());
+    const transport = await KafkaTransport.connect({ bootstrap, topology: plan.topics, internalTopicPrefix: `${run}.int.` });
+    const bus = createEventBus({ transport, source: 'ledger-audit' });
+    try {
+      const posted = { type: 'ledger.entry.posted', version: '1.0.0', address: 'ledger.{accountId}.entry.posted.v1', parameters: ['accountId'], validate: (d: unknown) => ({ ok: true as const, value: d }) };
+      await bus.subscribe({ group: 'ledger-audit', handlers: [{ type: posted.type, accepts: [posted], handle: async () => undefined }] });
+      expect([...new Set(await admin.listTopics())].filter((t) => !before.has(t) && t.startsWith(run))).toEqual([]);
+    } finally {
+      await bus.close();
+    }
   });
 });

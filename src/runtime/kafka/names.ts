@@ -91,6 +91,9 @@ export function delayBucket(delayMs: number): number {
   return DELAY_BUCKETS_MS[DELAY_BUCKETS_MS.length - 1]!;
 }
 
+/** The transport's `internalTopicPrefix` unless told otherwise. */
+export const DEFAULT_INTERNAL_PREFIX = '_ec.';
+
 /** The retry topic of `group` for one delay bucket. Group names are `[A-Za-z0-9_-]+` (the bus checks). */
 export function retryTopic(prefix: string, group: string, bucketMs: number): string {
   return `${prefix}retry.${group}.${bucketMs}`;

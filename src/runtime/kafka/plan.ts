@@ -26,6 +26,12 @@ export interface KafkaTopicSpec {
 
 export interface KafkaProvisionPlan {
   topics: KafkaTopicSpec[];
+  /**
+   * The transport's own topics that a plan can know of: each consumer group's retry topics
+   * (`_ec.retry.<group>.<bucket ms>`), carrying no subjects. Provisioned with the rest, so a
+   * service needs no right to create topics; a consumer creates what is missing.
+   */
+  internalTopics?: KafkaTopicSpec[];
 }
 
 export type KafkaProvisionAction = 'created' | 'unchanged' | 'updated';

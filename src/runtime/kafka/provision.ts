@@ -165,12 +165,19 @@ export function metricName(topic: string): string {
   return topic.replace(/\./g, '_');
 }
 
+/** The channel topics, then the transport's own. */
+export function allTopics(plan: KafkaProvisionPlan): KafkaTopicSpec[] {
+  return [...plan.topics, ...(plan.internalTopics ?? [])];
+}
+
 /** Every problem of a plan: each topic's, then names used twice or colliding. */
 export function kafkaPlanProblems(plan: KafkaProvisionPlan): string[] {
   if (!plan || !Array.isArray(plan.topics)) return ['the plan has no topics list'];
-  const problems = plan.topics.flatMap((t) => topicSpecProblems(t));
+  if (plan.internalTopics !== undefined && !Array.isArray(plan.internalTopics)) return ['the plan\'s internalTopics is not a list'];
+  const all = allTopics(plan);
+  const problems = all.flatMap((t) => topicSpecProblems(t));
   const seen = new Map<string, string>();
-  for (const t of plan.topics) {
+  for (const t of all) {
     if (typeof t?.name !== 'string') continue;
     const other = seen.get(metricName(t.name));
     if (other === t.name) problems.push(`topic ${quote(t.name)} is in the plan twice`);
@@ -266,7 +273,7 @@ export async function provisionKafka(target: KafkaProvisionTarget, plan: KafkaPr
   try {
     const existing = new Set(await step('listing topics', undefined, () => admin.listTopics({ includeInternals: false })));
     const result: KafkaProvisionResult = { topics: [] };
-    for (const spec of plan.topics) {
+    for (const spec of allTopics(plan)) {
       const partitions = spec.partitions ?? 1;
       const replicationFactor = spec.replicationFactor ?? 1;
       const config = spec.config ?? {};

@@ -33,7 +33,7 @@ import type {
 } from '../types.js';
 import { KafkaGroupConsumer, type RawConsumer } from './consumer.js';
 import { outboundBytes, toKafkaHeaders } from './headers.js';
-import { bootstrapList, TopicRouter } from './names.js';
+import { bootstrapList, DEFAULT_INTERNAL_PREFIX, TopicRouter } from './names.js';
 
 export { bootstrapList };
 import { KafkaPublisher } from './producer.js';
@@ -85,7 +85,7 @@ export class KafkaTransport implements Transport, RpcHost {
 
   private constructor(private readonly o: KafkaTransportOptions) {
     this.router = new TopicRouter(o.topology);
-    this.internalPrefix = o.internalTopicPrefix ?? '_ec.';
+    this.internalPrefix = o.internalTopicPrefix ?? DEFAULT_INTERNAL_PREFIX;
     this.base = {
       clientId: o.clientId ?? 'event-contracts',
       bootstrapBrokers: bootstrapList(o.bootstrap),
