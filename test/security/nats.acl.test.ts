@@ -213,7 +213,7 @@ include "nats-accounts.conf"
       }
       expect(now - before).toBe(1);
       const last = await jsm.streams.getMessage('USERS', { last_by_subj: 'user.deleted.v1' });
-      expect(last.json()).toEqual({ userId: 'real' });
+      expect(last?.json()).toEqual({ userId: 'real' });
       await admin.flush();
       sniff.unsubscribe();
       // Its own subscription saw only its own publish: the service's event is in another account.

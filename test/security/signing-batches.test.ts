@@ -6,24 +6,16 @@
  * it was busy (group commit); the verifier verifies each batch's root once, in the thread
  * pool, and hands deliveries on in the order they came.
  */
-import { createPrivateKey, generateKeyPairSync, sign } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { createPrivateKey, sign } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { createEventBus, MemoryTransport, SIGNATURE_HEADER, signedTransport, type RuntimeNotice, type Transport } from '../../src/runtime/index.js';
 import { PROOF_HEADER, SIGNER_HEADER, Signer } from '../../src/runtime/signing.js';
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
+import { signingKeys } from './signing-keys.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'ec-sign-batches-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function keyPair(name: string): { file: string; pub: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const file = join(dir, `${name}-${rand()}.pem`);
-  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
-  return { file, pub: Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64') };
-}
+/** A key pair made like keygen does: the private key in a file, the public key as base64. */
+const keyPair = signingKeys('sign-batches');
 
 type Sent = { subject: string; headers: Record<string, string>; body: Uint8Array; id: string };
 

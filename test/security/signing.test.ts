@@ -5,9 +5,8 @@
  * dead-lettered with reason `signature`. Requests and replies are signed both ways. Keys from
  * `keygen`, listed by `generate`; a rotation lists two keys and both verify.
  */
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -31,17 +30,10 @@ import { readSigningKeys } from '../../src/security/keys.js';
 import { openWorkspace } from '../../src/workspace.js';
 import { AMQP_URL, TopologyTracker } from '../runtime/amqp-helpers.js';
 import { NATS_URL, rand, userCreated } from '../runtime/helpers.js';
-
-const dir = mkdtempSync(join(tmpdir(), 'ec-sign-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+import { signingKeys } from './signing-keys.js';
 
 /** A key pair made like keygen does: the private key in a file, the public key as base64. */
-function keyPair(name: string): { file: string; pub: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const file = join(dir, `${name}-${rand()}.pem`);
-  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
-  return { file, pub: Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64') };
-}
+const keyPair = signingKeys('sign');
 
 interface Broker {
   prefix: string;
@@ -261,7 +253,7 @@ describe('signing keys', () => {
   });
 
   it('keygen writes the private key (0600, never overwritten) and the public key; generate lists it; --add keeps the old one', async () => {
-    const root = mkdtempSync(join(dir, 'ws-'));
+    const root = mkdtempSync(join(keyPair.dir, 'ws-'));
     const io = { out: () => undefined, err: () => undefined };
     const config = { root } as Parameters<typeof keygenCommand>[0]['config'];
     const first = join(root, 'users.pem');
