@@ -34,7 +34,7 @@ describe('demo', () => {
     const { bootstrap } = await sharedKafka();
     const { stdout } = await exec(tsx, ['test/demo/demo.ts', '--transport', 'kafka'], { timeout: 90_000, env: { ...process.env, EC_KAFKA_BOOTSTRAP: bootstrap } });
     expect(stdout).toContain(`kafka         broker ${bootstrap} `);
-    expect(stdout).toMatch(/^provision +Kafka: 17 topics \((\d+ (created|unchanged|updated)(, )?)+\)$/m);
+    expect(stdout).toMatch(/^provision +Kafka: 17 topics, 25 retry topics \((\d+ (created|unchanged|updated)(, )?)+\)$/m);
     expectServicesTalked(stdout, 'Kafka');
   }, 300_000);
 

@@ -43,7 +43,8 @@ export async function startKafkaDemo(log: (who: string, text: string) => void): 
       const result = await provisionKafka({ bootstrap }, kafkaProvisioning);
       const counts = new Map<string, number>();
       for (const t of result.topics) counts.set(t.action, (counts.get(t.action) ?? 0) + 1);
-      return `Kafka: ${result.topics.length} topics (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})`;
+      const retries = kafkaProvisioning.internalTopics?.length ?? 0;
+      return `Kafka: ${result.topics.length - retries} topics, ${retries} retry topics (${[...counts].map(([action, n]) => `${n} ${action}`).join(', ')})`;
     },
   };
 }
