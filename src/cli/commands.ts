@@ -379,7 +379,7 @@ async function provisionKafkaCommand(
     }
     result = await provisionKafka({ bootstrap: server, ...kafkaConnectionOptions(tls ? { tls } : undefined) }, plan);
   } catch (error) {
-    io.err(`event-contracts: provisioning ${server} failed: ${error instanceof Error && error.name === 'SecretUnavailableError' ? error.message : kafkaErrorText(error)}`);
+    io.err(`event-contracts: provisioning ${server} failed: ${kafkaErrorText(error)}`);
     return EXIT.problems;
   }
   if (args.format === 'json') io.out(JSON.stringify(result, null, 2));

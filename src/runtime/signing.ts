@@ -69,8 +69,8 @@ export class SignatureError extends EventContractsError {
 }
 
 const SIZE_OF_SIGNATURE = 'x'.repeat(88);
-/** The longest proof: `1023/1024:` and ten hashes in base64. */
-const SIZE_OF_PROOF = 'x'.repeat(10 + 428);
+/** The longest proof this signer writes: `63/64:` and six hashes in base64. */
+const SIZE_OF_PROOF = 'x'.repeat(6 + 256);
 const signed = (name: string) => name.startsWith('ce-') || name === 'content-type' || name === 'content-encoding';
 const enc = new TextEncoder();
 

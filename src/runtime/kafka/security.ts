@@ -81,7 +81,9 @@ export function probeKafkaTls(broker: string, tls: KafkaSecurityOptions['tls']):
       handshaken = true;
       socket.write(API_VERSIONS);
     };
-    if (tls) socket = tlsConnect({ host, port, ...nodeTlsOptions(tls), ...(tls.serverName ? {} : { servername: host }) }, ask);
+    // No servername unless given: node checks the certificate against the host, and an IP
+    // address as a server name is deprecated (and printed as a warning).
+    if (tls) socket = tlsConnect({ host, port, ...nodeTlsOptions(tls) }, ask);
     else socket = tcpConnect({ host, port }, ask);
     const timer = setTimeout(() => done(undefined), PROBE_MS);
     timer.unref();
