@@ -57,14 +57,15 @@ class SupervisedReader {
     private readonly host: ConsumerHost,
     private readonly group: string,
     private readonly topics: readonly string[],
-    private readonly options: { mode: 'committed' | 'earliest'; reopenMode: 'committed' },
+    /** Where the first member starts; a member reading again starts where the group stopped. */
+    private readonly firstMode: 'committed' | 'earliest',
     private readonly onData: (m: RawMessage) => void,
     private readonly onError: (err: Error) => void,
   ) {}
 
   /** Opens the first member; rejects when it cannot read. */
   start(): Promise<void> {
-    return this.open(this.options.mode);
+    return this.open(this.firstMode);
   }
 
   pause(): void {
@@ -122,7 +123,7 @@ class SupervisedReader {
         await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
         if (this.stopped) break;
         try {
-          await this.open(this.options.reopenMode);
+          await this.open('committed');
           break;
         } catch (err) {
           if (attempt === 1) this.onError(new Error(`reading again failed, retrying: ${(err as Error).message}`));
@@ -145,15 +146,11 @@ export class KafkaResponder {
     private readonly spec: ServeSpec,
     private readonly handler: RequestHandler,
   ) {
-    this.group = this.groupId();
+    // Instances of one responder group share it; without a group every instance answers.
+    const hash = createHash('sha256').update(spec.subject).digest('hex').slice(0, 10);
+    this.group = `${host.internalPrefix}rpc.${spec.group ?? `solo-${randomUUID()}`}.${hash}`;
   }
 
-  /** The group id: instances of one responder group share it; without a group every instance answers. */
-  groupId(): string {
-    if (this.group !== undefined) return this.group;
-    const hash = createHash('sha256').update(this.spec.subject).digest('hex').slice(0, 10);
-    return `${this.host.internalPrefix}rpc.${this.spec.group ?? `solo-${randomUUID()}`}.${hash}`;
-  }
 
   async start(): Promise<void> {
     const topics = this.host.router.topicsFor([this.spec.subject]);
@@ -164,7 +161,7 @@ export class KafkaResponder {
       this.host,
       this.group,
       topics,
-      { mode: 'committed', reopenMode: 'committed' },
+      'committed',
       (m) => this.received(m),
       (err) => this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the responder stream failed: ${err.message}`, error: err }),
     );
@@ -236,8 +233,8 @@ export class KafkaRequester {
         this.host,
         this.topic,
         [this.topic],
-        // The first member reads the new topic from its start; one reading again, from where it stopped.
-        { mode: 'earliest', reopenMode: 'committed' },
+        // The first member reads the new topic from its start.
+        'earliest',
         (m) => this.received(m),
         () => this.failAll(new Error('the reply consumer failed before the reply arrived')),
       );
