@@ -9,21 +9,13 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createEventBus, MemoryTransport, SIGNATURE_HEADER, signedTransport, type RuntimeNotice, type Transport } from '../../src/runtime/index.js';
+import { createEventBus, MemoryTransport, SIGNATURE_HEADER, signedTransport, type RuntimeNotice } from '../../src/runtime/index.js';
 import { PROOF_HEADER, SIGNER_HEADER, Signer } from '../../src/runtime/signing.js';
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
-import { signingKeys } from './signing-keys.js';
+import { recordingTransport as recording, signingKeys, type Sent } from './signing-helpers.js';
 
 /** A key pair made like keygen does: the private key in a file, the public key as base64. */
 const keyPair = signingKeys('sign-batches');
-
-type Sent = { subject: string; headers: Record<string, string>; body: Uint8Array; id: string };
-
-/** A memory transport that records what it publishes. */
-function recording(shared: MemoryTransport, sent: Sent[]): Transport {
-  const inner = new MemoryTransport({ sharedWith: shared });
-  return Object.assign(Object.create(inner) as MemoryTransport, { publish: (m: Sent) => (sent.push(m), inner.publish(m)) });
-}
 
 describe('group commit on the producer', () => {
   it('a lone event is signed at once; events handed over while a signature is being made are signed together next', async () => {

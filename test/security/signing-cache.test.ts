@@ -6,6 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { BoundedMemory } from '../../src/runtime/signing.js';
+import { recordingTransport, signingKeys, type Sent } from './signing-helpers.js';
+
+const key = signingKeys('sign-per-signer');
 
 describe('BoundedMemory', () => {
   it('given/want: the newest max/2 keys are always there, never more than max keys in all', () => {
@@ -40,19 +43,8 @@ describe('BoundedMemory', () => {
 
 describe('what the verifier remembers is per signer', () => {
   it("an event of a batch verified as A's, relabelled as B's (B's key is listed too), is dead-lettered: B never signed it", async () => {
-    const { generateKeyPairSync } = await import('node:crypto');
-    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const { createEventBus, MemoryTransport, signedTransport, SIGNER_HEADER } = await import('../../src/runtime/index.js');
     const { rand, userCreated } = await import('../runtime/helpers.js');
-    const dir = mkdtempSync(join(tmpdir(), 'ec-sign-per-signer-'));
-    const key = (name: string) => {
-      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-      const file = join(dir, `${name}.pem`);
-      writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
-      return { file, pub: Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64') };
-    };
     const a = key('a');
     const b = key('b');
     const shared = new MemoryTransport();
@@ -65,10 +57,8 @@ describe('what the verifier remembers is per signer', () => {
       middleware: [{ name: 'n', notice: (n) => void (n.kind === 'dead-letter' && dead.push(n.reason)) }],
     });
     await consumer.subscribe({ group: 'ps', handlers: [{ type: 'user.created', accepts: [ev], handle: async (e) => void handled.push(e.data.userId) }] });
-    const sent: Array<{ subject: string; headers: Record<string, string>; body: Uint8Array; id: string }> = [];
-    const inner = new MemoryTransport({ sharedWith: shared });
-    const recording = Object.assign(Object.create(inner) as typeof inner, { publish: (m: (typeof sent)[number]) => (sent.push(m), inner.publish(m)) });
-    const producer = createEventBus({ transport: signedTransport(recording, { sign: { service: 'a', privateKey: { file: a.file } } }), source: 'a' });
+    const sent: Sent[] = [];
+    const producer = createEventBus({ transport: signedTransport(recordingTransport(shared, sent), { sign: { service: 'a', privateKey: { file: a.file } } }), source: 'a' });
     await Promise.all(Array.from({ length: 8 }, (_, i) => producer.publish(ev, { userId: `u${i}`, email: 'a@b' }, { params: { userId: `u${i}` } })));
     const { waitFor } = await import('../runtime/helpers.js');
     await waitFor(() => handled.length === 8, 10_000, 'the batch handled');
@@ -80,6 +70,5 @@ describe('what the verifier remembers is per signer', () => {
     expect(handled).toHaveLength(8);
     await producer.close();
     await consumer.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -30,7 +30,7 @@ import { readSigningKeys } from '../../src/security/keys.js';
 import { openWorkspace } from '../../src/workspace.js';
 import { AMQP_URL, TopologyTracker } from '../runtime/amqp-helpers.js';
 import { NATS_URL, rand, userCreated } from '../runtime/helpers.js';
-import { signingKeys } from './signing-keys.js';
+import { recordingTransport, signingKeys, type Sent } from './signing-helpers.js';
 
 /** A key pair made like keygen does: the private key in a file, the public key as base64. */
 const keyPair = signingKeys('sign');
@@ -193,12 +193,8 @@ describe('batched signatures', () => {
     });
     await consumer.subscribe({ group: 'batch', concurrency: 8, handlers: [{ type: 'user.created', accepts: [ev], handle: async (e) => void handled.push(e.data.userId) }] });
     // What the producer's transport sends, for the test to replay altered.
-    const sent: Array<{ subject: string; headers: Record<string, string>; body: Uint8Array; id: string }> = [];
-    const inner = new MemoryTransport({ sharedWith: shared });
-    const recording: Transport = Object.assign(Object.create(inner) as MemoryTransport, {
-      publish: (m: (typeof sent)[number]) => (sent.push(m), inner.publish(m)),
-    });
-    const producer = createEventBus({ transport: signedTransport(recording, { sign: { service: 'svc', privateKey: { file: k.file } } }), source: 'svc' });
+    const sent: Sent[] = [];
+    const producer = createEventBus({ transport: signedTransport(recordingTransport(shared, sent), { sign: { service: 'svc', privateKey: { file: k.file } } }), source: 'svc' });
     await Promise.all(Array.from({ length: 37 }, (_, i) => producer.publish(ev, { userId: `b${i}`, email: 'a@b' }, { params: { userId: `b${i}` } })));
     expect(new Set(sent.map((m) => m.headers[SIGNATURE_HEADER])).size).toBe(1);
     expect(sent.map((m) => m.headers['ec-signature-proof']!.split(':')[0]).sort()).toContain('36/37');

@@ -1,9 +1,10 @@
-/** Signing keys for tests, made as `keygen` makes them, in a folder removed after the file's tests. */
+/** For the signing tests: key pairs made as `keygen` makes them, and a transport that records what it sends. */
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
+import { MemoryTransport } from '../../src/runtime/index.js';
 import { rand } from '../runtime/helpers.js';
 
 export type KeyMaker = ((name: string) => { file: string; pub: string }) & { readonly dir: string };
@@ -18,4 +19,13 @@ export function signingKeys(tag: string): KeyMaker {
     writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }));
     return { file, pub: Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url').toString('base64') };
   }, { dir });
+}
+
+/** What a producer's transport sent, for a test to replay, altered or not. */
+export type Sent = { subject: string; headers: Record<string, string>; body: Uint8Array; id: string };
+
+/** A memory transport on `shared` that records each message it publishes in `sent`. */
+export function recordingTransport(shared: MemoryTransport, sent: Sent[]): MemoryTransport {
+  const inner = new MemoryTransport({ sharedWith: shared });
+  return Object.assign(Object.create(inner) as MemoryTransport, { publish: (m: Sent) => (sent.push(m), inner.publish(m)) });
 }
