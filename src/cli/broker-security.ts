@@ -5,6 +5,7 @@
  */
 import type { Argv } from 'yargs';
 import type { AmqpSecurityOptions } from '../runtime/amqp/types.js';
+import type { KafkaSecurityOptions } from '../runtime/kafka/types.js';
 import type { NatsSecurityOptions } from '../runtime/nats/security.js';
 import type { Secret, TlsClientOptions } from '../runtime/security/secrets.js';
 
@@ -19,7 +20,10 @@ export interface BrokerSecurityArgs {
   creds?: string;
   nkeySeed?: string;
   external?: boolean;
+  saslMechanism?: string;
 }
+
+export const KAFKA_SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 
 export const brokerSecurityOptions = <T>(y: Argv<T>) =>
   y
@@ -32,7 +36,8 @@ export const brokerSecurityOptions = <T>(y: Argv<T>) =>
     .option('password-file', { type: 'string', describe: 'file holding the password' })
     .option('creds', { type: 'string', describe: 'NATS .creds file' })
     .option('nkey-seed', { type: 'string', describe: 'NATS nkey seed file' })
-    .option('external', { type: 'boolean', describe: 'AMQP EXTERNAL: the client certificate is the credential' });
+    .option('external', { type: 'boolean', describe: 'AMQP EXTERNAL: the client certificate is the credential' })
+    .option('sasl-mechanism', { type: 'string', choices: KAFKA_SASL_MECHANISMS, describe: 'kafka: the SASL mechanism of --user (default SCRAM-SHA-512)' });
 
 function tlsOf(a: BrokerSecurityArgs): TlsClientOptions | undefined {
   if (!a.tlsCa && !a.tlsCert && !a.tlsKey && !a.tlsServerName) return undefined;
@@ -64,9 +69,21 @@ export function natsSecurityFromArgs(a: BrokerSecurityArgs): NatsSecurityOptions
   return { ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
 }
 
-/** Kafka takes TLS from the command line (SASL credentials are not offered yet). */
-export function kafkaTlsFromArgs(a: BrokerSecurityArgs): TlsClientOptions | undefined {
-  return tlsOf(a);
+/**
+ * Kafka: TLS, and SASL for --user with its password (--sasl-mechanism, SCRAM-SHA-512 unless
+ * said). A string when the options ask for what Kafka has not (NATS credentials, EXTERNAL).
+ */
+export function kafkaSecurityFromArgs(a: BrokerSecurityArgs): KafkaSecurityOptions | undefined | string {
+  if (a.creds || a.nkeySeed) return '--creds and --nkey-seed are NATS credentials; Kafka takes --user with --password-env or --password-file';
+  if (a.external) return 'Kafka has no --external: with --tls-cert the certificate already identifies the client (mutual TLS)';
+  const tls = tlsOf(a);
+  const password = passwordOf(a);
+  if (a.user && !password) return '--user needs --password-env or --password-file';
+  if (!a.user && a.saslMechanism) return '--sasl-mechanism needs --user';
+  const mechanism = (a.saslMechanism ?? 'SCRAM-SHA-512') as (typeof KAFKA_SASL_MECHANISMS)[number];
+  const sasl = a.user && password ? { mechanism, user: a.user, password } : undefined;
+  if (!tls && !sasl) return undefined;
+  return { ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) };
 }
 
 export function amqpSecurityFromArgs(a: BrokerSecurityArgs): AmqpSecurityOptions | undefined {

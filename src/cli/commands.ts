@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { hasErrors } from '../diagnostics.js';
 import { OutputDirError } from '../generate/output.js';
 import { EXIT, reportDiagnostics, summary, type Io, type OutputFormat } from './report.js';
-import { amqpSecurityFromArgs, kafkaTlsFromArgs, natsSecurityFromArgs, type BrokerSecurityArgs } from './broker-security.js';
+import { amqpSecurityFromArgs, kafkaSecurityFromArgs, natsSecurityFromArgs, type BrokerSecurityArgs } from './broker-security.js';
 
 const openWorkspace = async (specs: string[], config: Config | undefined, examples: boolean | 'warning' = true) =>
   (await import('../workspace.js')).openWorkspace(specs, { examples, ...(config ? { config } : {}) });
@@ -334,12 +334,11 @@ async function provisionKafkaCommand(
   args: { server?: string; dryRun: boolean; format: OutputFormat; security?: BrokerSecurityArgs; kafka?: KafkaProvisionArgs },
   io: Io,
 ): Promise<number> {
-  const credentials = Object.entries(args.security ?? {}).filter(([k, v]) => ['user', 'passwordEnv', 'passwordFile', 'creds', 'nkeySeed', 'external'].includes(k) && v !== undefined && v !== false);
-  if (credentials.length > 0) {
-    io.err('event-contracts: provision kafka takes --tls-* options (mutual TLS) but no credentials yet: SASL is not tested against a broker here');
+  const security = kafkaSecurityFromArgs(args.security ?? {});
+  if (typeof security === 'string') {
+    io.err(`event-contracts: provision kafka: ${security}`);
     return EXIT.usage;
   }
-  const tls = kafkaTlsFromArgs(args.security ?? {});
   const { kafkaPlan } = await import('../provision/kafka-plan.js');
   const k = args.kafka ?? {};
   const { plan, diagnostics } = kafkaPlan(catalog, {
@@ -366,20 +365,22 @@ async function provisionKafkaCommand(
   }
   const server = args.server ?? '127.0.0.1:9092';
   const { provisionKafka, kafkaErrorText } = await import('../runtime/kafka/provision.js');
-  const { kafkaConnectionOptions, probeKafkaTls } = await import('../runtime/kafka/security.js');
+  const { classifyKafkaConnectError, kafkaConnectionOptions, probeKafkaTls } = await import('../runtime/kafka/security.js');
   let result;
   try {
     // As the transport does: a TLS problem is named at once, not after the client's retries.
     const { bootstrapList } = await import('../runtime/kafka/names.js');
-    const refused = await probeKafkaTls(bootstrapList(server)[0]!, tls);
+    const refused = await probeKafkaTls(bootstrapList(server)[0]!, security?.tls);
     if (refused) {
       const { tlsAdvice } = await import('../runtime/security/secrets.js');
       io.err(`event-contracts: provisioning ${server} failed: TLS handshake failed (${refused}): ${tlsAdvice(refused)}`);
       return EXIT.problems;
     }
-    result = await provisionKafka({ bootstrap: server, ...kafkaConnectionOptions(tls ? { tls } : undefined) }, plan);
+    result = await provisionKafka({ bootstrap: server, ...kafkaConnectionOptions(security) }, plan);
   } catch (error) {
-    io.err(`event-contracts: provisioning ${server} failed: ${kafkaErrorText(error)}`);
+    // A refused password or one that cannot be read says so; the rest as the broker said it.
+    const classified = classifyKafkaConnectError(error, server, security);
+    io.err(`event-contracts: provisioning ${server} failed: ${classified !== error && classified instanceof Error ? classified.message : kafkaErrorText(error)}`);
     return EXIT.problems;
   }
   if (args.format === 'json') io.out(JSON.stringify(result, null, 2));

@@ -443,10 +443,27 @@ describe('event-contracts provision kafka --dry-run', () => {
     expect(r.stderr).toMatch(/error KAFKA_OPTION_INVALID: default partitions/);
   });
 
-  it('refuses credential options it cannot honour yet (TLS it takes: test/security/kafka.tls-broker.test.ts)', async () => {
-    const r = await runCli(['provision', 'kafka', '--spec', spec, '--user', 'admin', '--password-env', 'KAFKA_PASSWORD']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no credentials yet/);
+  it('refuses credential options Kafka has not, or half given (TLS and SASL against brokers: test/security/kafka.tls-broker.test.ts, kafka.sasl-broker.test.ts)', async () => {
+    for (const [extra, said] of [
+      [['--creds', 'x.creds'], /NATS credentials/],
+      [['--nkey-seed', 'x.nk'], /NATS credentials/],
+      [['--external'], /no --external/],
+      [['--user', 'admin'], /--user needs --password-env or --password-file/],
+      [['--sasl-mechanism', 'PLAIN'], /--sasl-mechanism needs --user/],
+    ] as const) {
+      const r = await runCli(['provision', 'kafka', '--spec', spec, ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(said);
+    }
+    const unknown = await runCli(['provision', 'kafka', '--spec', spec, '--user', 'a', '--password-env', 'X', '--sasl-mechanism', 'GSSAPI']);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('a SASL password that cannot be read is named, never sent', async () => {
+    delete process.env['EC_TEST_NO_SUCH_PASSWORD'];
+    const r = await runCli(['provision', 'kafka', '--spec', spec, '--server', '127.0.0.1:1', '--user', 'admin', '--password-env', 'EC_TEST_NO_SUCH_PASSWORD']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/EC_TEST_NO_SUCH_PASSWORD/);
   });
 
   it('a TLS file that cannot be read is named, nothing is sent', async () => {

@@ -14,6 +14,8 @@ export interface KafkaNode {
 export interface KafkaCluster {
   /** `127.0.0.1:port[,127.0.0.1:port…]` */
   readonly bootstrap: string;
+  /** With `sasl`: the SASL_PLAINTEXT listeners. */
+  readonly saslBootstrap?: string;
   readonly nodes: readonly KafkaNode[];
   readonly dir: string;
   stop(): Promise<void>;
@@ -21,7 +23,8 @@ export interface KafkaCluster {
 export function fetchKafka(options?: { quiet?: boolean }): string;
 export function freePort(): Promise<number>;
 /** `tls`: PEM files, the node's key and certificate chain in one and the CA of its clients: clients then need mutual TLS (one node). */
-export function startKafka(options?: { nodes?: 1 | 3; dir?: string; tls?: { keystore: string; truststore: string } }): Promise<KafkaCluster>;
+/** `sasl`: users (name → password) on a SASL_PLAINTEXT listener more (PLAIN, SCRAM-SHA-256/512); `authorize` turns ACLs on (one node). */
+export function startKafka(options?: { nodes?: 1 | 3; dir?: string; tls?: { keystore: string; truststore: string }; sasl?: { users: Record<string, string>; authorize?: boolean } }): Promise<KafkaCluster>;
 export function sharedKafka(): Promise<{ bootstrap: string }>;
 export function stopShared(runDir: string): Promise<void>;
 export function sweepAbandoned(): Promise<void>;

@@ -92,8 +92,8 @@ function jvmArgs(dir) {
 
 /** One node of a KRaft cluster: broker and controller in one JVM (combined mode). */
 class KafkaNode {
-  constructor({ id, port, controllerPort, internalPort, dir, voters, cluster, nodes, tls }) {
-    Object.assign(this, { id, port, controllerPort, internalPort, dir, voters, cluster, nodes, tls });
+  constructor({ id, port, controllerPort, internalPort, saslPort, dir, voters, cluster, nodes, tls, sasl }) {
+    Object.assign(this, { id, port, controllerPort, internalPort, saslPort, dir, voters, cluster, nodes, tls, sasl });
     this.proc = undefined;
   }
 
@@ -155,12 +155,18 @@ class KafkaNode {
       'num.network.threads': 2,
       'num.io.threads': 4,
     };
+    // With `sasl`, a SASL_PLAINTEXT listener of its own beside the others (PLAIN and SCRAM);
+    // with `sasl.authorize`, the broker enforces ACLs: nothing is allowed without one, except
+    // to the unauthenticated listeners' principal (ANONYMOUS: the node itself, the test's admin).
+    if (this.sasl) Object.assign(props, saslProps(props, this.saslPort, this.sasl));
     writeFileSync(path.join(this.dir, 'server.properties'), Object.entries(props).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
     writeFileSync(path.join(this.dir, 'log4j2.properties'), LOG4J);
   }
 
   format() {
-    const r = spawnSync(java(), [...jvmArgs(this.dir), 'kafka.tools.StorageTool', 'format', `--cluster-id=${this.cluster}`, `--config=${path.join(this.dir, 'server.properties')}`, '--ignore-formatted'], {
+    // SCRAM credentials live in the cluster metadata; KRaft takes the first ones at format time.
+    const scram = Object.entries(this.sasl?.users ?? {}).flatMap(([name, password]) => SCRAM_MECHANISMS.flatMap((m) => ['--add-scram', `${m}=[name=${JSON.stringify(name)},password=${JSON.stringify(password)}]`]));
+    const r = spawnSync(java(), [...jvmArgs(this.dir), 'kafka.tools.StorageTool', 'format', `--cluster-id=${this.cluster}`, `--config=${path.join(this.dir, 'server.properties')}`, '--ignore-formatted', ...scram], {
       encoding: 'utf8',
     });
     if (r.status !== 0) throw new Error(`Kafka node ${this.id}: storage format failed (exit ${r.status}): ${r.stderr || r.stdout}`);
@@ -201,6 +207,26 @@ class KafkaNode {
   }
 }
 
+const SCRAM_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
+
+/** The properties `sasl` adds to a node's: the SASL listener, its mechanisms and users, the authorizer. */
+function saslProps(props, saslPort, sasl) {
+  // A JAAS value is a quoted string without escapes.
+  for (const [name, password] of Object.entries(sasl.users)) if (!/^[\w.-]+$/.test(name) || /["\\]/.test(password)) throw new Error(`startKafka: SASL user '${name}': names are word characters, passwords have no quote or backslash`);
+  const listeners = `${props.listeners},SASL_PLAINTEXT://127.0.0.1:${saslPort}`;
+  const advertised = `${props['advertised.listeners']},SASL_PLAINTEXT://127.0.0.1:${saslPort}`;
+  const plainUsers = Object.entries(sasl.users).map(([name, password]) => `user_${name}=${JSON.stringify(password)}`).join(' ');
+  return {
+    listeners,
+    'advertised.listeners': advertised,
+    'listener.security.protocol.map': `${props['listener.security.protocol.map']},SASL_PLAINTEXT:SASL_PLAINTEXT`,
+    'sasl.enabled.mechanisms': ['PLAIN', ...SCRAM_MECHANISMS].join(','),
+    'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers};`,
+    ...Object.fromEntries(SCRAM_MECHANISMS.map((m) => [`listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config`, 'org.apache.kafka.common.security.scram.ScramLoginModule required;'])),
+    ...(sasl.authorize ? { 'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer', 'super.users': 'User:ANONYMOUS', 'allow.everyone.if.no.acl.found': 'false' } : {}),
+  };
+}
+
 function canConnect(port) {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port });
@@ -229,17 +255,20 @@ async function stop(proc, signal) {
 /**
  * `tls`: `{ keystore, truststore }`, PEM files (the node's private key and certificate chain
  * in one; the CA its clients' certificates must be signed by): clients then need mutual TLS.
- * One node only.
+ * `sasl`: `{ users: { name: password }, authorize }`: a SASL_PLAINTEXT listener more
+ * (`saslBootstrap`) taking PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512 for those users; with
+ * `authorize` the broker enforces ACLs (its other listeners stay unauthenticated super users).
+ * Both are for one node.
  */
-export async function startKafka({ nodes = 1, dir, tls } = {}) {
-  if (tls && nodes !== 1) throw new Error('startKafka: tls is for one node');
+export async function startKafka({ nodes = 1, dir, tls, sasl } = {}) {
+  if ((tls || sasl) && nodes !== 1) throw new Error('startKafka: tls and sasl are for one node');
   fetchKafka();
   const root = dir ?? mkdtempSync(path.join(os.tmpdir(), 'ec-kafka-'));
   const ids = Array.from({ length: nodes }, (_, i) => i + 1);
-  const ports = await Promise.all(ids.map(async () => ({ port: await freePort(), controllerPort: await freePort(), ...(tls ? { internalPort: await freePort() } : {}) })));
+  const ports = await Promise.all(ids.map(async () => ({ port: await freePort(), controllerPort: await freePort(), ...(tls ? { internalPort: await freePort() } : {}), ...(sasl ? { saslPort: await freePort() } : {}) })));
   const voters = ids.map((id, i) => `${id}@127.0.0.1:${ports[i].controllerPort}`).join(',');
   const cluster = clusterId();
-  const list = ids.map((id, i) => new KafkaNode({ id, ...ports[i], dir: path.join(root, `node-${id}`), voters, cluster, nodes, tls }));
+  const list = ids.map((id, i) => new KafkaNode({ id, ...ports[i], dir: path.join(root, `node-${id}`), voters, cluster, nodes, tls, sasl }));
   for (const n of list) {
     n.writeConfig();
     n.format();
@@ -253,6 +282,7 @@ export async function startKafka({ nodes = 1, dir, tls } = {}) {
   }
   return {
     bootstrap: list.map((n) => `127.0.0.1:${n.port}`).join(','),
+    ...(sasl ? { saslBootstrap: list.map((n) => `127.0.0.1:${n.saslPort}`).join(',') } : {}),
     nodes: list,
     dir: root,
     async stop() {

@@ -29,6 +29,7 @@
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { isBrokerGone } from './internals.js';
+import { kafkaAuthorizationFailure } from './security.js';
 import { subjectMatches } from '../address.js';
 import { backoffDelay, DEFAULT_BACKOFF, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { deadLetterHeaders, fitDeadLetter } from '../dead-letter.js';
@@ -130,10 +131,39 @@ export class KafkaGroupConsumer {
     this.topics = [...topics, ...retry];
     try {
       await this.open();
+      if (this.stream) await this.firstFetch(this.stream);
     } catch (err) {
+      this.stopped = true;
+      await this.stream?.close().catch(() => undefined);
       await closeConsumer(consumer);
       throw err;
     }
+  }
+
+  /**
+   * Waits for the stream's first fetch when this member was assigned partitions: the broker
+   * checks the right to read a topic only when it is fetched (joining the group and reading
+   * its offsets need less), and a consumer the ACLs refuse must fail to start, not start and
+   * then retry for ever. Rejects only for that refusal; any other failure is the stream's to
+   * recover from. Costs up to the fetch wait (500 ms) when the topics hold nothing new.
+   */
+  private firstFetch(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    if (!(this.consumer?.assignments ?? []).some((a) => a.partitions.length > 0)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = (err: unknown): void => {
+        stream.off('fetch', onFetch);
+        stream.off('error', done);
+        stream.off('close', onClose);
+        if (err !== undefined && kafkaAuthorizationFailure(err) !== undefined) reject(err);
+        else resolve();
+      };
+      // The stream emits 'fetch' before it destroys itself for a failed one.
+      const onFetch = (): void => queueMicrotask(() => done(stream.destroyed ? (stream.errored ?? undefined) : undefined));
+      const onClose = (): void => done(stream.errored ?? undefined);
+      stream.on('fetch', onFetch);
+      stream.once('error', done);
+      stream.once('close', onClose);
+    });
   }
 
   private topics: string[] = [];

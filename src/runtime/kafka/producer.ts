@@ -10,6 +10,7 @@
 import { Producer, ProduceAcks, type MessageToProduce } from '@platformatic/kafka';
 import { backoffDelay, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { BusClosedError } from '../errors.js';
+import { kafkaAuthorizationFailure } from './security.js';
 
 /** Whether a failed send may succeed when tried again: the client says so on every error in its chain. */
 function retriable(err: unknown): boolean {
@@ -81,10 +82,34 @@ export class KafkaPublisher {
         for (const q of batch) q.resolve();
         this.acked();
       } catch (err) {
-        for (const q of batch) q.reject(err);
+        if (kafkaAuthorizationFailure(err) !== undefined && batch.some((q) => q.message.topic !== batch[0]!.message.topic)) await this.sendEachTopic(batch);
+        else for (const q of batch) q.reject(err);
       }
     }
     this.inflight = undefined;
+  }
+
+  /**
+   * The broker's ACLs refuse per topic (and store what they allow): a batch over several
+   * topics that was refused is sent again a topic at a time, so a refused topic fails its own
+   * publishes only. The allowed ones may be stored twice; the consumers' dedupe store absorbs that.
+   */
+  private async sendEachTopic(batch: Queued[]): Promise<void> {
+    const byTopic = new Map<string, Queued[]>();
+    for (const q of batch) {
+      let same = byTopic.get(q.message.topic);
+      if (!same) byTopic.set(q.message.topic, (same = []));
+      same.push(q);
+    }
+    for (const same of byTopic.values()) {
+      try {
+        await this.sendRetrying(same.map((q) => q.message));
+        for (const q of same) q.resolve();
+        this.acked();
+      } catch (err) {
+        for (const q of same) q.reject(err);
+      }
+    }
   }
 
   /**

@@ -8,17 +8,22 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions } from '@platformatic/kafka';
-import { AuthenticationError, TlsHandshakeError } from '../errors.js';
+import { AuthenticationError, PermissionDeniedError, SecretUnavailableError, TlsHandshakeError, type BrokerOperation } from '../errors.js';
 import { describeSecret, nodeTlsOptions, readSecret, resetDuringTls, tlsAdvice, tlsFailureCode } from '../security/secrets.js';
 import type { KafkaSecurityOptions } from './types.js';
 
-/** The client's connection options for `security`. Reads the TLS material now. */
+/** The client's connection options for `security`. Reads the TLS material now, and checks that the SASL password can be read. */
 export function kafkaConnectionOptions(security: KafkaSecurityOptions | undefined): Pick<ConnectionOptions, 'tls' | 'sasl'> {
   if (!security) return {};
   const out: Pick<ConnectionOptions, 'tls' | 'sasl'> = {};
   if (security.tls) out.tls = nodeTlsOptions(security.tls);
   const sasl = security.sasl;
-  if (sasl) out.sasl = { mechanism: sasl.mechanism, username: sasl.user, password: () => readSecret(sasl.password, 'Kafka SASL password') };
+  if (sasl) {
+    // Read once now: a password that cannot be read is said at once (SecretUnavailableError),
+    // not after the client's retries, nor only once a broker answers.
+    readSecret(sasl.password, 'Kafka SASL password');
+    out.sasl = { mechanism: sasl.mechanism, username: sasl.user, password: () => readSecret(sasl.password, 'Kafka SASL password') };
+  }
   return out;
 }
 
@@ -30,6 +35,9 @@ export function kafkaAuthMechanism(security: KafkaSecurityOptions | undefined): 
 
 /** A connect failure as TlsHandshakeError or AuthenticationError when it is one; else as it is. */
 export function classifyKafkaConnectError(err: unknown, server: string, security: KafkaSecurityOptions | undefined): unknown {
+  // A password that could not be read never reached the broker: say that, not "refused".
+  const unreadable = errorChain(err).find((e) => e instanceof SecretUnavailableError);
+  if (unreadable) return unreadable;
   const text = errorChainText(err);
   if (/SASL_AUTHENTICATION_FAILED|Authentication failed|AuthenticationError|PLT_KFK_AUTHENTICATION/i.test(text)) {
     return new AuthenticationError('kafka', server, kafkaAuthMechanism(security), 'SASL authentication failed', { cause: err });
@@ -45,6 +53,38 @@ export function classifyKafkaConnectError(err: unknown, server: string, security
     if (reset) return new TlsHandshakeError('kafka', server, reset, tlsAdvice(reset), { cause: err });
   }
   return err;
+}
+
+/** What each refusal asks of the broker's ACLs, by operation. */
+const NEEDS: Record<string, Partial<Record<BrokerOperation, string>>> = {
+  TOPIC_AUTHORIZATION_FAILED: {
+    publish: 'the account needs WRITE and DESCRIBE on the topic',
+    subscribe: "the account needs READ and DESCRIBE on the topics, and on the group's retry topics (provision kafka creates them) READ, WRITE and DESCRIBE",
+    request: 'the account needs WRITE on the topic and READ on its reply topic',
+    respond: 'the account needs READ on the topic and WRITE on the reply topics',
+  },
+  GROUP_AUTHORIZATION_FAILED: { subscribe: 'the account needs READ on the consumer group', respond: 'the account needs READ on the consumer group', request: 'the account needs READ on its reply group' },
+  CLUSTER_AUTHORIZATION_FAILED: { publish: 'an idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster)', subscribe: 'the account needs CREATE on the cluster or on the retry topics, or the topics provisioned beforehand' },
+};
+
+/**
+ * A PermissionDeniedError when the broker's ACLs refused `err`'s request (Kafka's
+ * TOPIC_, GROUP_ or CLUSTER_AUTHORIZATION_FAILED anywhere in the client's error tree), else undefined.
+ */
+export function kafkaPermissionDenied(err: unknown, operation: BrokerOperation, subject: string): PermissionDeniedError | undefined {
+  const id = kafkaAuthorizationFailure(err);
+  if (id === undefined) return undefined;
+  const needs = NEEDS[id]?.[operation];
+  return new PermissionDeniedError(operation, subject, 'kafka', needs ? `${id}: ${needs}` : id);
+}
+
+/** The broker's refusal code (`TOPIC_AUTHORIZATION_FAILED`, …) in the client's error tree, or undefined. */
+export function kafkaAuthorizationFailure(err: unknown): string | undefined {
+  for (const e of errorChain(err)) {
+    const id = (e as { apiId?: unknown }).apiId;
+    if (typeof id === 'string' && id.endsWith('_AUTHORIZATION_FAILED')) return id;
+  }
+  return undefined;
 }
 
 /** A Kafka ApiVersions request (v0, no client id): every listener answers it, before any authentication. */

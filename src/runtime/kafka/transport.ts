@@ -38,7 +38,7 @@ import { bootstrapList, DEFAULT_INTERNAL_PREFIX, TopicRouter } from './names.js'
 export { bootstrapList };
 import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
-import { classifyKafkaConnectError, kafkaConnectionOptions, probeKafkaTls } from './security.js';
+import { classifyKafkaConnectError, kafkaConnectionOptions, kafkaPermissionDenied, probeKafkaTls } from './security.js';
 import type { KafkaTransportOptions, KafkaTransportStats } from './types.js';
 
 // A consumer whose group coordinator left the cluster must fail its commit, not the process.
@@ -257,7 +257,11 @@ export class KafkaTransport implements Transport, RpcHost {
     this.assertOpen();
     const topic = this.router.route(m.subject);
     this.checkSize(m);
-    await this.track(this.publisher.send({ topic, key: recordKey(m), headers: toKafkaHeaders(m.headers, m.subject), value: m.body }));
+    try {
+      await this.track(this.publisher.send({ topic, key: recordKey(m), headers: toKafkaHeaders(m.headers, m.subject), value: m.body }));
+    } catch (err) {
+      throw kafkaPermissionDenied(err, 'publish', m.subject) ?? err;
+    }
     // Kafka stores every copy of an id: there is no broker-side duplicate detection to report.
     return { stream: topic, duplicate: false };
   }
@@ -270,7 +274,11 @@ export class KafkaTransport implements Transport, RpcHost {
   async consume(spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> {
     this.assertOpen();
     const c = new KafkaGroupConsumer(this, spec, onDelivery);
-    await c.start();
+    try {
+      await c.start();
+    } catch (err) {
+      throw kafkaPermissionDenied(err, 'subscribe', spec.subjects.join(', ')) ?? err;
+    }
     this.consumers.add(c);
     return {
       stop: async () => {
@@ -286,13 +294,21 @@ export class KafkaTransport implements Transport, RpcHost {
     this.assertOpen();
     this.checkSize(m);
     const r = (this.requester ??= new KafkaRequester(this));
-    return r.request(m, timeoutMs);
+    try {
+      return await r.request(m, timeoutMs);
+    } catch (err) {
+      throw kafkaPermissionDenied(err, 'request', m.subject) ?? err;
+    }
   }
 
   async serve(spec: ServeSpec, handler: RequestHandler): Promise<TransportSubscription> {
     this.assertOpen();
     const s = new KafkaResponder(this, spec, handler);
-    await s.start();
+    try {
+      await s.start();
+    } catch (err) {
+      throw kafkaPermissionDenied(err, 'respond', spec.subject) ?? err;
+    }
     this.responders.add(s);
     return {
       stop: async () => {
