@@ -19,6 +19,25 @@ import type { KafkaClusterWorkerConfig, KafkaClusterWorkerMessage } from './kafk
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
 
 const PG_URL = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The node that coordinates `group`, as the cluster answers a FindCoordinator request. */
+async function groupCoordinator(bootstrap: string, group: string): Promise<number> {
+  const { Connection, findCoordinatorV6, FindCoordinatorKeyTypes } = await import('@platformatic/kafka');
+  const [host, port] = bootstrap.split(',')[0]!.split(':');
+  const connection = new Connection('coordinator-lookup');
+  await connection.connect(host!, Number(port));
+  try {
+    type Answer = { coordinators: Array<{ nodeId: number; errorCode: number; errorMessage: string | null }> };
+    const ask = findCoordinatorV6.api as unknown as (c: unknown, keyType: number, keys: string[], callback: (error: Error | null, answer: Answer) => void) => void;
+    const answer = await new Promise<Answer>((resolve, reject) => ask(connection, FindCoordinatorKeyTypes.GROUP, [group], (error, a) => (error ? reject(error) : resolve(a))));
+    const c = answer.coordinators[0]!;
+    if (c.errorCode !== 0) throw new Error(`FindCoordinator for ${group}: error ${c.errorCode} ${c.errorMessage ?? ''}`);
+    return c.nodeId;
+  } finally {
+    await connection.close();
+  }
+}
+
 let cluster: KafkaCluster;
 const closers: Array<() => Promise<unknown>> = [];
 
@@ -157,6 +176,37 @@ describe('Kafka: a three-broker cluster', () => {
     );
   }, 900_000);
 
+  it("the group's coordinator is killed: the consumer joins again through the new one and every event is handled once", async () => {
+    const notices: RuntimeNotice[] = [];
+    const prefix = `kco${rand()}`;
+    const ev = userCreated(prefix);
+    const group = `coord_${rand()}`;
+    const topology = [{ name: prefix, subjects: [`${prefix}.>`], partitions: 2, replicationFactor: 3, config: { 'min.insync.replicas': '2' } }];
+    await provisionKafka({ bootstrap: cluster.bootstrap }, { topics: topology });
+    const transport = await KafkaTransport.connect({ bootstrap: cluster.bootstrap, topology, sessionTimeoutMs: 6000 });
+    const bus = createEventBus({ transport, source: 'test/coordinator', middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
+    closers.push(() => bus.close());
+    const handled: string[] = [];
+    await bus.subscribe({ group, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
+    for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `before-${i}` });
+    await waitFor(() => handled.length === 10, 60_000, 'the events before');
+
+    const coordinatorOf = await groupCoordinator(cluster.bootstrap, group);
+    const node = cluster.nodes.find((n) => n.id === coordinatorOf)!;
+    expect(node).toBeDefined();
+    await node.kill();
+    try {
+      for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `after-${i}` });
+      await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, 120_000, 'the events after').catch((error: Error) => {
+        const told = notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server ?? ''}` : n.kind === 'consumer-error' ? `consumer-error: ${n.detail.slice(0, 160)}` : n.kind));
+        throw new Error(`${error.message} (handled ${handled.filter((id) => id.startsWith('after-')).length} of 10); the bus was told: ${told.join(' | ')}`);
+      });
+    } finally {
+      await node.start();
+    }
+    expect([...handled].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `after-${i}`), ...Array.from({ length: 10 }, (_, i) => `before-${i}`)].sort());
+  }, 300_000);
+
   it('reports the loss and the recovery; publishing and consuming go on; every event handled once', async () => {
     const notices: RuntimeNotice[] = [];
     const prefix = `kft${rand()}`;
@@ -182,7 +232,10 @@ describe('Kafka: a three-broker cluster', () => {
     closers.push(() => victim.start());
 
     for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `after-${i}` });
-    await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, 90_000, 'the events after');
+    await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, 90_000, 'the events after').catch((error: Error) => {
+      const told = notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server ?? ''}` : n.kind === 'consumer-error' ? `consumer-error: ${n.detail.slice(0, 200)}` : n.kind));
+      throw new Error(`${error.message} (handled ${handled.filter((id) => id.startsWith('after-')).length} of 10); the bus was told: ${told.join(' | ')}`);
+    });
     const connection = notices.filter((n) => n.kind === 'connection');
     expect(connection.some((n) => n.kind === 'connection' && n.state === 'disconnected' && n.server === `127.0.0.1:${victim.port}`)).toBe(true);
     const lostAt = connection.findIndex((n) => n.kind === 'connection' && n.state === 'disconnected');

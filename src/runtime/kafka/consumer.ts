@@ -168,6 +168,8 @@ export class KafkaGroupConsumer {
 
   private topics: string[] = [];
   private reopening = false;
+  /** Streams that failed since a fetch last went through. */
+  private failedStreams = 0;
   private renewing: Promise<void> | undefined;
 
   private newMember(): RawConsumer {
@@ -240,20 +242,29 @@ export class KafkaGroupConsumer {
     this.stream = stream;
     this.paused = false;
     this.rebalanced();
+    // A fetch that went through ends a run of failed streams (the stream emits 'fetch' before
+    // it destroys itself for a failed one).
+    stream.on('fetch', () => queueMicrotask(() => void (stream.destroyed || (this.failedStreams = 0))));
     stream.on('data', (m: RawMessage) => this.received(m));
     stream.on('error', (err: Error) => {
       if (this.stopped) return;
       this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the consumer stream failed, reading again: ${err.message}`, error: err });
     });
     stream.on('close', () => {
-      if (this.stream === stream && !this.stopped) this.reopen();
+      if (this.stream !== stream || this.stopped) return;
+      this.failedStreams++;
+      this.reopen();
     });
   }
 
   /**
    * The client gives up a stream on a failed fetch (a broker gone): read again, with backoff,
    * from the committed offsets. What this instance holds uncommitted is read again too (the
-   * dedupe store makes the handled ones acks).
+   * dedupe store makes the handled ones acks). A second stream failing before any fetch went
+   * through is the member's problem, not the stream's: reading the group's committed offsets
+   * goes to the coordinator the member cached, and once that broker is gone every new stream
+   * of the member fails the same way (while its heartbeats may have stopped without saying
+   * so), so a new member reads instead.
    */
   private reopen(): void {
     if (this.reopening) return;
@@ -263,6 +274,13 @@ export class KafkaGroupConsumer {
       for (let attempt = 1; !this.stopped; attempt++) {
         await sleep(backoffDelay(RECONNECT_BACKOFF, attempt));
         if (this.stopped) break;
+        if (this.failedStreams >= 2) {
+          this.failedStreams = 0;
+          this.reopening = false;
+          this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: 'the consumer stream failed twice without a fetch going through: joining again as a new member' });
+          await this.renew();
+          return;
+        }
         try {
           await this.open();
           break;
