@@ -1,5 +1,5 @@
 /**
- * `event-contracts acl <nats|amqp>`: the broker permissions the contract implies, printed or
+ * `event-contracts acl <nats|amqp|kafka>`: the broker permissions the contract implies, printed or
  * written to `--out`. Located errors (a wildcard in an address, a consumer group claimed by
  * two services, a service granted nothing) and nothing written.
  */
@@ -11,8 +11,11 @@ import { EXIT, reportDiagnostics, type Io, type OutputFormat } from './report.js
 
 export interface AclArgs {
   specs: string[];
-  broker: 'nats' | 'amqp';
+  broker: 'nats' | 'amqp' | 'kafka';
   out?: string;
+  /** Kafka: the topic names as `provision kafka` makes them. */
+  topicPrefix?: string;
+  internalTopicPrefix?: string;
   format: OutputFormat;
   config?: Config;
 }
@@ -33,10 +36,17 @@ export async function aclCommand(args: AclArgs, io: Io): Promise<number> {
     const { natsAclPlan, renderNatsAcl } = await import('../security/nats-acl.js');
     ({ plan, diagnostics } = natsAclPlan(workspace.catalog));
     text = renderNatsAcl(plan as Parameters<typeof renderNatsAcl>[0], header);
-  } else {
+  } else if (args.broker === 'amqp') {
     const { amqpAclPlan, renderAmqpAclScript } = await import('../security/amqp-acl.js');
     ({ plan, diagnostics } = amqpAclPlan(workspace.catalog));
     text = renderAmqpAclScript(plan as Parameters<typeof renderAmqpAclScript>[0], header);
+  } else {
+    const { kafkaAclPlan, renderKafkaAclScript } = await import('../security/kafka-acl.js');
+    ({ plan, diagnostics } = kafkaAclPlan(workspace.catalog, {
+      ...(args.topicPrefix !== undefined ? { topicPrefix: args.topicPrefix } : {}),
+      ...(args.internalTopicPrefix !== undefined ? { internalTopicPrefix: args.internalTopicPrefix } : {}),
+    }));
+    text = renderKafkaAclScript(plan as Parameters<typeof renderKafkaAclScript>[0], header);
   }
   if (hasErrors(diagnostics)) {
     reportDiagnostics(io, args.format, diagnostics);
@@ -53,7 +63,7 @@ export async function aclCommand(args: AclArgs, io: Io): Promise<number> {
     return EXIT.ok;
   }
   mkdirSync(path.dirname(path.resolve(args.out)), { recursive: true });
-  writeFileSync(args.out, text, args.broker === 'amqp' ? { mode: 0o755 } : {});
+  writeFileSync(args.out, text, args.broker === 'nats' ? {} : { mode: 0o755 });
   io.err(`wrote ${args.out}`);
   return EXIT.ok;
 }

@@ -177,14 +177,27 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     )
     .command(
       'acl <broker> [paths..]',
-      'Write the broker permissions the contract implies: a nats-server accounts fragment, or a rabbitmqctl script',
+      'Write the broker permissions the contract implies: a nats-server accounts fragment, a rabbitmqctl script, or a kafka-acls.sh script',
       (y) =>
         specOptions(y)
-          .positional('broker', { choices: ['nats', 'amqp'] as const, demandOption: true })
-          .option('out', { type: 'string', describe: 'write to this file instead of standard output' }),
+          .positional('broker', { choices: ['nats', 'amqp', 'kafka'] as const, demandOption: true })
+          .option('out', { type: 'string', describe: 'write to this file instead of standard output' })
+          .option('topic-prefix', { type: 'string', describe: 'kafka: as given to provision kafka --topic-prefix' })
+          .option('internal-topic-prefix', { type: 'string', describe: 'kafka: as given to provision kafka --internal-topic-prefix (default _ec.)' }),
       (args) =>
         run((config) =>
-          aclCommand({ specs: specPaths(args, config), broker: args.broker!, ...(args.out !== undefined ? { out: args.out } : {}), format: args.format, config }, io),
+          aclCommand(
+            {
+              specs: specPaths(args, config),
+              broker: args.broker!,
+              ...(args.out !== undefined ? { out: args.out } : {}),
+              ...(args.topicPrefix !== undefined ? { topicPrefix: args.topicPrefix } : {}),
+              ...(args.internalTopicPrefix !== undefined ? { internalTopicPrefix: args.internalTopicPrefix } : {}),
+              format: args.format,
+              config,
+            },
+            io,
+          ),
         )(),
     )
     .command(

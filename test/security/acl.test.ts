@@ -3,7 +3,8 @@
  * granted (given/want), the bad inputs `acl` refuses with located errors and writes nothing
  * for, the gate's access findings, and the README's rule reference.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { checkAccessGrantable, checkAccessWidened } from '../../src/gate/access-
 import { ACL_RULES } from '../../src/security/access.js';
 import { amqpAclPlan, routingKeyRegex } from '../../src/security/amqp-acl.js';
 import { emitSecurity } from '../../src/security/emit.js';
+import { kafkaAclPlan, renderKafkaAclScript, type KafkaAclPlan } from '../../src/security/kafka-acl.js';
 import { natsAclPlan, type NatsAclUser } from '../../src/security/nats-acl.js';
 import { openWorkspace } from '../../src/workspace.js';
 import { runCli } from '../helpers/cli.js';
@@ -105,6 +107,42 @@ describe('RabbitMQ permissions of the example contract', () => {
   }, 60_000);
 });
 
+describe('Kafka ACLs of the example contract (applied to a broker: kafka.sasl-broker.test.ts)', () => {
+  it('payments writes its transaction topics and reads user.deleted in its group; nothing of another service', async () => {
+    const p = kafkaAclPlan(await load('asyncapi')).plan.users.find((u) => u.service === 'payments-service')!;
+    const on = (type: string, name: string) => p.grants.find((g) => g.resourceType === type && g.name === name)?.operations;
+    expect(p.principal).toBe('User:payments-service');
+    expect(on('TOPIC', 'transaction.created.v1')).toEqual(['WRITE', 'DESCRIBE']);
+    expect(on('TOPIC', 'user.deleted.v1')).toEqual(['READ', 'DESCRIBE']);
+    expect(on('GROUP', 'payments-user-cleanup')).toEqual(['READ']);
+    expect(on('TOPIC', '_ec.retry.payments-user-cleanup.')).toEqual(['READ', 'WRITE', 'DESCRIBE']);
+    expect(on('TOPIC', 'deadletter.payments-user-cleanup')).toEqual(['WRITE', 'DESCRIBE']);
+    expect(on('TOPIC', 'user.created.v2')).toBeUndefined();
+    expect(on('GROUP', 'notifications-welcome')).toBeUndefined();
+    // It neither requests nor answers: no reply topics, and no right to create any topic.
+    expect(p.grants.filter((g) => g.operations.includes('CREATE'))).toEqual([]);
+  }, 60_000);
+
+  it('the script hands every name to kafka-acls.sh as one argument, whatever it holds', () => {
+    const hostile = "a'; touch pwned; echo '$(id)`x`";
+    const plan: KafkaAclPlan = { users: [{ principal: `User:${hostile}`, service: `svc\nrm -rf /`, grants: [{ resourceType: 'TOPIC', patternType: 'PREFIXED', name: hostile, operations: ['READ'], reasons: ['line one\nline two'] }] }] };
+    const dir = mkdtempSync(join(tmpdir(), 'ec-kafka-acl-'));
+    try {
+      // A kafka-acls.sh that records its arguments, one per line.
+      writeFileSync(join(dir, 'kafka-acls.sh'), '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done >> "$ARGS_OUT"\n');
+      chmodSync(join(dir, 'kafka-acls.sh'), 0o755);
+      writeFileSync(join(dir, 'acls.sh'), renderKafkaAclScript(plan, 'header'));
+      const r = spawnSync('sh', [join(dir, 'acls.sh')], { cwd: dir, env: { PATH: `${dir}:${process.env['PATH']}`, EC_KAFKA_BOOTSTRAP: '127.0.0.1:1', ARGS_OUT: join(dir, 'args') }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(existsSync(join(dir, 'pwned'))).toBe(false);
+      const args = readFileSync(join(dir, 'args'), 'utf8').trimEnd().split('\n');
+      expect(args).toEqual(['--bootstrap-server', '127.0.0.1:1', '--add', '--allow-principal', `User:${hostile}`, '--operation', 'Read', '--topic', hostile, '--resource-pattern-type', 'prefixed']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('acl: bad input gives located errors and writes nothing', () => {
   const out = mkdtempSync(join(tmpdir(), 'ec-acl-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -114,7 +152,7 @@ describe('acl: bad input gives located errors and writes nothing', () => {
     { dir: 'nothing', code: 'ACL_NOTHING_GRANTED', at: 'nothing/idle.yaml:2:1' },
   ];
   for (const c of cases) {
-    for (const broker of ['nats', 'amqp']) {
+    for (const broker of ['nats', 'amqp', 'kafka']) {
       it(`${c.dir} (${broker}): ${c.code}`, async () => {
         const file = join(out, `${c.dir}-${broker}`);
         const r = await runCli(['acl', broker, `${FIX}/${c.dir}`, '--out', file]);

@@ -18,19 +18,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperations, AclPermissionTypes, Admin, ResourcePatternTypes, ResourceTypes, type Acl } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, createEventBus, PermissionDeniedError, SecretUnavailableError, type EventBus } from '../../src/runtime/index.js';
+import { AuthenticationError, createEventBus, PermissionDeniedError, SecretUnavailableError, type EventBus, type ValidationResult } from '../../src/runtime/index.js';
 import { KafkaTransport } from '../../src/runtime/kafka/index.js';
 import { DEFAULT_INTERNAL_PREFIX, retryTopics } from '../../src/runtime/kafka/names.js';
 import { provisionKafka } from '../../src/runtime/kafka/provision.js';
 import type { KafkaSecurityOptions } from '../../src/runtime/kafka/types.js';
 import { runCli } from '../helpers/cli.js';
-import { rand, userCreated, waitFor } from '../runtime/helpers.js';
+import { descriptor, rand, userCreated, waitFor } from '../runtime/helpers.js';
+import { openWorkspace } from '../../src/workspace.js';
+import { kafkaPlan } from '../../src/provision/kafka-plan.js';
+import type { KafkaAclPlan } from '../../src/security/kafka-acl.js';
 import { startKafka, type KafkaCluster } from '../services/kafka.mjs';
 
 const USER = 'users-svc';
 const PASSWORD = 'pw-7f3a9c1e';
 const OTHER = 'payments-svc';
 const OTHER_PASSWORD = 'pw-other-55aa';
+/** The services of this repository's contract (asyncapi/), each a principal of the broker. */
+const CONTRACT_SERVICES = ['users-service', 'payments-service', 'notifications-service', 'platform-service'];
+const contractPassword = (service: string) => `pw-${service}-1`;
+const anything = (d: unknown): ValidationResult<Record<string, unknown>> => ({ ok: true, value: d as Record<string, unknown> });
 
 describe('kafka with SASL and ACLs', () => {
   let cluster: KafkaCluster;
@@ -65,7 +72,7 @@ describe('kafka with SASL and ACLs', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startKafka({ sasl: { users: { [USER]: PASSWORD, [OTHER]: OTHER_PASSWORD }, authorize: true } });
+    cluster = await startKafka({ sasl: { users: { [USER]: PASSWORD, [OTHER]: OTHER_PASSWORD, ...Object.fromEntries(CONTRACT_SERVICES.map((s) => [s, contractPassword(s)])) }, authorize: true } });
     admin = new Admin({ clientId: 'sasl-test-admin', bootstrapBrokers: [cluster.bootstrap] });
     // The group's retry topics are provisioned with the rest: the account may not create topics.
     const internal = retryTopics(DEFAULT_INTERNAL_PREFIX, group).map((name) => ({ name, subjects: [] }));
@@ -200,4 +207,74 @@ describe('kafka with SASL and ACLs', () => {
     expect(nats.code).toBe(2);
     expect(nats.stderr).toMatch(/NATS credentials/);
   }, 180_000);
+
+  it("acl kafka: the contract's ACLs applied to the broker let each service do what its operations need, and nothing else", async () => {
+    const topicPrefix = `${prefix}.c.`;
+    const internalTopicPrefix = `${prefix}.i.`;
+    const ws = await openWorkspace(['asyncapi']);
+    if (!ws.ok) throw new Error('the workspace does not load');
+    const { plan } = kafkaPlan(ws.catalog, { topicPrefix, internalTopicPrefix });
+    await provisionKafka({ bootstrap: cluster.bootstrap }, plan);
+    // The grants as the CLI prints them, applied as they are.
+    const printed = await runCli(['acl', 'kafka', '--format', 'json', '--topic-prefix', topicPrefix, '--internal-topic-prefix', internalTopicPrefix]);
+    expect(printed.code, printed.stderr).toBe(0);
+    const acls = (JSON.parse(printed.stdout) as { plan: KafkaAclPlan }).plan;
+    expect(acls.users.map((u) => u.service).sort()).toEqual([...CONTRACT_SERVICES].sort());
+    await admin.createAcls({
+      creations: acls.users.flatMap((u) =>
+        u.grants.flatMap((g) =>
+          allow(u.service, ResourceTypes[g.resourceType], g.name, g.operations.map((o) => AclOperations[o]), ResourcePatternTypes[g.patternType]),
+        ),
+      ),
+    });
+    for (const service of CONTRACT_SERVICES) writeFileSync(join(dir, service), contractPassword(service));
+    const as = async (service: string) => {
+      const transport = await KafkaTransport.connect({ bootstrap: cluster.saslBootstrap!, topology: plan.topics, internalTopicPrefix, security: sasl('SCRAM-SHA-256', { file: join(dir, service) }, service) });
+      const bus = createEventBus({ transport, source: service });
+      buses.push(bus);
+      return bus;
+    };
+    const userCreatedV2 = descriptor('user.created', '2.0.0', 'user.created.v2', anything);
+    const userDeleted = descriptor('user.deleted', '1.0.0', 'user.deleted.v1', anything);
+    const transactionCreated = descriptor('transaction.created', '1.0.0', 'transaction.{accountId}.created.v1', anything);
+    const healthCheck = descriptor('system.health.check', '1.0.0', 'system.health.check.v1', anything);
+    const healthStatus = descriptor('system.health.status', '1.0.0', 'system.health.status.v1', anything);
+    const users = await as('users-service');
+    const payments = await as('payments-service');
+    const notifications = await as('notifications-service');
+    const platform = await as('platform-service');
+
+    // Sends what it sends; not another service's event.
+    await payments.publish(transactionCreated, { n: 1 }, { params: { accountId: 'a1' } });
+    await expect(payments.publish(userCreatedV2, { n: 2 })).rejects.toBeInstanceOf(PermissionDeniedError);
+
+    // Receives in its group, through its retry topics (the first delivery fails).
+    const welcomed: string[] = [];
+    let failures = 0;
+    await notifications.subscribe({
+      group: 'notifications-welcome',
+      subjects: ['user.created.v2'],
+      handlers: [{ type: userCreatedV2.type, accepts: [userCreatedV2], handle: async (e) => {
+        if (failures++ === 0) throw new Error('the first delivery fails');
+        welcomed.push(e.id);
+      } }],
+    });
+    await users.publish(userCreatedV2, { n: 3 }, { id: 'welcome-1' });
+    await waitFor(() => welcomed.includes('welcome-1'), 60_000, 'the welcome event, retried');
+    expect(failures).toBe(2);
+    // Not another service's group, nor a topic it does not receive.
+    const refusedSubscribe = (group: string, subject: string) =>
+      notifications.subscribe({ group, subjects: [subject], handlers: [{ type: userDeleted.type, accepts: [userDeleted], handle: async () => undefined }] }).then(
+        async (s) => (await s.close(), new Error(`subscribed to ${subject} in ${group}`)),
+        (e: unknown) => e,
+      );
+    expect(await refusedSubscribe('payments-user-cleanup', 'user.deleted.v1')).toBeInstanceOf(PermissionDeniedError);
+    expect(await refusedSubscribe('notifications-welcome', 'user.deleted.v1')).toBeInstanceOf(PermissionDeniedError);
+
+    // Request/reply: the platform answers in its group; notifications asks; payments may not.
+    await platform.respond(healthCheck, healthStatus, async () => ({ status: 'ok' }), { group: 'platform-health' });
+    const reply = await notifications.request(healthCheck, { n: 4 }, healthStatus, { timeoutMs: 30_000 });
+    expect(reply.data).toEqual({ status: 'ok' });
+    await expect(payments.request(healthCheck, { n: 5 }, healthStatus, { timeoutMs: 30_000 })).rejects.toBeInstanceOf(PermissionDeniedError);
+  }, 240_000);
 });

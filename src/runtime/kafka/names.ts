@@ -96,7 +96,17 @@ export const DEFAULT_INTERNAL_PREFIX = '_ec.';
 
 /** The retry topic of `group` for one delay bucket. Group names are `[A-Za-z0-9_-]+` (the bus checks). */
 export function retryTopic(prefix: string, group: string, bucketMs: number): string {
-  return `${prefix}retry.${group}.${bucketMs}`;
+  return `${retryTopicPrefix(prefix, group)}${bucketMs}`;
+}
+
+/** What every retry topic of a group starts with (a prefix ACL grants them all). */
+export function retryTopicPrefix(prefix: string, group: string): string {
+  return `${prefix}retry.${group}.`;
+}
+
+/** What the consumer groups of a responder group's subjects start with (each subject has its own). */
+export function responderGroupPrefix(prefix: string, group: string): string {
+  return `${prefix}rpc.${group}.`;
 }
 
 /** All retry topics of a group. */
@@ -106,7 +116,7 @@ export function retryTopics(prefix: string, group: string): string[] {
 
 /** Whether `topic` is one of `group`'s retry topics (the only place retry bookkeeping is trusted). */
 export function isRetryTopicOf(prefix: string, group: string, topic: string): boolean {
-  return topic.startsWith(`${prefix}retry.${group}.`) && DELAY_BUCKETS_MS.some((b) => topic === retryTopic(prefix, group, b));
+  return topic.startsWith(retryTopicPrefix(prefix, group)) && DELAY_BUCKETS_MS.some((b) => topic === retryTopic(prefix, group, b));
 }
 
 /** The reply topic of one transport instance. */

@@ -29,7 +29,7 @@ import { BusClosedError, NoResponderError, RequestTimeoutError } from '../errors
 import type { HeaderRecord, InboundMessage, OutboundMessage, RequestHandler, ServeSpec } from '../types.js';
 import { closeConsumer, type ConsumerHost, type RawConsumer, type RawMessage } from './consumer.js';
 import { CORRELATION_HEADER, KafkaHeaders, REPLY_TO_HEADER, SUBJECT_HEADER, toKafkaHeaders, type RawHeaders } from './headers.js';
-import { replyTopic, UnroutedSubjectError } from './names.js';
+import { replyTopic, responderGroupPrefix, UnroutedSubjectError } from './names.js';
 import type { MessagesStream } from '@platformatic/kafka';
 
 /** When a request stops being worth answering (ms since the epoch). */
@@ -148,7 +148,7 @@ export class KafkaResponder {
   ) {
     // Instances of one responder group share it; without a group every instance answers.
     const hash = createHash('sha256').update(spec.subject).digest('hex').slice(0, 10);
-    this.group = `${host.internalPrefix}rpc.${spec.group ?? `solo-${randomUUID()}`}.${hash}`;
+    this.group = `${responderGroupPrefix(host.internalPrefix, spec.group ?? `solo-${randomUUID()}`)}${hash}`;
   }
 
 
