@@ -176,51 +176,53 @@ describe('Kafka: a three-broker cluster', () => {
     );
   }, 900_000);
 
-  it("the group's coordinator is killed: the consumer joins again through the new one and every event is handled once", async () => {
+  /**
+   * A bus on a new topic (two partitions, RF 3) whose consumer in `group` handled ten events.
+   * `after()` publishes ten more and waits for them, saying on failure what the bus was told.
+   */
+  async function consumingBus(tag: string, group: string) {
     const notices: RuntimeNotice[] = [];
-    const prefix = `kco${rand()}`;
+    const prefix = `${tag}${rand()}`;
     const ev = userCreated(prefix);
-    const group = `coord_${rand()}`;
     const topology = [{ name: prefix, subjects: [`${prefix}.>`], partitions: 2, replicationFactor: 3, config: { 'min.insync.replicas': '2' } }];
     await provisionKafka({ bootstrap: cluster.bootstrap }, { topics: topology });
     const transport = await KafkaTransport.connect({ bootstrap: cluster.bootstrap, topology, sessionTimeoutMs: 6000 });
-    const bus = createEventBus({ transport, source: 'test/coordinator', middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
+    const bus = createEventBus({ transport, source: `test/${tag}`, middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
     closers.push(() => bus.close());
     const handled: string[] = [];
     await bus.subscribe({ group, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
-    for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `before-${i}` });
+    const publishTen = async (which: 'before' | 'after') => {
+      for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `${which}-${i}` });
+    };
+    await publishTen('before');
     await waitFor(() => handled.length === 10, 60_000, 'the events before');
+    const after = async (timeoutMs: number) => {
+      await publishTen('after');
+      await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, timeoutMs, 'the events after').catch((error: Error) => {
+        const told = notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server ?? ''}` : n.kind === 'consumer-error' ? `consumer-error: ${n.detail.slice(0, 160)}` : n.kind));
+        throw new Error(`${error.message} (handled ${handled.filter((id) => id.startsWith('after-')).length} of 10); the bus was told: ${told.join(' | ')}`);
+      });
+      expect([...handled].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `after-${i}`), ...Array.from({ length: 10 }, (_, i) => `before-${i}`)].sort());
+    };
+    return { prefix, notices, after };
+  }
 
+  it("the group's coordinator is killed: the consumer joins again through the new one and every event is handled once", async () => {
+    const group = `coord_${rand()}`;
+    const { after } = await consumingBus('kco', group);
     const coordinatorOf = await groupCoordinator(cluster.bootstrap, group);
     const node = cluster.nodes.find((n) => n.id === coordinatorOf)!;
     expect(node).toBeDefined();
     await node.kill();
     try {
-      for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `after-${i}` });
-      await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, 120_000, 'the events after').catch((error: Error) => {
-        const told = notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server ?? ''}` : n.kind === 'consumer-error' ? `consumer-error: ${n.detail.slice(0, 160)}` : n.kind));
-        throw new Error(`${error.message} (handled ${handled.filter((id) => id.startsWith('after-')).length} of 10); the bus was told: ${told.join(' | ')}`);
-      });
+      await after(120_000);
     } finally {
       await node.start();
     }
-    expect([...handled].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `after-${i}`), ...Array.from({ length: 10 }, (_, i) => `before-${i}`)].sort());
   }, 300_000);
 
   it('reports the loss and the recovery; publishing and consuming go on; every event handled once', async () => {
-    const notices: RuntimeNotice[] = [];
-    const prefix = `kft${rand()}`;
-    const ev = userCreated(prefix);
-    const topology = [{ name: prefix, subjects: [`${prefix}.>`], partitions: 2, replicationFactor: 3, config: { 'min.insync.replicas': '2' } }];
-    await provisionKafka({ bootstrap: cluster.bootstrap }, { topics: topology });
-    const transport = await KafkaTransport.connect({ bootstrap: cluster.bootstrap, topology, sessionTimeoutMs: 6000 });
-    const bus = createEventBus({ transport, source: 'test/faults', middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
-    closers.push(() => bus.close());
-    const handled: string[] = [];
-    await bus.subscribe({ group: `faults_${rand()}`, handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void handled.push(e.id) }] });
-    for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `before-${i}` });
-    await waitFor(() => handled.length === 10, 60_000, 'the events before');
-
+    const { prefix, notices, after } = await consumingBus('kft', `faults_${rand()}`);
     // The leader of partition 0, the broker most of the clients talk to.
     const { Admin } = await import('@platformatic/kafka');
     const admin = new Admin({ clientId: 'faults', bootstrapBrokers: cluster.bootstrap.split(',') });
@@ -231,15 +233,10 @@ describe('Kafka: a three-broker cluster', () => {
     await victim.kill();
     closers.push(() => victim.start());
 
-    for (let i = 0; i < 10; i++) await bus.publish(ev, { userId: `u${i}`, email: 'a@x.io' }, { params: { userId: `u${i}` }, id: `after-${i}` });
-    await waitFor(() => handled.filter((id) => id.startsWith('after-')).length === 10, 90_000, 'the events after').catch((error: Error) => {
-      const told = notices.map((n) => (n.kind === 'connection' ? `${n.state} ${n.server ?? ''}` : n.kind === 'consumer-error' ? `consumer-error: ${n.detail.slice(0, 200)}` : n.kind));
-      throw new Error(`${error.message} (handled ${handled.filter((id) => id.startsWith('after-')).length} of 10); the bus was told: ${told.join(' | ')}`);
-    });
+    await after(90_000);
     const connection = notices.filter((n) => n.kind === 'connection');
     expect(connection.some((n) => n.kind === 'connection' && n.state === 'disconnected' && n.server === `127.0.0.1:${victim.port}`)).toBe(true);
     const lostAt = connection.findIndex((n) => n.kind === 'connection' && n.state === 'disconnected');
     expect(connection.slice(lostAt).some((n) => n.kind === 'connection' && n.state === 'reconnected')).toBe(true);
-    expect([...handled].sort()).toEqual([...Array.from({ length: 10 }, (_, i) => `after-${i}`), ...Array.from({ length: 10 }, (_, i) => `before-${i}`)].sort());
   }, 240_000);
 });

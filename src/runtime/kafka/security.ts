@@ -60,10 +60,14 @@ const NEEDS: Record<string, Partial<Record<BrokerOperation, string>>> = {
   TOPIC_AUTHORIZATION_FAILED: {
     publish: 'the account needs WRITE and DESCRIBE on the topic',
     subscribe: "the account needs READ and DESCRIBE on the topics, and on the group's retry topics (provision kafka creates them) READ, WRITE and DESCRIBE",
-    request: 'the account needs WRITE on the topic and READ on its reply topic',
-    respond: 'the account needs READ on the topic and WRITE on the reply topics',
+    request: 'the account needs WRITE on the topic, and READ, CREATE and DELETE on its reply topic (prefix <internal>reply.)',
+    respond: 'the account needs READ on the topic and WRITE on the reply topics (prefix <internal>reply.)',
   },
-  GROUP_AUTHORIZATION_FAILED: { subscribe: 'the account needs READ on the consumer group', respond: 'the account needs READ on the consumer group', request: 'the account needs READ on its reply group' },
+  GROUP_AUTHORIZATION_FAILED: {
+    subscribe: 'the account needs READ on the consumer group',
+    respond: 'the account needs READ on its responder groups (prefix <internal>rpc.<group>.)',
+    request: 'the account needs READ on the group of its reply topic (prefix <internal>reply.)',
+  },
   CLUSTER_AUTHORIZATION_FAILED: { publish: 'an idempotent producer needs WRITE on a topic (or IDEMPOTENT_WRITE on the cluster)', subscribe: 'the account needs CREATE on the cluster or on the retry topics, or the topics provisioned beforehand' },
 };
 
