@@ -10,18 +10,22 @@
  * - publishing to a topic without WRITE, reading a topic without READ and joining a group
  *   without READ are each a PermissionDeniedError: the publish rejects (nothing stored), the
  *   consumer does not start; a refused topic in a batch fails only its own publishes;
- * - `provision kafka` takes the same credentials from the command line.
+ * - `provision kafka` takes the same credentials from the command line;
+ * - `acl kafka`'s grants for this repository's contract, applied to the broker, let each
+ *   service do what its operations need and nothing else (not even with a raw client: no
+ *   forged retry of another group, no other service's event).
  */
 import { writeFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AclOperations, AclPermissionTypes, Admin, ResourcePatternTypes, ResourceTypes, type Acl } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, Admin, Producer, ResourcePatternTypes, ResourceTypes, type Acl } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthenticationError, createEventBus, PermissionDeniedError, SecretUnavailableError, type EventBus, type ValidationResult } from '../../src/runtime/index.js';
 import { KafkaTransport } from '../../src/runtime/kafka/index.js';
 import { DEFAULT_INTERNAL_PREFIX, retryTopics } from '../../src/runtime/kafka/names.js';
 import { provisionKafka } from '../../src/runtime/kafka/provision.js';
+import { kafkaAuthorizationFailure } from '../../src/runtime/kafka/security.js';
 import type { KafkaSecurityOptions } from '../../src/runtime/kafka/types.js';
 import { runCli } from '../helpers/cli.js';
 import { descriptor, rand, userCreated, waitFor } from '../runtime/helpers.js';
@@ -270,6 +274,21 @@ describe('kafka with SASL and ACLs', () => {
       );
     expect(await refusedSubscribe('payments-user-cleanup', 'user.deleted.v1')).toBeInstanceOf(PermissionDeniedError);
     expect(await refusedSubscribe('notifications-welcome', 'user.deleted.v1')).toBeInstanceOf(PermissionDeniedError);
+
+    // A raw client with payments' credentials cannot forge a retry of another group (the
+    // consumer trusts attempt counts only on its group's retry topics), nor write its events.
+    const raw = new Producer({ clientId: 'forger', bootstrapBrokers: [cluster.saslBootstrap!], sasl: { mechanism: 'PLAIN', username: 'payments-service', password: contractPassword('payments-service') } });
+    try {
+      for (const topic of [`${internalTopicPrefix}retry.notifications-welcome.200`, `${topicPrefix}user.created.v2`]) {
+        const forged = await raw.send({ messages: [{ topic, value: Buffer.from('{}') }] }).then(
+          () => new Error(`wrote ${topic}`),
+          (e: unknown) => e,
+        );
+        expect(kafkaAuthorizationFailure(forged), topic).toBe('TOPIC_AUTHORIZATION_FAILED');
+      }
+    } finally {
+      await raw.close();
+    }
 
     // Request/reply: the platform answers in its group; notifications asks; payments may not.
     await platform.respond(healthCheck, healthStatus, async () => ({ status: 'ok' }), { group: 'platform-health' });
