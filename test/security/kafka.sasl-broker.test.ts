@@ -120,6 +120,10 @@ describe('kafka with SASL and ACLs', () => {
     expect(err.message).toContain(`user '${USER}'`);
     expect(err.message).toContain('EC_TEST_KAFKA_PW');
     expect(err.message).not.toContain('not-the-password');
+    // One login tried, not the client's eleven retries of a refused login ("… failed 11 times").
+    const chain: string[] = [];
+    for (let e: unknown = err; e instanceof Error; e = (e as { cause?: unknown }).cause) chain.push(e.message);
+    expect(chain.join(' | ')).not.toMatch(/failed \d+ times/);
   }, 60_000);
 
   it('a password that cannot be read: SecretUnavailableError, not a refusal', async () => {

@@ -35,6 +35,7 @@ export function kafkaAuthMechanism(security: KafkaSecurityOptions | undefined): 
 
 /** A connect failure as TlsHandshakeError or AuthenticationError when it is one; else as it is. */
 export function classifyKafkaConnectError(err: unknown, server: string, security: KafkaSecurityOptions | undefined): unknown {
+  if (err instanceof AuthenticationError || err instanceof TlsHandshakeError) return err;
   // A password that could not be read never reached the broker: say that, not "refused".
   const unreadable = errorChain(err).find((e) => e instanceof SecretUnavailableError);
   if (unreadable) return unreadable;

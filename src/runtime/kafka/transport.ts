@@ -110,12 +110,30 @@ export class KafkaTransport implements Transport, RpcHost {
     if (refused) throw new TlsHandshakeError('kafka', brokers[0]!, refused, tlsAdvice(refused));
     const t = new KafkaTransport(options);
     try {
+      if (options.security?.sasl) await t.probeCredentials();
       await t.open();
     } catch (err) {
       await t.close().catch(() => undefined);
       throw classifyKafkaConnectError(err, bootstrapList(options.bootstrap).join(','), options.security);
     }
     return t;
+  }
+
+  /**
+   * One try of the credentials before the clients' retries: the client retries a refused SASL
+   * login as it would a network failure (eleven times, about 9 s, then "Cannot connect to any
+   * broker"). A refusal is thrown as AuthenticationError; anything else is left to the retries.
+   */
+  private async probeCredentials(): Promise<void> {
+    const probe = new Admin({ ...this.base, clientId: `${this.base.clientId}-login`, retries: 0 });
+    try {
+      await probe.metadata({ topics: [] });
+    } catch (err) {
+      const classified = classifyKafkaConnectError(err, bootstrapList(this.o.bootstrap).join(','), this.o.security);
+      if (classified !== err) throw classified;
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
   }
 
   private async open(): Promise<void> {
