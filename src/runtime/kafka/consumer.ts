@@ -55,6 +55,11 @@ export interface ConsumerHost {
   ensureTopics(names: readonly string[], partitions: number): Promise<void>;
   maxMessageBytes(): number;
   notify(n: TransportNotice): void;
+  /**
+   * Whether the transport connects as an account (SASL or a client certificate): brokers
+   * enforce ACLs per account, so only then may reading a topic be refused.
+   */
+  readonly authenticated: boolean;
   /** A record arrived: if a connection had been lost, the cluster serves us again. */
   recovered(server: string | undefined, how: string): void;
 }
@@ -131,7 +136,7 @@ export class KafkaGroupConsumer {
     this.topics = [...topics, ...retry];
     try {
       await this.open();
-      if (this.stream) await this.firstFetch(this.stream);
+      if (this.stream && this.host.authenticated) await this.firstFetch(this.stream);
     } catch (err) {
       this.stopped = true;
       await this.stream?.close().catch(() => undefined);
@@ -145,7 +150,8 @@ export class KafkaGroupConsumer {
    * checks the right to read a topic only when it is fetched (joining the group and reading
    * its offsets need less), and a consumer the ACLs refuse must fail to start, not start and
    * then retry for ever. Rejects only for that refusal; any other failure is the stream's to
-   * recover from. Costs up to the fetch wait (500 ms) when the topics hold nothing new.
+   * recover from. Costs up to the fetch wait (500 ms) when the topics hold nothing new, so
+   * only a transport that connects as an account waits.
    */
   private firstFetch(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
     if (!(this.consumer?.assignments ?? []).some((a) => a.partitions.length > 0)) return Promise.resolve();

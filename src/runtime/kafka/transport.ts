@@ -64,6 +64,7 @@ export class KafkaTransport implements Transport, RpcHost {
   readonly instanceId = randomUUID();
   readonly publisher: KafkaPublisher;
   readonly stats: KafkaTransportStats = { skipped: 0, retries: 0, commitFailures: 0, handoffErrors: 0 };
+  readonly authenticated: boolean;
   private readonly base: BaseOptions;
   private readonly admin: Admin;
   private limit: number | undefined;
@@ -86,6 +87,7 @@ export class KafkaTransport implements Transport, RpcHost {
   private constructor(private readonly o: KafkaTransportOptions) {
     this.router = new TopicRouter(o.topology);
     this.internalPrefix = o.internalTopicPrefix ?? DEFAULT_INTERNAL_PREFIX;
+    this.authenticated = o.security?.sasl !== undefined || o.security?.tls?.cert !== undefined;
     this.base = {
       clientId: o.clientId ?? 'event-contracts',
       bootstrapBrokers: bootstrapList(o.bootstrap),
