@@ -65,8 +65,10 @@ class Grants {
   }
 
   list(): KafkaAclGrant[] {
+    // Topics before groups, literal names before prefixes, then by name: the same bytes every run.
+    const order = (g: { resourceType: string; patternType: string; name: string }) => `${g.resourceType === 'TOPIC' ? 0 : 1}${g.patternType === 'LITERAL' ? 0 : 1} ${g.name}`;
     return [...this.byResource.values()]
-      .sort((a, b) => (a.resourceType !== b.resourceType ? (a.resourceType < b.resourceType ? 1 : -1) : a.patternType !== b.patternType ? (a.patternType < b.patternType ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
       .map((g) => ({ resourceType: g.resourceType, patternType: g.patternType, name: g.name, operations: OPERATION_ORDER.filter((o) => g.operations.has(o)), reasons: [...g.reasons].sort() }));
   }
 }
