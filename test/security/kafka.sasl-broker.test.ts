@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AclOperations, AclPermissionTypes, Admin, Producer, ResourcePatternTypes, ResourceTypes, type Acl } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, createEventBus, PermissionDeniedError, SecretUnavailableError, type EventBus, type ValidationResult } from '../../src/runtime/index.js';
+import { AuthenticationError, createEventBus, PermissionDeniedError, SecretUnavailableError, type EventBus, type RuntimeNotice, type ValidationResult } from '../../src/runtime/index.js';
 import { KafkaTransport } from '../../src/runtime/kafka/index.js';
 import { DEFAULT_INTERNAL_PREFIX, retryTopics } from '../../src/runtime/kafka/names.js';
 import { provisionKafka } from '../../src/runtime/kafka/provision.js';
@@ -108,6 +108,27 @@ describe('kafka with SASL and ACLs', () => {
       await sub.close();
     }, 120_000);
   }
+
+  it('READ revoked while a consumer runs: it reports PermissionDeniedError, and reads on once READ is granted again', async () => {
+    const notices: RuntimeNotice[] = [];
+    const transport = await KafkaTransport.connect({ bootstrap: cluster.saslBootstrap!, topology, security: sasl('SCRAM-SHA-256') });
+    const bus = createEventBus({ transport, source: 'users-service', middleware: [{ name: 'n', notice: (n) => void notices.push(n) }] });
+    buses.push(bus);
+    const got: string[] = [];
+    const sub = await bus.subscribe({ group, subjects: [`${prefix}.users.>`], handlers: [{ type: users.type, accepts: [users], handle: async (e) => void got.push(e.id) }] });
+    await bus.publish(users, { userId: 'r1', email: 'a@b.io' }, { params: { userId: 'r1' }, id: 'revoke-1' });
+    await waitFor(() => got.includes('revoke-1'), 60_000, 'the event before the revocation');
+    const read = allow(USER, ResourceTypes.TOPIC, usersTopic, [AclOperations.READ])[0]!;
+    // The broker applies an ACL change when its metadata catches up: the notice says when.
+    await admin.deleteAcls({ filters: [read] });
+    await waitFor(() => notices.some((n) => n.kind === 'consumer-error' && n.error instanceof PermissionDeniedError), 60_000, 'a PermissionDeniedError notice');
+    const denied = notices.find((n) => n.kind === 'consumer-error' && n.error instanceof PermissionDeniedError)!;
+    expect(denied.kind === 'consumer-error' && denied.detail).toMatch(/permission denied to subscribe .*TOPIC_AUTHORIZATION_FAILED/);
+    await bus.publish(users, { userId: 'r2', email: 'a@b.io' }, { params: { userId: 'r2' }, id: 'revoke-2' });
+    await admin.createAcls({ creations: [read] });
+    await waitFor(() => got.includes('revoke-2'), 60_000, 'the event after READ is granted again');
+    await sub.close();
+  }, 180_000);
 
   it('a wrong password: AuthenticationError that names the account and where its password came from, never the password', async () => {
     process.env['EC_TEST_KAFKA_PW'] = 'not-the-password';

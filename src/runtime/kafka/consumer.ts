@@ -29,7 +29,7 @@
  */
 import type { Consumer, Message, MessagesStream } from '@platformatic/kafka';
 import { isBrokerGone } from './internals.js';
-import { kafkaAuthorizationFailure } from './security.js';
+import { kafkaAuthorizationFailure, kafkaPermissionDenied } from './security.js';
 import { subjectMatches } from '../address.js';
 import { backoffDelay, DEFAULT_BACKOFF, RECONNECT_BACKOFF, sleep } from '../backoff.js';
 import { deadLetterHeaders, fitDeadLetter } from '../dead-letter.js';
@@ -254,7 +254,9 @@ export class KafkaGroupConsumer {
     stream.on('data', (m: RawMessage) => this.received(m));
     stream.on('error', (err: Error) => {
       if (this.stopped) return;
-      this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the consumer stream failed, reading again: ${err.message}`, error: err });
+      // An ACL revoked while the consumer runs: said as such; it reads again once granted.
+      const denied = kafkaPermissionDenied(err, 'subscribe', this.spec.subjects.join(', '));
+      this.host.notify({ kind: 'consumer-error', transport: 'kafka', group: this.group, detail: `the consumer stream failed, reading again: ${(denied ?? err).message}`, error: denied ?? err });
     });
     stream.on('close', () => {
       if (this.stream !== stream || this.stopped) return;
