@@ -4,7 +4,7 @@
 // failure, so a flaky unit test hid whether generated/ was stale or the gate passed.)
 // Stages can be picked by name: `npm test -- vitest check`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +12,8 @@ import { pathToFileURL } from 'node:url';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
-const vitestReport = join(mkdtempSync(join(tmpdir(), 'event-contracts-test-')), 'vitest.json');
+// Named, not created: importing this module (the runner's own test does) leaves nothing behind.
+const vitestReport = join(tmpdir(), `event-contracts-vitest-${process.pid}.json`);
 
 /**
  * `file > test: first line of the error` for each failed test (or file, when it failed

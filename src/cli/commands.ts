@@ -365,7 +365,7 @@ async function provisionKafkaCommand(
   }
   const server = args.server ?? '127.0.0.1:9092';
   const { provisionKafka, kafkaErrorText } = await import('../runtime/kafka/provision.js');
-  const { classifyKafkaConnectError, kafkaConnectionOptions, probeKafkaTls } = await import('../runtime/kafka/security.js');
+  const { classifyKafkaConnectError, kafkaConnectionOptions, probeKafkaLogin, probeKafkaTls } = await import('../runtime/kafka/security.js');
   let result;
   try {
     // As the transport does: a TLS problem is named at once, not after the client's retries.
@@ -376,6 +376,7 @@ async function provisionKafkaCommand(
       io.err(`event-contracts: provisioning ${server} failed: TLS handshake failed (${refused}): ${tlsAdvice(refused)}`);
       return EXIT.problems;
     }
+    if (security?.sasl) await probeKafkaLogin(bootstrapList(server), security);
     result = await provisionKafka({ bootstrap: server, ...kafkaConnectionOptions(security) }, plan);
   } catch (error) {
     // A refused password or one that cannot be read says so; the rest as the broker said it.

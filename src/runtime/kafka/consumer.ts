@@ -80,6 +80,18 @@ export function closeConsumer(c: RawConsumer): Promise<void> {
   return new Promise<void>((resolve) => c.close(true, () => resolve()));
 }
 
+/**
+ * Calls `listener` after each fetch of `stream`: with the error the fetch failed with, or
+ * undefined when it went through. The stream emits 'fetch' and then, for a failed fetch,
+ * destroys itself in the same turn, so the outcome is read a microtask later. Returns the
+ * function that stops listening.
+ */
+function onFetched(stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>, listener: (error: unknown) => void): () => void {
+  const fetched = (): void => queueMicrotask(() => listener(stream.destroyed ? (stream.errored ?? new Error('the consumer stream closed')) : undefined));
+  stream.on('fetch', fetched);
+  return () => void stream.off('fetch', fetched);
+}
+
 /** A non-negative safe integer written by us, or undefined. */
 function count(v: string | undefined): number | undefined {
   if (v === undefined || !/^[0-9]{1,15}$/.test(v)) return undefined;
@@ -157,16 +169,14 @@ export class KafkaGroupConsumer {
     if (!(this.consumer?.assignments ?? []).some((a) => a.partitions.length > 0)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const done = (err: unknown): void => {
-        stream.off('fetch', onFetch);
+        stopListening();
         stream.off('error', done);
         stream.off('close', onClose);
         if (err !== undefined && kafkaAuthorizationFailure(err) !== undefined) reject(err);
         else resolve();
       };
-      // The stream emits 'fetch' before it destroys itself for a failed one.
-      const onFetch = (): void => queueMicrotask(() => done(stream.destroyed ? (stream.errored ?? undefined) : undefined));
+      const stopListening = onFetched(stream, done);
       const onClose = (): void => done(stream.errored ?? undefined);
-      stream.on('fetch', onFetch);
       stream.once('error', done);
       stream.once('close', onClose);
     });
@@ -248,9 +258,8 @@ export class KafkaGroupConsumer {
     this.stream = stream;
     this.paused = false;
     this.rebalanced();
-    // A fetch that went through ends a run of failed streams (the stream emits 'fetch' before
-    // it destroys itself for a failed one).
-    stream.on('fetch', () => queueMicrotask(() => void (stream.destroyed || (this.failedStreams = 0))));
+    // A fetch that went through ends a run of failed streams.
+    onFetched(stream, (err) => void (err === undefined && (this.failedStreams = 0)));
     stream.on('data', (m: RawMessage) => this.received(m));
     stream.on('error', (err: Error) => {
       if (this.stopped) return;

@@ -56,6 +56,27 @@ export function classifyKafkaConnectError(err: unknown, server: string, security
   return err;
 }
 
+/**
+ * One SASL login before any client's retries (the transport's and `provision kafka`'s): the
+ * client retries a refused login as it would a network failure (eleven times, about 9 s,
+ * then "Cannot connect to any broker"). A refused login or an unreadable password is thrown
+ * (AuthenticationError, SecretUnavailableError); anything else is left to the retries.
+ */
+export async function probeKafkaLogin(brokers: readonly string[], security: KafkaSecurityOptions): Promise<void> {
+  const options = kafkaConnectionOptions(security);
+  // Loaded here, not at the top: the CLI reads this module before it needs a Kafka client.
+  const { Admin } = await import('@platformatic/kafka');
+  const probe = new Admin({ clientId: 'event-contracts-login', bootstrapBrokers: [...brokers], ...options, retries: 0, connectTimeout: 5000 });
+  try {
+    await probe.metadata({ topics: [] });
+  } catch (err) {
+    const classified = classifyKafkaConnectError(err, brokers.join(','), security);
+    if (classified instanceof AuthenticationError || classified instanceof SecretUnavailableError) throw classified;
+  } finally {
+    await probe.close().catch(() => undefined);
+  }
+}
+
 /** What each refusal asks of the broker's ACLs, by operation. */
 const NEEDS: Record<string, Partial<Record<BrokerOperation, string>>> = {
   TOPIC_AUTHORIZATION_FAILED: {

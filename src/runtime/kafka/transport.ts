@@ -38,7 +38,7 @@ import { bootstrapList, DEFAULT_INTERNAL_PREFIX, TopicRouter } from './names.js'
 export { bootstrapList };
 import { KafkaPublisher } from './producer.js';
 import { KafkaRequester, KafkaResponder, type RpcHost } from './rpc.js';
-import { classifyKafkaConnectError, kafkaConnectionOptions, kafkaPermissionDenied, probeKafkaTls } from './security.js';
+import { classifyKafkaConnectError, kafkaConnectionOptions, kafkaPermissionDenied, probeKafkaLogin, probeKafkaTls } from './security.js';
 import type { KafkaTransportOptions, KafkaTransportStats } from './types.js';
 
 // A consumer whose group coordinator left the cluster must fail its commit, not the process.
@@ -110,32 +110,15 @@ export class KafkaTransport implements Transport, RpcHost {
     // once, not after a minute of the client's retries ending in "Connection closed".
     const refused = await probeKafkaTls(brokers[0]!, options.security?.tls);
     if (refused) throw new TlsHandshakeError('kafka', brokers[0]!, refused, tlsAdvice(refused));
+    if (options.security?.sasl) await probeKafkaLogin(brokers, options.security);
     const t = new KafkaTransport(options);
     try {
-      if (options.security?.sasl) await t.probeCredentials();
       await t.open();
     } catch (err) {
       await t.close().catch(() => undefined);
       throw classifyKafkaConnectError(err, bootstrapList(options.bootstrap).join(','), options.security);
     }
     return t;
-  }
-
-  /**
-   * One try of the credentials before the clients' retries: the client retries a refused SASL
-   * login as it would a network failure (eleven times, about 9 s, then "Cannot connect to any
-   * broker"). A refusal is thrown as AuthenticationError; anything else is left to the retries.
-   */
-  private async probeCredentials(): Promise<void> {
-    const probe = new Admin({ ...this.base, clientId: `${this.base.clientId}-login`, retries: 0 });
-    try {
-      await probe.metadata({ topics: [] });
-    } catch (err) {
-      const classified = classifyKafkaConnectError(err, bootstrapList(this.o.bootstrap).join(','), this.o.security);
-      if (classified !== err) throw classified;
-    } finally {
-      await probe.close().catch(() => undefined);
-    }
   }
 
   private async open(): Promise<void> {
