@@ -115,3 +115,41 @@ describe('kafka: a consumer killed before its commit', () => {
     expect(lines.filter((l) => l === 'handling fast-1')).toHaveLength(1);
   }, 120_000);
 });
+
+describe('kafka: a record larger than the fetch size', () => {
+  const id = rand();
+  const prefix = `kfs${id}`;
+  const internal = `_kfs${id}.`;
+  const ev = userCreated(prefix);
+  const topology = [{ name: prefix, subjects: [`${prefix}.>`], partitions: 1, config: { 'max.message.bytes': String(512 * 1024) } }];
+  let bootstrap: string;
+  let tracker: KafkaTracker;
+
+  beforeAll(async () => {
+    bootstrap = await kafkaBootstrap();
+    await createTopics(bootstrap, topology);
+    tracker = new KafkaTracker({ bootstrap, topology, internalTopicPrefix: internal });
+  });
+  afterAll(async () => {
+    await tracker?.close();
+    await deleteByPrefix(bootstrap, [prefix, internal]);
+  });
+
+  it('is delivered alone in its fetch, and the records around it in order', async () => {
+    const producer = createEventBus({ transport: await tracker.connect(), source: 'test/producer' });
+    const reader = createEventBus({ transport: await tracker.connect({ fetchMaxBytes: 16 * 1024 }), source: 'test/reader' });
+    try {
+      const sizes = [100, 300 * 1024, 100, 100, 40 * 1024, 100];
+      for (const [i, n] of sizes.entries()) await producer.publish(ev, { userId: `u${i}`, email: 'a@x.io', note: 'x'.repeat(n) }, { params: { userId: `u${i}` }, id: `fs-${i}` });
+      const seen: Array<[string, number]> = [];
+      await reader.subscribe({
+        group: `fetch_${id}`,
+        handlers: [{ type: ev.type, accepts: [ev], handle: async (e) => void seen.push([e.id, e.data.note?.length ?? 0]) }],
+      });
+      await waitFor(() => seen.length >= sizes.length, 30_000, `all ${sizes.length} records (seen ${JSON.stringify(seen)})`);
+      expect(seen).toEqual(sizes.map((n, i) => [`fs-${i}`, n]));
+    } finally {
+      await Promise.allSettled([producer.close(), reader.close()]);
+    }
+  }, 60_000);
+});

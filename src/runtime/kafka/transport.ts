@@ -57,6 +57,9 @@ interface EventfulClient {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
+/** Kafka's `fetch.max.bytes` for the transport's consumers (see KafkaTransportOptions.fetchMaxBytes). */
+const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+
 export class KafkaTransport implements Transport, RpcHost {
   readonly name = 'kafka';
   readonly router: TopicRouter;
@@ -214,6 +217,7 @@ export class KafkaTransport implements Transport, RpcHost {
       sessionTimeout: this.o.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: this.o.heartbeatIntervalMs ?? 500,
       rebalanceTimeout: Math.max(15_000, this.o.sessionTimeoutMs ?? 10_000),
+      maxBytes: this.o.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
     });
     this.watch(c);
     return c;

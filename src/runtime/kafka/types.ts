@@ -35,6 +35,15 @@ export interface KafkaTransportOptions {
   sessionTimeoutMs?: number;
   /** Group heartbeat. Default 500 ms (a joining instance waits for the others' next heartbeat). */
   heartbeatIntervalMs?: number;
+  /**
+   * Most bytes one fetch asks a broker for (Kafka's `fetch.max.bytes`). Default 1 MiB. A
+   * record larger than this is still delivered, alone in its fetch (brokers return at least
+   * one record batch). Larger fetches are slower here, not faster: the client reads each
+   * field of a response by walking the list of socket chunks it arrived in, so decoding a
+   * response costs its record count times its chunk count (a 10 MiB response read records at
+   * about half the rate of 1 MiB ones, `npm run bench -- kafka`).
+   */
+  fetchMaxBytes?: number;
   /** Give up a durable publish after this long. Default 30 000 ms. */
   publishTimeoutMs?: number;
   /** TLS and SASL, secrets read from files or environment variables when connecting. */
