@@ -35,6 +35,22 @@ interface Queued {
 /** Largest batch handed to one produce request (count; the broker's limit is per record batch bytes). */
 const MAX_BATCH = 1000;
 
+/**
+ * Header names as bytes, made once: every record carries the same dozen names (`ce_id`,
+ * `ce_type`, …), and a Buffer per name per record was a third of the garbage this module
+ * made. The client only reads them. Bounded, since callers may add headers of their own.
+ */
+const names = new Map<string, Buffer>();
+const MAX_NAMES = 1024;
+function nameBytes(name: string): Buffer {
+  let b = names.get(name);
+  if (b === undefined) {
+    b = Buffer.from(name, 'utf8');
+    if (names.size < MAX_NAMES) names.set(name, b);
+  }
+  return b;
+}
+
 export class KafkaPublisher {
   private queue: Queued[] = [];
   private inflight: Promise<void> | undefined;
@@ -56,7 +72,7 @@ export class KafkaPublisher {
   send(r: OutRecord): Promise<void> {
     if (this.closed) return Promise.reject(new BusClosedError());
     const headers = new Map<Buffer, Buffer>();
-    for (const [k, v] of r.headers) headers.set(typeof k === 'string' ? Buffer.from(k, 'utf8') : k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
+    for (const [k, v] of r.headers) headers.set(typeof k === 'string' ? nameBytes(k) : k, typeof v === 'string' ? Buffer.from(v, 'utf8') : v);
     const message: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
       topic: r.topic,
       value: Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength),
