@@ -86,15 +86,62 @@ const sha256Of = (bytes: Uint8Array): Digest => hash('sha256', bytes, 'binary');
 
 /** An event's leaf in its batch's Merkle tree: sha256 of 0x00 and the bytes signedBytes() gives. */
 export function leafHash(subject: string, headers: Iterable<[string, string]>, body: Uint8Array): Buffer {
-  return Buffer.from(leafDigest(subject, headers, body), 'latin1');
+  lines.clear();
+  for (const [k, v] of headers) if (signed(k)) lines.add(k, v);
+  return Buffer.from(leafDigest(subject, body), 'latin1');
 }
 
-function leafDigest(subject: string, headers: Iterable<[string, string]>, body: Uint8Array): Digest {
-  const lines: Array<[string, string]> = [];
-  for (const line of headers) if (signed(line[0])) lines.push(line);
-  lines.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+/**
+ * The signed header lines of the event being hashed, as two parallel arrays reused for
+ * every leaf (hashing is synchronous): an array of [name, value] pairs per header and per
+ * event, sorted with a comparator, was garbage made on every publish and every delivery.
+ */
+class Lines {
+  readonly names: string[] = [];
+  readonly values: string[] = [];
+  clear(): void {
+    this.names.length = 0;
+    this.values.length = 0;
+  }
+  /** Adds a line in name order (stable for a name given twice: a dozen lines, so an insertion sort). */
+  add(name: string, value: string): void {
+    const names = this.names;
+    const values = this.values;
+    let i = names.length;
+    names.push(name);
+    values.push(value);
+    for (; i > 0 && names[i - 1]! > name; i--) {
+      names[i] = names[i - 1]!;
+      values[i] = values[i - 1]!;
+    }
+    names[i] = name;
+    values[i] = value;
+  }
+}
+const lines = new Lines();
+
+/** The signed lines of a record about to be sent. */
+function linesOfRecord(headers: Readonly<HeaderRecord>): void {
+  lines.clear();
+  for (const k in headers) if (signed(k)) lines.add(k, headers[k] as string);
+}
+
+/** The signed lines of what arrived (names as lower case: a broker may change their case). */
+function linesOfReader(h: HeaderReader): void {
+  lines.clear();
+  for (const k of h.keys()) {
+    const v = h.get(k);
+    if (v === undefined) continue;
+    const name = k.toLowerCase();
+    if (signed(name)) lines.add(name, v);
+  }
+}
+
+/** The leaf of `lines` (filled just before) with `subject` and `body`. */
+function leafDigest(subject: string, body: Uint8Array): Digest {
+  const { names, values } = lines;
   let head = `ec-sig-v1\n${subject}\n`;
-  for (let i = 0; i < lines.length; i++) head += `${i === 0 ? '' : '\n'}${lines[i]![0]}:${lines[i]![1]}`;
+  for (let i = 0; i < names.length; i++) head += (i === 0 ? '' : '\n') + names[i]! + ':' + values[i]!;
   head += '\n\n';
   // 0x00, the head and the body in one buffer (pooled by node below 4 KiB), hashed at once.
   const headBytes = Buffer.byteLength(head, 'utf8');
@@ -112,15 +159,6 @@ export function signedBytes(subject: string, headers: Iterable<[string, string]>
   const out = new Uint8Array(head.byteLength + body.byteLength);
   out.set(head, 0);
   out.set(body, head.byteLength);
-  return out;
-}
-
-function entriesOf(h: HeaderReader): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k of h.keys()) {
-    const v = h.get(k);
-    if (v !== undefined) out.push([k.toLowerCase(), v]);
-  }
   return out;
 }
 
@@ -228,7 +266,8 @@ export class Signer {
   ) {}
 
   headers(subject: string, headers: HeaderRecord, body: Uint8Array): Promise<HeaderRecord> {
-    const leaf = leafDigest(subject, Object.entries(headers), body);
+    linesOfRecord(headers);
+    const leaf = leafDigest(subject, body);
     return new Promise((resolve, reject) => {
       this.pending.push({ leaf, headers, resolve, reject });
       if (!this.busy) {
@@ -345,7 +384,8 @@ class Verifier {
     const hashes = Buffer.from(parsed[3]!, 'base64');
     if (size < 1 || size > MAX_SIGNED_BATCH || index >= size || hashes.byteLength % 32 !== 0) return mismatch;
     const batchSize = size;
-    let node = leafDigest(m.subject, entriesOf(m.headers), m.body);
+    linesOfReader(m.headers);
+    let node = leafDigest(m.subject, m.body);
     const seen: Digest[] = [node];
     let met = this.meet(node, signer, followPending);
     let used = 0;
@@ -502,7 +542,8 @@ export function signedTransport(inner: Transport, options: SigningOptions): Tran
     maxMessageBytes: () => inner.maxMessageBytes(),
     // The size with the signature headers, without signing (an ed25519 signature is 88 base64 characters).
     ...(inner.messageBytes ? { messageBytes: (m: OutboundMessage) => inner.messageBytes!(m) + (signer ? signatureBytes() : 0) } : {}),
-    publish: async (m): Promise<TransportReceipt> => inner.publish(await out(m)),
+    // One await per publish: the hop through out() was a promise and a turn per event.
+    publish: async (m): Promise<TransportReceipt> => (signer ? inner.publish({ ...m, headers: await signer.headers(m.subject, m.headers, m.body) }) : inner.publish(m)),
     publishTransient: async (m) => inner.publishTransient(await out(m)),
     consume: (spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> =>
       inner.consume(spec, verifier ? inOrder(verifier, onDelivery) : onDelivery),

@@ -6,11 +6,12 @@
  * it was busy (group commit); the verifier verifies each batch's root once, in the thread
  * pool, and hands deliveries on in the order they came.
  */
-import { createPrivateKey, sign } from 'node:crypto';
+import { createHash, createPrivateKey, sign, verify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createEventBus, MemoryTransport, SIGNATURE_HEADER, signedTransport, type RuntimeNotice } from '../../src/runtime/index.js';
-import { PROOF_HEADER, SIGNER_HEADER, Signer } from '../../src/runtime/signing.js';
+import type { ConsumeSpec, Delivery } from '../../src/runtime/types.js';
+import { PROOF_HEADER, publicKeyOf, SIGNER_HEADER, signedBytes, Signer } from '../../src/runtime/signing.js';
 import { rand, userCreated, waitFor } from '../runtime/helpers.js';
 import { recordingTransport as recording, signingKeys, type Sent } from './signing-helpers.js';
 
@@ -83,6 +84,54 @@ describe('group commit on the producer', () => {
     expect(sent).toHaveLength(500);
     expect(new Set(sent.map((m) => m.headers[SIGNATURE_HEADER])).size).toBeLessThan(100);
     await producer.close();
+    await shared.close();
+  });
+});
+
+describe('what is signed', () => {
+  // The signer and the verifier each gather an event's signed lines their own way (a record
+  // going out, a header reader coming in); both must hash exactly what signedBytes() defines,
+  // or events signed by one release stop verifying in the next.
+  it("a lone event's signature is over the root made of signedBytes() of what went out, and verifies with names in another case", async () => {
+    const k = keyPair('bytes');
+    const signer = new Signer('svc', createPrivateKey(readFileSync(k.file)));
+    const sent = { 'ce-type': 'user.created', 'ce-id': 'e1', 'content-type': 'application/json', 'x-other': 'not signed', 'ce-a-b': '2', 'ce-a': '1', 'ce-é': 'ü' };
+    const body = Buffer.from('{"userId":"u"}');
+    const out = await signer.headers('s.one', sent, body);
+    expect(out[PROOF_HEADER]).toBe('0/1:');
+    const leaf = createHash('sha256').update(Uint8Array.of(0)).update(signedBytes('s.one', Object.entries(sent), body)).digest();
+    const size = Buffer.alloc(4);
+    size.writeUInt32BE(1);
+    const root = createHash('sha256').update(Uint8Array.of(2)).update(size).update(leaf).digest();
+    expect(verify(null, root, publicKeyOf(k.pub), Buffer.from(out[SIGNATURE_HEADER]!, 'base64'))).toBe(true);
+
+    // A broker that changes the case of header names: read back as lower case, still verified.
+    const shared = new MemoryTransport();
+    const handled: string[] = [];
+    const dead: string[] = [];
+    let deliver!: (d: Delivery) => void;
+    const inner = Object.assign(Object.create(new MemoryTransport({ sharedWith: shared })) as MemoryTransport, {
+      consume: async (_: ConsumeSpec, on: (d: Delivery) => void) => ((deliver = on), { close: async () => undefined }),
+    });
+    await signedTransport(inner, { verify: { keys: { svc: [k.pub] } } }).consume({ group: 'g', subjects: ['>'] } as ConsumeSpec, (d) =>
+      d.malformed ? void dead.push(d.malformed.detail) : void handled.push(d.subject),
+    );
+    const upper = new Map(Object.entries(out).map(([n, v]) => [n.startsWith('ce-') ? n.toUpperCase() : n, v]));
+    const delivery = (subject: string, h: Map<string, string>): Delivery => ({
+      subject,
+      headers: { get: (n) => h.get(n), keys: () => h.keys() },
+      body,
+      deliveryCount: 1,
+      ack: async () => undefined,
+      retry: async () => undefined,
+      deadLetter: async () => undefined,
+    });
+    deliver(delivery('s.one', upper));
+    // The same lines on another subject: not what was signed.
+    deliver(delivery('s.two', upper));
+    await waitFor(() => handled.length + dead.length === 2, 10_000, 'both verdicts');
+    expect(handled).toEqual(['s.one']);
+    expect(dead).toEqual(["the signature of 'svc' does not match the message"]);
     await shared.close();
   });
 });
