@@ -103,19 +103,35 @@ class Lines {
     this.names.length = 0;
     this.values.length = 0;
   }
-  /** Adds a line in name order (stable for a name given twice: a dozen lines, so an insertion sort). */
   add(name: string, value: string): void {
-    const names = this.names;
-    const values = this.values;
-    let i = names.length;
-    names.push(name);
-    values.push(value);
-    for (; i > 0 && names[i - 1]! > name; i--) {
-      names[i] = names[i - 1]!;
-      values[i] = values[i - 1]!;
+    this.names.push(name);
+    this.values.push(value);
+  }
+  /**
+   * Puts the lines in name order, a name given twice in the order it came. An event has a
+   * dozen lines, sorted in place by insertion; a message may carry thousands (a hostile one
+   * does), and an insertion sort of those would take quadratic time, so many lines are
+   * sorted as pairs.
+   */
+  sort(): void {
+    const { names, values } = this;
+    const n = names.length;
+    if (n > 32) {
+      const pairs = names.map((name, i) => [name, values[i]!] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (let i = 0; i < n; i++) [names[i], values[i]] = pairs[i]!;
+      return;
     }
-    names[i] = name;
-    values[i] = value;
+    for (let j = 1; j < n; j++) {
+      const name = names[j]!;
+      const value = values[j]!;
+      let i = j;
+      for (; i > 0 && names[i - 1]! > name; i--) {
+        names[i] = names[i - 1]!;
+        values[i] = values[i - 1]!;
+      }
+      names[i] = name;
+      values[i] = value;
+    }
   }
 }
 const lines = new Lines();
@@ -139,6 +155,7 @@ function linesOfReader(h: HeaderReader): void {
 
 /** The leaf of `lines` (filled just before) with `subject` and `body`. */
 function leafDigest(subject: string, body: Uint8Array): Digest {
+  lines.sort();
   const { names, values } = lines;
   let head = `ec-sig-v1\n${subject}\n`;
   for (let i = 0; i < names.length; i++) head += (i === 0 ? '' : '\n') + names[i]! + ':' + values[i]!;

@@ -37,7 +37,7 @@ const MAX_BATCH = 1000;
 
 /**
  * Header names as bytes, made once: every record carries the same dozen names (`ce_id`,
- * `ce_type`, …), and a Buffer per name per record was a third of the garbage this module
+ * `ce_type`, …), and making a Buffer of each for every record was half the Buffers send()
  * made. The client only reads them. Bounded, since callers may add headers of their own.
  */
 const names = new Map<string, Buffer>();
