@@ -3,8 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // The Kafka failover suite is `npm run test:failover` (vitest.failover.config.ts): it
-    // still fails now and then under the whole suite's load (README, "Tests").
+    // The Kafka failover suite runs on its own, as `npm test`'s `failover` stage
+    // (vitest.failover.config.ts), not beside the other files.
     exclude: [...configDefaults.exclude, 'test/failover/**'],
     // Bounds, not expectations: a test that hangs fails instead of holding CI, but a busy
     // two-core machine (a Kafka JVM starting beside the suite) must not fail a slow one.

@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// `npm run test:failover`: brokers of a cluster killed under load (test/failover/). Not part
-// of `npm test` while the Kafka failover test still fails now and then there (README, "Tests").
+// `npm run test:failover`: brokers of a cluster killed under load (test/failover/), the
+// `failover` stage of `npm test`, run on its own after the main suite: three JVMs and the
+// kills are load enough without the rest of the suite beside them.
 export default defineConfig({
   test: {
     include: ['test/failover/**/*.test.ts'],

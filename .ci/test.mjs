@@ -14,6 +14,7 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 
 // Named, not created: importing this module (the runner's own test does) leaves nothing behind.
 const vitestReport = join(tmpdir(), `event-contracts-vitest-${process.pid}.json`);
+const failoverReport = join(tmpdir(), `event-contracts-failover-${process.pid}.json`);
 
 /**
  * `file > test: first line of the error` for each failed test (or file, when it failed
@@ -43,6 +44,13 @@ export const STAGES = [
   // The JSON report names the failed tests again below the stage table: a CI log is often
   // read from its end, and vitest's own account of a failure is hundreds of lines above it.
   { name: 'vitest', what: 'every vitest suite', cmd: [npx, 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`], failures: () => failedTests(vitestReport) },
+  // Alone, after the rest: three Kafka brokers killed and restarted under load (vitest.failover.config.ts).
+  {
+    name: 'failover',
+    what: 'a three-broker Kafka cluster with brokers killed (test/failover, `npm run test:failover`)',
+    cmd: [npx, 'vitest', 'run', '--config', 'vitest.failover.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${failoverReport}`],
+    failures: () => failedTests(failoverReport),
+  },
   { name: 'generated', what: 'generated/ is what `npm run generate` writes', cmd: [npm, 'run', '--silent', 'generate', '--', '--check'] },
   { name: 'tsc-generated', what: 'generated/ type-checks under strict', cmd: [npx, 'tsc', '-p', 'generated', '--noEmit'] },
   { name: 'tsc-test', what: 'tests, benches and sources type-check', cmd: [npx, 'tsc', '-p', 'tsconfig.test.json'] },
