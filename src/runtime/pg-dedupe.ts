@@ -50,12 +50,20 @@ export class PgDedupeStore implements DedupeStore {
     this.retentionMs = o.retentionMs ?? 24 * 3600_000;
   }
 
-  /** Creates the table if missing (idempotent) and returns the store. */
+  /**
+   * Creates the schema and table if missing and returns the store. Safe from many sessions
+   * at once (instances of a service starting together): `CREATE ... IF NOT EXISTS` is not
+   * safe against itself (two sessions may both find the schema missing, and the second then
+   * fails on a catalog's unique index), so the statements run as one transaction that first
+   * takes an advisory lock. One query text without parameters, so that a pool runs it on one
+   * connection as one implicit transaction.
+   */
   static async open(db: SqlQueryable, options: PgDedupeOptions = {}): Promise<PgDedupeStore> {
     const store = new PgDedupeStore(db, options);
-    if (options.schema !== undefined) await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)}`);
     await db.query(
-      `CREATE TABLE IF NOT EXISTS ${store.table} (
+      `SELECT pg_advisory_xact_lock(hashtext('event-contracts:dedupe:create'));
+       ${options.schema !== undefined ? `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(options.schema)};` : ''}
+       CREATE TABLE IF NOT EXISTS ${store.table} (
          key text PRIMARY KEY,
          done boolean NOT NULL DEFAULT false,
          -- a claim's expiry while not done; when it was handled once done

@@ -64,6 +64,31 @@ describe('PgDedupeStore', () => {
     expect(await s.claim('live', 60_000)).toBe('busy');
   });
 
+  it('opens from many sessions at once on a schema and table that do not exist yet (instances starting together)', async () => {
+    // CREATE ... IF NOT EXISTS is not safe against itself: two sessions can both find the
+    // schema missing, and the second then fails on pg_namespace's unique index. Seen as a
+    // Kafka failover worker failing to start beside its twin. Several rounds, each on a
+    // schema of its own, since one round may miss the window.
+    for (let round = 0; round < 5; round++) {
+      const own = `${schema}_open${round}`;
+      const sessions = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const c = new pg.Client({ connectionString: PG_URL });
+          await c.connect();
+          return c;
+        }),
+      );
+      try {
+        const opened = await Promise.allSettled(sessions.map((c) => PgDedupeStore.open(c, { schema: own, table: 'seen' })));
+        expect(opened.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+        expect(await (opened[0] as PromiseFulfilledResult<PgDedupeStore>).value.claim('k', 60_000)).toBe('claimed');
+      } finally {
+        await Promise.all(sessions.map((c) => c.end()));
+        await pool.query(`DROP SCHEMA IF EXISTS "${own}" CASCADE`);
+      }
+    }
+  });
+
   it('quotes a hostile table name from configuration instead of running it', async () => {
     await pool.query(`CREATE TABLE IF NOT EXISTS "${schema}".victim (x int)`);
     const table = `x"; DROP TABLE "${schema}".victim; --`;
