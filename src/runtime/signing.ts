@@ -553,19 +553,21 @@ export function signedTransport(inner: Transport, options: SigningOptions): Tran
     }
     return extra;
   };
-  const out = async (m: OutboundMessage): Promise<OutboundMessage> => (signer ? { ...m, headers: await signer.headers(m.subject, m.headers, m.body) } : m);
+  // `m`, signed, handed to `to`: one await per send (signing in a helper of its own, awaited
+  // here, cost another promise and turn per event: up to 1 µs of a 5-7 µs signing cost).
+  const send = async <R>(m: OutboundMessage, to: (m: OutboundMessage) => Promise<R>): Promise<R> =>
+    to(signer ? { ...m, headers: await signer.headers(m.subject, m.headers, m.body) } : m);
   const t: Transport = {
     name: inner.name,
     maxMessageBytes: () => inner.maxMessageBytes(),
     // The size with the signature headers, without signing (an ed25519 signature is 88 base64 characters).
     ...(inner.messageBytes ? { messageBytes: (m: OutboundMessage) => inner.messageBytes!(m) + (signer ? signatureBytes() : 0) } : {}),
-    // One await per publish: the hop through out() was a promise and a turn per event.
-    publish: async (m): Promise<TransportReceipt> => (signer ? inner.publish({ ...m, headers: await signer.headers(m.subject, m.headers, m.body) }) : inner.publish(m)),
-    publishTransient: async (m) => inner.publishTransient(await out(m)),
+    publish: (m): Promise<TransportReceipt> => send(m, (x) => inner.publish(x)),
+    publishTransient: (m) => send(m, (x) => inner.publishTransient(x)),
     consume: (spec: ConsumeSpec, onDelivery: DeliveryHandler): Promise<TransportSubscription> =>
       inner.consume(spec, verifier ? inOrder(verifier, onDelivery) : onDelivery),
     request: async (m, timeoutMs) => {
-      const reply = await inner.request(await out(m), timeoutMs);
+      const reply = await send(m, (x) => inner.request(x, timeoutMs));
       // A reply is signed over the request's subject (its own is an inbox chosen per request).
       const problem = await verifier?.problem({ ...reply, subject: m.subject });
       if (problem) throw new SignatureError(m.subject, problem);
