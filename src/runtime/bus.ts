@@ -7,7 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { addressOf } from './address.js';
 import { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { compress, decodeMessage, encodeFields, H, type DecodedEnvelope, type EncodedEvent } from './codec.js';
+import { compress, decodeMessage, encodeFields, H, STORED_DATA_JSON, type DecodedEnvelope, type EncodedEvent } from './codec.js';
 import { Consumer, errorText, type ConsumerHost } from './consumer.js';
 import { MemoryDedupeStore } from './dedupe.js';
 import {
@@ -197,6 +197,7 @@ class BusImpl implements EventBus, ConsumerHost {
         time,
         version: event.version,
         data: result.value,
+        dataJson: (po as { [STORED_DATA_JSON]?: Uint8Array } | undefined)?.[STORED_DATA_JSON],
         metadata: options?.metadata,
         correlationId,
         causationId,

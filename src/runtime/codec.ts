@@ -81,6 +81,13 @@ export interface EncodedEvent {
   body: Uint8Array;
 }
 
+/**
+ * A publish option the outbox relay sets (a symbol: no caller can set it by accident): the
+ * payload's JSON bytes as stored, exactly `JSON.stringify(data)` of the value it validated,
+ * so binary mode sends them instead of encoding the value again.
+ */
+export const STORED_DATA_JSON = Symbol('event-contracts.storedDataJson');
+
 export interface EnvelopeFields {
   id: string;
   type: string;
@@ -88,6 +95,8 @@ export interface EnvelopeFields {
   time: string;
   version: string;
   data: unknown;
+  /** `data` as JSON bytes already (see STORED_DATA_JSON); binary mode sends them as the body. */
+  dataJson?: Uint8Array | undefined;
   metadata: Record<string, unknown> | undefined;
   correlationId: string | undefined;
   causationId: string | undefined;
@@ -116,7 +125,7 @@ export function encodeFields(f: EnvelopeFields, mode: 'binary' | 'structured'): 
     if (f.causationId !== undefined) headers[H.causationid] = f.causationId;
     if (f.partitionKey !== undefined) headers[H.partitionkey] = f.partitionKey;
     if (f.metadata !== undefined && Object.keys(f.metadata).length > 0) headers[H.metadata] = JSON.stringify(f.metadata);
-    return { headers, body: utf8(JSON.stringify(f.data ?? null)) };
+    return { headers, body: f.dataJson ?? utf8(JSON.stringify(f.data ?? null)) };
   }
   const doc: Record<string, unknown> = {
     specversion: SPEC_VERSION,

@@ -13,6 +13,16 @@
  * never wait for each other or for the relay (shared lock); a transaction that fired the
  * trigger early (SET CONSTRAINTS ALL IMMEDIATE) and stays open holds the horizon back, which
  * is lag, never disorder.
+ *
+ * Progress. Since rows go out in position order, what is published is one number: the
+ * progress table's `published_through`, the position up to which every committed row is
+ * published or marked failed. The relay moves it once per batch. Marking each row instead
+ * cost PostgreSQL more than reading it (an UPDATE writes a new row version and an entry in
+ * every index), and on a 2-core machine that CPU is the broker's and the relay's too.
+ *
+ * Re-driving a failed row: clear its `failed_at` (and `error`); the trigger, which also
+ * fires on that update, gives it a new position at commit, so it goes out after the rows
+ * already published.
  */
 import { LOCK, oidLockKey, outboxLocation, type OutboxLocation } from './names.js';
 import type { ConnectionPool, PooledConnection, Queryable } from './sql-client.js';
@@ -49,15 +59,23 @@ function statements(l: OutboxLocation): string[] {
       body bytea NOT NULL,
       created_at timestamptz NOT NULL DEFAULT now(),
       committed_at timestamptz,
-      published_at timestamptz,
       failed_at timestamptz,
       error text
     )`,
-    `CREATE INDEX IF NOT EXISTS ${l.pendingIndex} ON ${t} (position) WHERE published_at IS NULL AND failed_at IS NULL AND position IS NOT NULL`,
-    // Fired once per row at commit, in insert order. Shared: committing writers never wait
-    // for each other; the relay only looks at who holds it (see the horizon in relay.ts).
+    `CREATE INDEX IF NOT EXISTS ${l.pendingIndex} ON ${t} (position) WHERE failed_at IS NULL AND position IS NOT NULL`,
+    `CREATE TABLE IF NOT EXISTS ${l.progressTable} (
+      one boolean PRIMARY KEY DEFAULT true CHECK (one),
+      published_through bigint NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    // Fired once per row at commit, in insert order, and when a failed row is re-driven.
+    // Shared: committing writers never wait for each other; the relay only looks at who
+    // holds it (see the horizon in relay.ts).
     `CREATE OR REPLACE FUNCTION ${l.commitFunction}() RETURNS trigger LANGUAGE plpgsql AS $outbox_commit$
 BEGIN
+  IF TG_OP = 'UPDATE' AND (NEW.failed_at IS NOT NULL OR OLD.failed_at IS NULL) THEN
+    RETURN NULL;
+  END IF;
   PERFORM pg_advisory_xact_lock_shared(${LOCK.COMMIT}, ${oidLockKey('TG_RELID')});
   UPDATE ${t} SET position = nextval('${l.positionSequence.replace(/'/g, "''")}'::regclass), committed_at = clock_timestamp() WHERE id = NEW.id;
   RETURN NULL;
@@ -67,14 +85,41 @@ $outbox_commit$`,
 }
 
 /**
- * Creates the outbox table, its sequence, index and commit trigger if they are missing.
+ * The progress row, made once. A table from before the progress table marked each row
+ * (`published_at`): progress starts below its lowest unmarked row. Its in-flight commits
+ * are waited for first (the commit lock, taken exclusively), so none of them can draw a
+ * position under that mark after it is set.
+ */
+async function startProgress(client: Queryable, l: OutboxLocation): Promise<void> {
+  const had = await client.query(`SELECT 1 FROM ${l.progressTable}`);
+  if (had.rows.length > 0) return;
+  const marked = await client.query(
+    `SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = 'published_at' AND NOT attisdropped`,
+    [l.qualified],
+  );
+  if (marked.rows.length === 0) {
+    await client.query(`INSERT INTO ${l.progressTable} (published_through) VALUES (0)`);
+    return;
+  }
+  await client.query(`SELECT pg_advisory_xact_lock(${LOCK.COMMIT}, ${oidLockKey('$1::regclass::oid')})`, [l.qualified]);
+  await client.query(
+    `INSERT INTO ${l.progressTable} (published_through)
+     SELECT coalesce(
+       (SELECT min(position) - 1 FROM ${l.qualified} WHERE published_at IS NULL AND failed_at IS NULL AND position IS NOT NULL),
+       (SELECT max(position) FROM ${l.qualified}),
+       0)`,
+  );
+}
+
+/**
+ * Creates the outbox table, its sequence, index, progress row and commit trigger if they are missing.
  * Safe to run concurrently from several instances (serialised by an advisory lock).
  */
 export async function migrateOutbox(db: ConnectionPool | Queryable, options: OutboxTableOptions = {}): Promise<OutboxLocation> {
   const l = outboxLocation(options.schema, options.table);
   const body = statements(l);
   // The function body is dollar-quoted: a name holding the tag would end it early.
-  if (body[4]!.split('$outbox_commit$').length !== 3) throw new Error('outbox: a schema or table name contains the function quote tag $outbox_commit$');
+  if (body.join('\n').split('$outbox_commit$').length !== 3) throw new Error('outbox: a schema or table name contains the function quote tag $outbox_commit$');
   const pooled = 'connect' in db && typeof db.connect === 'function';
   const client = pooled ? await (db as ConnectionPool).connect() : (db as Queryable);
   let failed: Error | undefined;
@@ -82,13 +127,16 @@ export async function migrateOutbox(db: ConnectionPool | Queryable, options: Out
     await client.query('BEGIN');
     await client.query(`SELECT pg_advisory_xact_lock(${LOCK.MIGRATE}, 0)`);
     for (const sql of body) await client.query(sql);
-    // A constraint trigger cannot be CREATE OR REPLACEd: look it up with bound names.
-    const found = await client.query(`SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2`, [l.qualified, l.raw.commitTrigger]);
-    if (found.rows.length === 0) {
+    // A constraint trigger cannot be CREATE OR REPLACEd: look it up with bound names. One
+    // made before re-driving existed fires on INSERT only (tgtype bit 16 is UPDATE).
+    const found = await client.query<{ on_update: boolean }>(`SELECT (tgtype & 16) <> 0 AS on_update FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = $2`, [l.qualified, l.raw.commitTrigger]);
+    if (found.rows[0]?.on_update !== true) {
+      if (found.rows.length > 0) await client.query(`DROP TRIGGER ${l.commitTrigger} ON ${l.qualified}`);
       await client.query(
-        `CREATE CONSTRAINT TRIGGER ${l.commitTrigger} AFTER INSERT ON ${l.qualified} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${l.commitFunction}()`,
+        `CREATE CONSTRAINT TRIGGER ${l.commitTrigger} AFTER INSERT OR UPDATE OF failed_at ON ${l.qualified} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${l.commitFunction}()`,
       );
     }
+    await startProgress(client, l);
     await client.query('COMMIT');
   } catch (err) {
     failed = err as Error;

@@ -22,8 +22,10 @@ export interface OutboxLocation {
   /** The function behind the commit trigger, and the trigger's own (unqualified) name. */
   readonly commitFunction: string;
   readonly commitTrigger: string;
-  /** Partial index on the rows the relay still has to publish. */
+  /** Partial index on the positions of the rows not marked failed (the relay reads by position). */
   readonly pendingIndex: string;
+  /** One row: the position up to which every committed row is published or marked failed. */
+  readonly progressTable: string;
   /** Unqualified names, for catalog look-ups made with bound parameters. */
   readonly raw: { readonly commitTrigger: string };
   /** LISTEN/NOTIFY channel: a digest of the location, so it is short and needs no quoting. */
@@ -67,6 +69,7 @@ export function outboxLocation(schema = DEFAULT_SCHEMA, table = DEFAULT_TABLE): 
     commitFunction: derived('_commit_position'),
     commitTrigger: quoteIdent(table + '_commit'),
     pendingIndex: quoteIdent(table + '_pending'),
+    progressTable: derived('_progress'),
     raw: { commitTrigger: table + '_commit' },
     channel: `outbox_${digest}`,
   };

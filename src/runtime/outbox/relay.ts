@@ -7,25 +7,28 @@
  * relays never publish the same rows concurrently, and the order holds across a change of
  * leader: a new lead starts from the lowest row the table says is unpublished. FOR UPDATE
  * SKIP LOCKED would let relays publish in parallel, but in no order, which is why it is not
- * used. The leader publishes a batch, queues its mark (one UPDATE, on another connection)
- * and publishes the next batch while the previous one is being marked. If it dies between
- * publishing and marking, its session ends, the lock is freed, and the next leader publishes
- * those rows again with the same ids: the broker (JetStream's Nats-Msg-Id window) and the
- * consumers' dedupe drop the repeats.
+ * used. The leader publishes a batch, queues its mark (one UPDATE of the progress row, on
+ * another connection: every row up to the batch's last position is out) and publishes the
+ * next batch while the previous one is being marked. If it dies between publishing and
+ * marking, its session ends, the lock is freed, and the next leader, starting from the
+ * progress row, publishes those rows again with the same ids: the broker (JetStream's
+ * Nats-Msg-Id window) and the consumers' dedupe drop the repeats.
  *
  * A publish that fails for a reason retrying can cure (broker down, timeout, permission not
- * yet granted) leaves its row unpublished; no later row of the batch is started, and the
- * relay retries from that row with backoff. A row that can never be published (unknown
- * type, invalid payload, too large) is marked failed with its reason and the relay goes on.
+ * yet granted) leaves its row unpublished; no later row of the batch is started, progress
+ * stops before that row, and the relay retries from it with backoff (rows after it that were
+ * already in flight go out again, as after a crash). A row that can never be published
+ * (unknown type, invalid payload, too large) is marked failed with its reason, in the same
+ * statement that moves progress past it, and the relay goes on.
  */
 import { backoffDelay } from '../backoff.js';
 import { createEventBus } from '../bus.js';
 import { AddressParameterError, EventIdCollisionError, EventTooLargeError, EventValidationError, HeaderValidationError } from '../errors.js';
-import type { BackoffOptions, EventBus, EventDescriptor, Transport } from '../types.js';
+import type { BackoffOptions, EventBus, EventDescriptor, PublishReceipt, Transport } from '../types.js';
 import { eventKey, type Outbox } from './outbox.js';
 import { LOCK, OutboxConfigError } from './names.js';
-import { decodeRow, type OutboxFailureReason, type OutboxRow } from './row.js';
-import type { ConnectionPool, PooledConnection } from './sql-client.js';
+import { COL, decodeRow, RELAY_COLUMNS, type OutboxFailureReason, type RawOutboxRow } from './row.js';
+import type { ConnectionPool, PooledConnection, TextArrayQuery } from './sql-client.js';
 import { CommitListener, Sleeper } from './wake.js';
 import { CommitHorizon } from './horizon.js';
 
@@ -38,14 +41,15 @@ export interface OutboxRelayOptions {
   bus?: EventBus;
   /** Or through this transport, with a bus the relay makes (source: the outbox's). The caller closes it. */
   transport?: Transport;
-  /** Rows per batch (one transaction). Default 500. */
+  /** Rows read per query; progress is stored once per batch. Default 500. */
   batchSize?: number;
   /** Poll when no notification came. Default 1000 ms. */
   pollIntervalMs?: number;
   /**
-   * Publishes awaiting their acks within a batch. Default 256. With 1, order holds even when
-   * the broker fails mid-batch; with more, rows in flight when it fails may be stored out of
-   * order when retried (each exactly once, by id).
+   * Publishes awaiting their acks, across batches (the next batch starts as the last one's
+   * acks come back). Default 256. With 1, order holds even when the broker fails mid-batch;
+   * with more, rows in flight when it fails may be stored out of order when retried (each
+   * exactly once, by id).
    */
   maxInFlight?: number;
   /** Delays between retries after a failed publish or a database error. Default 100 ms doubling to 5 s. */
@@ -53,7 +57,7 @@ export interface OutboxRelayOptions {
   /** LISTEN for commits. Default true; false polls only. */
   listen?: boolean;
   onNotice?: (notice: OutboxRelayNotice) => void;
-  /** Called after a batch's publishes and before they are marked published (fault tests, tracing). */
+  /** Called after a batch's publishes are acked and before its progress is stored (fault tests, tracing). */
   beforeMark?: (eventIds: readonly string[]) => void | Promise<void>;
 }
 
@@ -108,6 +112,22 @@ type Outcome = { kind: 'standby' } | { kind: 'done'; rows: number; transient?: {
 
 const MAX_ERROR_TEXT = 2000;
 
+/** Column text as PostgreSQL sends it: decodeRow parses only what a publish needs. */
+const TEXT = { getTypeParser: () => (value: string) => value };
+
+/** What a batch's publishes did, up to the first row not done (see donePrefix()). */
+interface BatchResult {
+  /** Published rows of the done prefix, in position order. */
+  published: Array<{ eventId: string; position: string }>;
+  /** Rows of the done prefix that can never be published. */
+  failed: Array<{ id: string; eventId: string; position: string; reason: OutboxFailureReason; detail: string }>;
+  /** Position of the prefix's last row: every row up to it is out or failed. */
+  through: string | undefined;
+  duplicates: number;
+  /** Some rows were not done (a failed publish, stop()). */
+  short: boolean;
+}
+
 class Relay implements OutboxRelay {
   private readonly bus: EventBus;
   private readonly descriptors: Map<string, EventDescriptor<unknown>>;
@@ -124,6 +144,31 @@ class Relay implements OutboxRelay {
   private lease: PooledConnection | undefined;
   /** Position of the last row this lead has handled (published, failed, or skipped). */
   private cursor = '0';
+  private readonly progressSql: string;
+  /**
+   * The next batch, read while this one is published: rows after `after` up to the horizon
+   * the last read used. Reading takes PostgreSQL a few milliseconds per thousand rows, which
+   * otherwise left the broker and the relay idle between batches.
+   */
+  private ahead: { after: string; rows: Promise<RawOutboxRow[]> } | undefined;
+  /** The horizon of the last read. */
+  private lastHorizon = '0';
+  /** Position progress was last stored at by this lead (where a retry starts from). */
+  private marked = '0';
+  /** Publishes awaiting their acks, across batches: the next batch fills the window as the last one's acks come back. */
+  private inFlight = 0;
+  /** The feeder waiting for a free slot in that window. */
+  private slotFree: (() => void) | undefined;
+  /** The first failed publish a retry can cure, in this lead: nothing more starts until it is retried. */
+  private fault: { eventId: string; error: unknown } | undefined;
+  /** A batch of this lead stopped short (a failed publish, stop()): progress is not moved past it. */
+  private gap = false;
+  /**
+   * After a failed publish, the retry sends one row at a time until one goes through: rows
+   * after a row that keeps failing would otherwise go out again at every retry, and once the
+   * broker's dedupe window has passed, be stored again.
+   */
+  private probing = false;
   /** Marks of published batches, chained in order; a failed one ends the lead. */
   private marks: Promise<void> = Promise.resolve();
   private markError: unknown;
@@ -146,14 +191,17 @@ class Relay implements OutboxRelay {
     this.descriptors = new Map(options.outbox.events.map((e) => [eventKey(e.type, e.version), e as EventDescriptor<unknown>]));
     this.types = new Set(options.outbox.events.map((e) => e.type));
     const t = options.outbox.location.qualified;
-    // Ordered by the column (o.position), not by the text alias of the same name.
-    this.selectSql = `SELECT id::text AS id, position::text AS position, event_id, type, version, subject, params, headers, metadata,
-        correlation_id, causation_id, partition_key, occurred_at, body,
-        (extract(epoch FROM clock_timestamp() - committed_at) * 1000)::float8 AS age_ms
-      FROM ${t} AS o WHERE published_at IS NULL AND failed_at IS NULL AND o.position > $3::bigint AND o.position <= $2::bigint
+    const progress = options.outbox.location.progressTable;
+    this.selectSql = `SELECT ${RELAY_COLUMNS}
+      FROM ${t} AS o WHERE o.failed_at IS NULL AND o.position > $3::bigint AND o.position <= $2::bigint
       ORDER BY o.position LIMIT $1`;
-    this.markSql = `UPDATE ${t} SET published_at = now() WHERE id = ANY($1::bigint[])`;
-    this.failSql = `UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($1::bigint[], $2::text[]) AS f(id, error) WHERE o.id = f.id`;
+    this.progressSql = `SELECT published_through::text AS p FROM ${progress}`;
+    // GREATEST: a mark that lands late (its lead lost meanwhile) never moves progress back.
+    const advance = `UPDATE ${progress} SET published_through = GREATEST(published_through, $1::bigint), updated_at = now()`;
+    this.markSql = advance;
+    // A data-modifying WITH runs whether or not the main statement reads it: the failed
+    // rows and the progress past them are stored together or not at all.
+    this.failSql = `WITH failed AS (UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($2::bigint[], $3::text[]) AS f(id, error) WHERE o.id = f.id) ${advance}`;
   }
 
   async start(): Promise<void> {
@@ -255,15 +303,33 @@ class Relay implements OutboxRelay {
       client.release(err as Error);
       throw err;
     }
+    // A new lead starts from the progress row: rows a lost lead published but could not mark
+    // go out again, with the same ids.
+    let progress: string;
+    try {
+      const p = (await client.query<{ p: string }>(this.progressSql)).rows[0]?.p;
+      if (p === undefined) throw new OutboxConfigError(`outbox relay: ${this.o.outbox.location.progressTable} has no row; run migrateOutbox first`);
+      progress = p;
+    } catch (err) {
+      await client.query('SELECT pg_advisory_unlock($1::int4, $2::int4)', [LOCK.RELAY, this.lockKey]).catch(() => undefined);
+      client.removeListener('error', this.swallow);
+      client.release(err instanceof OutboxConfigError ? undefined : (err as Error));
+      throw err;
+    }
     this.lease = client;
-    // A new lead starts from what the table says is unpublished: rows a lost lead published
-    // but could not mark go out again, with the same ids.
-    this.cursor = '0';
+    this.cursor = progress;
+    this.marked = progress;
+    this.gap = false;
+    this.fault = undefined;
+    this.probing = false;
     return true;
   }
 
   /** Ends the lead: lets the marks in progress finish, frees the lock and the connection. */
   private async resign(error: unknown): Promise<void> {
+    // A read under way on the lease ends before the connection goes back to the pool.
+    await this.ahead?.rows.catch(() => undefined);
+    this.ahead = undefined;
     await this.marks.catch(() => undefined);
     this.marks = Promise.resolve();
     this.markError = undefined;
@@ -277,94 +343,195 @@ class Relay implements OutboxRelay {
   }
 
   /**
-   * One batch: rows after the cursor up to the commit horizon, published in order; their
-   * marks are queued (one UPDATE each, in order, on another connection) so the next batch is
-   * published while the previous one is being marked. Rejects on a database error.
+   * One batch: rows after the cursor up to the commit horizon, published in order. Returns
+   * once they are all started: their acks and their mark (one UPDATE of the progress row, on
+   * another connection, after the previous batch's) follow while the next batch is read and
+   * published. Rejects on a database error.
    */
   private async batch(): Promise<Outcome> {
     if (this.markError !== undefined) throw this.markError;
     const lease = this.lease!;
     this.counters.batches++;
-    const horizon = await this.horizon!.advance(lease);
-    const rows = (await lease.query<OutboxRow & { age_ms: number | null }>(this.selectSql, [this.o.batchSize, horizon, this.cursor])).rows;
-    this.counters.lagMs = rows.length > 0 ? Math.max(0, Math.round(rows[0]!.age_ms ?? 0)) : 0;
-    const { published, failed, transient, duplicates } = await this.publish(rows);
-    const job = { published, failed, duplicates };
-    this.marks = this.marks.then(() => this.mark(job)).catch((err: unknown) => {
-      this.markError ??= err;
-    });
-    if (transient || rows.length < this.o.batchSize) {
-      // Settle before waiting: the marks land, and after a failed publish the next batch
-      // starts again from the table (the failed row and any after it).
-      await this.marks;
-      if (this.markError !== undefined) throw this.markError;
-      if (transient) this.cursor = '0';
-      else if (rows.length > 0) this.cursor = rows[rows.length - 1]!.position;
-    } else this.cursor = rows[rows.length - 1]!.position;
-    return { kind: 'done', rows: rows.length, ...(transient ? { transient } : {}) };
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    let rows: RawOutboxRow[];
+    if (ahead !== undefined && ahead.after === this.cursor) rows = await ahead.rows;
+    else {
+      await ahead?.rows.catch(() => undefined);
+      this.lastHorizon = await this.horizon!.advance(lease);
+      rows = await this.read(lease, this.cursor);
+    }
+    if (rows.length > 0) this.cursor = rows[rows.length - 1]![COL.position];
+    if (rows.length === this.o.batchSize) {
+      const after = this.cursor;
+      const next = this.read(lease, after);
+      // Awaited by the next batch, or by resign(); a failure is thrown there.
+      next.catch(() => undefined);
+      this.ahead = { after, rows: next };
+    }
+    this.counters.lagMs = rows.length > 0 ? Math.max(0, Math.round(Number(rows[0]![COL.ageMs] ?? 0))) : 0;
+    const { settled } = await this.feed(rows);
+    this.marks = this.marks
+      .then(async () => {
+        const result = await settled;
+        if (this.gap || this.markError !== undefined) return;
+        if (result.through !== undefined) {
+          await this.mark(result);
+          this.marked = result.through;
+        }
+        if (result.short) this.gap = true;
+      })
+      .catch((err: unknown) => {
+        this.markError ??= err;
+      });
+    if (this.fault === undefined && rows.length === this.o.batchSize && !this.stopping) return { kind: 'done', rows: rows.length };
+    // Settle before waiting: every ack in, the marks stored. After a failed publish the next
+    // batch starts from the first row not done.
+    await this.marks;
+    if (this.markError !== undefined) throw this.markError;
+    const fault = this.fault;
+    if (fault !== undefined || this.gap) {
+      await this.ahead?.rows.catch(() => undefined);
+      this.ahead = undefined;
+      this.fault = undefined;
+      this.gap = false;
+      this.cursor = this.marked;
+      if (fault !== undefined) this.probing = true;
+    }
+    return { kind: 'done', rows: rows.length, ...(fault ? { transient: fault } : {}) };
   }
 
-  private async mark(job: { published: Array<{ row: string; eventId: string; position: string }>; failed: Array<{ row: OutboxRow; eventId: string; reason: OutboxFailureReason; detail: string }>; duplicates: number }): Promise<void> {
+  private async read(lease: PooledConnection, after: string): Promise<RawOutboxRow[]> {
+    const query: TextArrayQuery = { text: this.selectSql, values: [this.o.batchSize, this.lastHorizon, after], rowMode: 'array', types: TEXT };
+    return (await lease.query<RawOutboxRow>(query)).rows;
+  }
+
+  private async mark(job: BatchResult): Promise<void> {
     const { published, failed, duplicates } = job;
+    if (published.length > 0) await this.o.beforeMark?.(published.map((p) => p.eventId));
+    if (failed.length > 0) {
+      await this.o.pool.query(this.failSql, [job.through, failed.map((f) => f.id), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
+    } else {
+      await this.o.pool.query(this.markSql, [job.through]);
+    }
+    // Counted and told once stored: a batch whose mark was lost is published again.
+    this.counters.lastPosition = job.through;
     if (published.length > 0) {
-      await this.o.beforeMark?.(published.map((p) => p.eventId));
-      await this.o.pool.query(this.markSql, [published.map((p) => p.row)]);
-      // Counted and told once stored: a batch whose marks were lost is published again.
-      const last = published[published.length - 1]!;
       this.counters.published += published.length;
       this.counters.duplicates += duplicates;
-      this.counters.lastPosition = last.position;
-      this.notify({ kind: 'published', count: published.length, eventIds: published.map((p) => p.eventId), lastPosition: last.position, lagMs: this.counters.lagMs, duplicates });
+      this.notify({ kind: 'published', count: published.length, eventIds: published.map((p) => p.eventId), lastPosition: published[published.length - 1]!.position, lagMs: this.counters.lagMs, duplicates });
     }
-    if (failed.length > 0) {
-      await this.o.pool.query(this.failSql, [failed.map((f) => f.row.id), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
-      for (const f of failed) {
-        this.counters.failed++;
-        this.notify({ kind: 'failed-row', eventId: f.eventId, position: f.row.position, reason: f.reason, detail: f.detail });
-      }
+    for (const f of failed) {
+      this.counters.failed++;
+      this.notify({ kind: 'failed-row', eventId: f.eventId, position: f.position, reason: f.reason, detail: f.detail });
     }
   }
 
   /**
-   * Publishes `rows` in order with up to maxInFlight awaiting acks. After the first failure
-   * a retry could cure, no further row is started (the batch ends; rows already in flight
-   * finish and count if stored).
+   * Starts publishing `rows` in order, keeping at most maxInFlight awaiting acks (across
+   * batches); resolves once all are started, with a promise of what they did (wrapped: an
+   * async function returning a promise would wait for it). After the first failure a retry
+   * could cure, no further row is started, in this batch or the next.
    */
-  private async publish(rows: readonly OutboxRow[]) {
-    const published: Array<{ row: string; eventId: string; position: string }> = [];
-    const failed: Array<{ row: OutboxRow; eventId: string; reason: OutboxFailureReason; detail: string }> = [];
-    let transient: { eventId: string; error: unknown } | undefined;
-    let duplicates = 0;
-    const done: Array<boolean> = new Array(rows.length).fill(false);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (transient === undefined && next < rows.length && !this.stopping) {
-        const i = next++;
-        const row = rows[i]!;
-        const d = decodeRow(row, this.descriptors, this.types);
-        if (!d.ok) {
-          failed.push({ row, eventId: d.eventId, reason: d.reason, detail: d.detail });
-          continue;
-        }
-        try {
-          const receipt = await this.bus.publish(d.descriptor, d.data, d.options);
-          if (receipt.duplicate) duplicates++;
-          done[i] = true;
-        } catch (error) {
-          const reason = permanentReason(error);
-          if (reason) failed.push({ row, eventId: d.eventId, reason, detail: (error as Error).message });
-          else transient ??= { eventId: d.eventId, error };
-        }
-      }
+  private async feed(rows: readonly RawOutboxRow[]): Promise<{ settled: Promise<BatchResult> }> {
+    // What the mark needs of each row, kept apart so the rows themselves (body, JSON text)
+    // are garbage once published rather than held until the batch's last ack.
+    const done: BatchRows = { ids: [], positions: [], eventIds: [], state: new Uint8Array(rows.length), failures: [] };
+    const { state, failures } = done;
+    let pending = 1; // the feeding itself
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const finish = (): void => {
+      if (--pending === 0) settle();
     };
-    await Promise.all(Array.from({ length: Math.min(this.o.maxInFlight, rows.length) }, worker));
-    // Told in position order, whichever publish failed first.
-    failed.sort((a, b) => Number(a.row.position) - Number(b.row.position));
-    rows.forEach((row, i) => {
-      if (done[i]) published.push({ row: row.id, eventId: row.event_id as string, position: row.position });
-    });
-    return { published, failed, transient, duplicates };
+    for (let i = 0; i < rows.length; i++) {
+      while (this.inFlight >= (this.probing ? 1 : this.o.maxInFlight)) await new Promise<void>((resolve) => (this.slotFree = resolve));
+      if (this.fault !== undefined || this.stopping) break;
+      const row = rows[i]!;
+      done.ids.push(row[COL.id]);
+      done.positions.push(row[COL.position]);
+      const eventId = row[COL.eventId];
+      done.eventIds.push(eventId);
+      const d = decodeRow(row, this.descriptors, this.types);
+      if (!d.ok) {
+        state[i] = FAILED;
+        failures[i] = { eventId: d.eventId, reason: d.reason, detail: d.detail };
+        continue;
+      }
+      this.inFlight++;
+      pending++;
+      let sent: Promise<PublishReceipt>;
+      try {
+        sent = this.bus.publish(d.descriptor, d.data, d.options);
+      } catch (error) {
+        // A bus of the caller's that throws rather than rejects.
+        sent = Promise.reject(error);
+      }
+      sent.then(
+        (receipt) => {
+          state[i] = receipt.duplicate ? SENT_BEFORE : SENT;
+          this.probing = false;
+          this.freeSlot();
+          finish();
+        },
+        (error: unknown) => {
+          const reason = permanentReason(error);
+          if (reason) {
+            state[i] = FAILED;
+            failures[i] = { eventId, reason, detail: (error as Error).message };
+          } else this.fault ??= { eventId, error };
+          this.freeSlot();
+          finish();
+        },
+      );
+    }
+    finish();
+    return { settled: settled.then(() => donePrefix(done)) };
   }
+
+  private freeSlot(): void {
+    this.inFlight--;
+    const waiting = this.slotFree;
+    this.slotFree = undefined;
+    waiting?.();
+  }
+}
+
+/** A batch's rows as far as its mark is concerned (rows not started have no entries). */
+interface BatchRows {
+  ids: string[];
+  positions: string[];
+  eventIds: string[];
+  state: Uint8Array;
+  failures: Array<{ eventId: string; reason: OutboxFailureReason; detail: string } | undefined>;
+}
+
+/** Row states in a batch. */
+const NOT_DONE = 0;
+const SENT = 1;
+/** Acked as a duplicate: the broker already held it (republished after a crash). */
+const SENT_BEFORE = 2;
+const FAILED = 3;
+
+/**
+ * What a batch's publishes did, up to the first row not done: progress moves past those
+ * rows only; the rest are read again.
+ */
+function donePrefix(rows: BatchRows): BatchResult {
+  const { state, failures } = rows;
+  const result: BatchResult = { published: [], failed: [], through: undefined, duplicates: 0, short: false };
+  let i = 0;
+  for (; i < state.length && state[i] !== NOT_DONE; i++) {
+    const position = rows.positions[i]!;
+    result.through = position;
+    if (state[i] === FAILED) result.failed.push({ id: rows.ids[i]!, position, ...failures[i]! });
+    else {
+      result.published.push({ eventId: rows.eventIds[i]!, position });
+      if (state[i] === SENT_BEFORE) result.duplicates++;
+    }
+  }
+  result.short = i < state.length;
+  return result;
 }
 
 function stripUndefined<T extends object>(o: T): T {

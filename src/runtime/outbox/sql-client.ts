@@ -8,9 +8,21 @@ export interface QueryResultLike<R> {
   rowCount: number | null;
 }
 
+/**
+ * A query given as an object: rows as arrays of column text, left unparsed (`types` maps
+ * every column type to the identity). The relay reads its rows this way.
+ */
+export interface TextArrayQuery {
+  text: string;
+  values: unknown[];
+  rowMode: 'array';
+  types: { getTypeParser(oid: number, format?: string): (value: string) => unknown };
+}
+
 /** Anything that runs a query: a pg Client, a PoolClient inside BEGIN, a Pool. */
 export interface Queryable {
   query<R = any>(text: string, values?: unknown[]): Promise<QueryResultLike<R>>;
+  query<R = any>(config: TextArrayQuery): Promise<QueryResultLike<R>>;
 }
 
 export interface NotificationLike {

@@ -51,6 +51,11 @@ export class WatchingTransport implements Transport {
   overlaps = 0;
   /** While set, publishes fail with this error before reaching the broker. */
   failWith: Error | undefined;
+  /** While set, publishes of these event ids fail with failWith (or a default error); others go through. */
+  failIds: ReadonlySet<string> | undefined;
+  /** The next such failure waits for releaseHeld() first: a broker slow to refuse, while later publishes are acked. */
+  holdNextFailure = false;
+  private readonly held: Array<() => void> = [];
 
   constructor(
     private readonly inner: Transport,
@@ -64,7 +69,14 @@ export class WatchingTransport implements Transport {
     return this.inner.messageBytes ? this.inner.messageBytes(m) : m.body.byteLength;
   }
   async publish(m: OutboundMessage): Promise<TransportReceipt> {
-    if (this.failWith) throw this.failWith;
+    if (this.failIds?.has(m.id)) {
+      if (this.holdNextFailure) {
+        this.holdNextFailure = false;
+        await new Promise<void>((resolve) => this.held.push(resolve));
+      }
+      throw this.failWith ?? new Error(`publish of ${m.id} refused (test)`);
+    }
+    if (this.failWith && !this.failIds) throw this.failWith;
     const ledger = this.shared ?? this;
     if (ledger.inFlight.has(m.id)) ledger.overlaps++;
     ledger.inFlight.add(m.id);
@@ -74,6 +86,13 @@ export class WatchingTransport implements Transport {
     } finally {
       ledger.inFlight.delete(m.id);
     }
+  }
+  /** Lets the held publishes fail now. */
+  releaseHeld(): void {
+    for (const release of this.held.splice(0)) release();
+  }
+  get holding(): number {
+    return this.held.length;
   }
   publishTransient(m: OutboundMessage) {
     return this.inner.publishTransient(m);

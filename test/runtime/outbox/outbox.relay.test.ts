@@ -10,7 +10,7 @@ import { createOutbox, createOutboxRelay, migrateOutbox, type Outbox, type Outbo
 import { rand, waitFor } from '../helpers.js';
 import { orderPlaced } from './fixture.js';
 import { testStream, WatchingTransport, type TestStream } from './js-helpers.js';
-import { dropSchema, inTransaction, newPool, schemaName } from './pg-helpers.js';
+import { dropSchema, inTransaction, newPool, publishedIds, publishedThrough, schemaName } from './pg-helpers.js';
 
 describe('outbox relay on JetStream', () => {
   let pool: pg.Pool;
@@ -33,7 +33,7 @@ describe('outbox relay on JetStream', () => {
     const ev = orderPlaced(prefix);
     const outbox = createOutbox({ events: [ev], source: 'test/orders', schema });
     const table = outbox.location.qualified;
-    const positions = async (): Promise<string[]> => (await pool.query(`SELECT event_id FROM ${table} WHERE published_at IS NOT NULL ORDER BY position`)).rows.map((r) => r.event_id);
+    const positions = (): Promise<string[]> => publishedIds(pool, outbox);
     return { schema, prefix, stream, ev, outbox, table, positions };
   }
 
@@ -184,12 +184,107 @@ describe('outbox relay on JetStream', () => {
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
     await waitFor(() => notices.filter((n) => n.kind === 'retry').length >= 3, 10_000, 'three retries');
-    expect((await pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE published_at IS NOT NULL`)).rows[0].n).toBe(0);
+    expect(await publishedThrough(pool, outbox)).toBe('0');
     expect(relay.stats().lastError).toBe(flaky.failWith);
     flaky.failWith = undefined;
     await waitFor(() => relay.stats().published === 30, 20_000, 'all published after the broker came back');
     expect(await stream.ids()).toEqual(ids);
     expect(await positions()).toEqual(ids);
+  });
+
+  it('one event failing while many batches are in flight: progress never passes it, the rows after it go out again once, each stored once, in order', async () => {
+    const { stream, ev, outbox, positions } = await setup('gap');
+    const ids: string[] = [];
+    for (let i = 0; i < 300; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
+    const stuck = ids[137]!;
+    const flaky = new WatchingTransport(stream.transport);
+    flaky.failIds = new Set([stuck]);
+    // The broker is slow to refuse it: later batches are acked (and complete) meanwhile.
+    flaky.holdNextFailure = true;
+    // Batches of 10 with 40 publishes in flight: the window spans four batches.
+    const { relay, notices, started } = startRelay(outbox, stream, { transport: flaky, batchSize: 10, maxInFlight: 40, backoff: { initialMs: 20, maxMs: 100 } });
+    await started;
+    await waitFor(async () => flaky.holding === 1 && (await stream.count()) >= 137 + 30, 10_000, 'thirty rows after the stuck one stored while it hangs');
+    flaky.releaseHeld();
+    await waitFor(() => notices.filter((n) => n.kind === 'retry').length >= 3, 10_000, 'three retries of the stuck event');
+    expect(notices.filter((n) => n.kind === 'retry').every((n) => (n as { eventId?: string }).eventId === stuck)).toBe(true);
+    expect(await positions()).toEqual(ids.slice(0, 137));
+    const stored = await stream.ids();
+    expect(stored).not.toContain(stuck);
+    const ahead = stored.length - 137;
+    expect(ahead).toBeGreaterThanOrEqual(30);
+    flaky.failIds = undefined;
+    await waitFor(async () => (await positions()).length === 300, 20_000, 'progress past every row');
+    expect(await positions()).toEqual(ids);
+    const onStream = await stream.ids();
+    expect(onStream).toHaveLength(300);
+    expect(new Set(onStream)).toEqual(new Set(ids));
+    expect(onStream.slice(0, 137)).toEqual(ids.slice(0, 137));
+    // The rows stored ahead of it went out once more after it (acked as duplicates); the
+    // retries sent the failing row alone, so no row went out a third time.
+    expect(relay.stats().duplicates).toBe(ahead);
+    expect(Math.max(...ids.filter((id) => id !== stuck).map((id) => flaky.calls.get(id) ?? 0))).toBe(2);
+  });
+
+  it('a failed row re-driven by clearing failed_at gets a new position at commit and goes out after the rows already published', async () => {
+    const { stream, ev, outbox, table, positions, prefix } = await setup('redrive');
+    const first = (await inTransaction(pool, (tx) => add(outbox, ev, 1, tx))).id;
+    const bad = `invalid-${rand()}`;
+    await inTransaction(pool, (tx) =>
+      tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, now(), $4)`, [
+        bad,
+        `${prefix}.orders.a.placed`,
+        JSON.stringify({ orderId: 'a' }),
+        Buffer.from('{"orderId":"a","seq":"one"}'),
+      ]),
+    );
+    const second = (await inTransaction(pool, (tx) => add(outbox, ev, 2, tx))).id;
+    const { relay, started } = startRelay(outbox, stream);
+    await started;
+    await waitFor(() => relay.stats().published === 2 && relay.stats().failed === 1, 10_000, 'two published, one failed');
+    const before = (await pool.query(`SELECT position::text AS p FROM ${table} WHERE event_id = $1`, [bad])).rows[0].p;
+    // Mended and re-driven in one transaction, as an operator would.
+    await inTransaction(pool, (tx) => tx.query(`UPDATE ${table} SET body = $2, failed_at = NULL, error = NULL WHERE event_id = $1`, [bad, Buffer.from('{"orderId":"a","seq":1}')]));
+    await waitFor(() => relay.stats().published === 3, 10_000, 'the re-driven row published');
+    const after = (await pool.query(`SELECT position::text AS p FROM ${table} WHERE event_id = $1`, [bad])).rows[0].p;
+    expect(BigInt(after)).toBeGreaterThan(BigInt(before));
+    expect(await stream.ids()).toEqual([first, second, bad]);
+    expect(await positions()).toEqual([first, second, bad]);
+  });
+
+  it('a table made before the progress row (each row marked published_at) is converted: progress starts below its first unmarked row', async () => {
+    const schema = schemaName('legacy');
+    const prefix = `oblegacy${rand()}`;
+    const stream = await testStream(prefix);
+    cleanups.push(() => stream.destroy(), () => dropSchema(pool, schema));
+    const t = `"${schema}".event_outbox`;
+    // The earlier layout: published_at per row, an INSERT-only commit trigger.
+    await pool.query(`CREATE SCHEMA "${schema}"`);
+    await pool.query(`CREATE SEQUENCE "${schema}".event_outbox_position AS bigint`);
+    await pool.query(`CREATE TABLE ${t} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, position bigint, event_id text NOT NULL UNIQUE, type text NOT NULL,
+      version text NOT NULL, source text NOT NULL, subject text NOT NULL, params jsonb NOT NULL DEFAULT '{}', headers jsonb NOT NULL DEFAULT '{}',
+      metadata jsonb NOT NULL DEFAULT '{}', correlation_id text, causation_id text, partition_key text, occurred_at timestamptz NOT NULL, body bytea NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(), committed_at timestamptz, published_at timestamptz, failed_at timestamptz, error text)`);
+    await pool.query(`CREATE FUNCTION "${schema}".event_outbox_commit_position() RETURNS trigger LANGUAGE plpgsql AS $f$
+      BEGIN UPDATE ${t} SET position = nextval('"${schema}".event_outbox_position'::regclass), committed_at = clock_timestamp() WHERE id = NEW.id; RETURN NULL; END $f$`);
+    await pool.query(`CREATE CONSTRAINT TRIGGER event_outbox_commit AFTER INSERT ON ${t} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".event_outbox_commit_position()`);
+    const ev = orderPlaced(prefix);
+    const outbox = createOutbox({ events: [ev], source: 'test/orders', schema });
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
+    await pool.query(`UPDATE ${t} SET published_at = now() WHERE event_id = ANY($1)`, [ids.slice(0, 2)]);
+
+    await migrateOutbox(pool, { schema });
+    await migrateOutbox(pool, { schema });
+    const second = (await pool.query(`SELECT position::text AS p FROM ${t} WHERE event_id = $1`, [ids[1]])).rows[0].p;
+    expect(await publishedThrough(pool, outbox)).toBe(second);
+    const trigger = await pool.query(`SELECT (tgtype & 16) <> 0 AS on_update FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'event_outbox_commit'`, [t]);
+    expect(trigger.rows).toEqual([{ on_update: true }]);
+
+    const { relay, started } = startRelay(outbox, stream);
+    await started;
+    await waitFor(() => relay.stats().published === 2, 10_000, 'the two unmarked rows');
+    expect(await stream.ids()).toEqual(ids.slice(2));
   });
 
   it('corrupt rows written by hand (bad JSON, unknown type or version, invalid payload, forged subject, bad id, too large) are marked failed with their reason; the relay goes on', async () => {

@@ -33,9 +33,13 @@ describe('outbox table', () => {
     await Promise.all([migrateOutbox(pool, { schema }), migrateOutbox(pool, { schema }), migrateOutbox(pool, { schema })]);
     await migrateOutbox(pool, { schema });
     const cols = await pool.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'event_outbox' ORDER BY ordinal_position`, [schema]);
-    expect(cols.rows.map((r) => r.column_name)).toEqual(expect.arrayContaining(['id', 'position', 'event_id', 'type', 'version', 'subject', 'headers', 'body', 'created_at', 'committed_at', 'published_at', 'failed_at', 'error']));
+    expect(cols.rows.map((r) => r.column_name)).toEqual(expect.arrayContaining(['id', 'position', 'event_id', 'type', 'version', 'subject', 'headers', 'body', 'created_at', 'committed_at', 'failed_at', 'error']));
+    expect(cols.rows.map((r) => r.column_name)).not.toContain('published_at');
     const triggers = await pool.query(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal`, [`"${schema}"."event_outbox"`]);
     expect(triggers.rows[0].n).toBe(1);
+    // One progress row, however many instances migrated.
+    const progress = await pool.query(`SELECT published_through::text AS p FROM "${schema}"."event_outbox_progress"`);
+    expect(progress.rows).toEqual([{ p: '0' }]);
   });
 
   it('a hostile schema or table name is quoted, never run: the table gets that odd name and nothing else happens', async () => {
@@ -48,7 +52,7 @@ describe('outbox table', () => {
     const loc = await migrateOutbox(pool, { schema, table });
     await migrateOutbox(pool, { schema, table });
     const names = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [schema]);
-    expect(names.rows.map((r) => r.table_name).sort()).toEqual([table, 'victim'].sort());
+    expect(names.rows.map((r) => r.table_name).sort()).toEqual([table, `${table}_progress`, 'victim'].sort());
     // And the odd table works as an outbox: add, commit, a position at commit.
     const ev = orderPlaced(`h${rand()}`);
     const outbox = createOutbox({ events: [ev], source: 'test/outbox', schema, table });

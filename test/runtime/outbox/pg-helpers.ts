@@ -8,6 +8,7 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { OutboxLocation } from '../../../src/runtime/outbox/index.js';
 import { freePort, rand, waitFor } from '../helpers.js';
 
 export const PG_URL = process.env['PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -43,6 +44,20 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) =>
   } finally {
     tx.release(broken !== undefined && !(broken as { code?: string }).code ? broken : undefined);
   }
+}
+
+/** The relay's progress: every committed row up to this position is published or failed. */
+export async function publishedThrough(pool: pg.Pool, outbox: { location: OutboxLocation }): Promise<string> {
+  return (await pool.query(`SELECT published_through::text AS p FROM ${outbox.location.progressTable}`)).rows[0].p;
+}
+
+/** Event ids the relay has published (below its progress, not failed), in position order. */
+export async function publishedIds(pool: pg.Pool, outbox: { location: OutboxLocation }): Promise<string[]> {
+  const l = outbox.location;
+  const r = await pool.query(
+    `SELECT o.event_id FROM ${l.qualified} AS o, ${l.progressTable} AS p WHERE o.position <= p.published_through AND o.failed_at IS NULL ORDER BY o.position`,
+  );
+  return r.rows.map((row) => row.event_id);
 }
 
 /**
