@@ -24,7 +24,7 @@
  * fires on that update, gives it a new position at commit, so it goes out after the rows
  * already published.
  */
-import { LOCK, oidLockKey, outboxLocation, type OutboxLocation } from './names.js';
+import { LOCK, OutboxConfigError, oidLockKey, outboxLocation, type OutboxLocation } from './names.js';
 import type { ConnectionPool, PooledConnection, Queryable } from './sql-client.js';
 
 export interface OutboxTableOptions {
@@ -101,6 +101,17 @@ async function startProgress(client: Queryable, l: OutboxLocation): Promise<void
     await client.query(`INSERT INTO ${l.progressTable} (published_through) VALUES (0)`);
     return;
   }
+  // A relay of the earlier version marks rows and never moves progress: converting under it
+  // would have the next relay republish all it marked meanwhile. It holds the relay lock
+  // while it leads (this takes it until the migration commits).
+  const free = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_xact_lock(${LOCK.RELAY}, ${oidLockKey('$1::regclass::oid')}) AS ok`, [l.qualified]);
+  if (!free.rows[0]?.ok) {
+    throw new OutboxConfigError(`outbox ${l.qualified}: a relay is running on this table, made before the progress row; stop it, then migrate`);
+  }
+  // Its index selected rows by published_at, which nothing writes any more: the relay's reads
+  // could not use it.
+  await client.query(`DROP INDEX IF EXISTS ${l.quotedSchema}.${l.pendingIndex}`);
+  await client.query(`CREATE INDEX ${l.pendingIndex} ON ${l.qualified} (position) WHERE failed_at IS NULL AND position IS NOT NULL`);
   await client.query(`SELECT pg_advisory_xact_lock(${LOCK.COMMIT}, ${oidLockKey('$1::regclass::oid')})`, [l.qualified]);
   await client.query(
     `INSERT INTO ${l.progressTable} (published_through)

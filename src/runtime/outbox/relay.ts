@@ -171,6 +171,14 @@ class Relay implements OutboxRelay {
   private probing = false;
   /** Marks of published batches, chained in order; a failed one ends the lead. */
   private marks: Promise<void> = Promise.resolve();
+  /**
+   * The marks not yet stored, oldest first. Publishing runs at most this many batches ahead
+   * of stored progress: a progress UPDATE that is slow (a lock, a busy server) holds the
+   * relay back rather than letting it publish a backlog that a crash would send again.
+   */
+  private unstored: Array<Promise<void>> = [];
+  /** Enough batches to fill the publish window twice over: the window, not this, is what normally holds the relay back. */
+  private readonly maxUnstored: number;
   private markError: unknown;
   private readonly selectSql: string;
   private readonly markSql: string;
@@ -187,6 +195,7 @@ class Relay implements OutboxRelay {
       if (!Number.isInteger(this.o[k]) || this.o[k] < 1) throw new OutboxConfigError(`createOutboxRelay: ${k} must be a positive integer`);
     }
     this.backoff = { ...RETRY_BACKOFF, ...options.backoff };
+    this.maxUnstored = Math.max(4, 2 * Math.ceil(this.o.maxInFlight / this.o.batchSize));
     this.bus = options.bus ?? createEventBus({ transport: options.transport!, source: options.outbox.source });
     this.descriptors = new Map(options.outbox.events.map((e) => [eventKey(e.type, e.version), e as EventDescriptor<unknown>]));
     this.types = new Set(options.outbox.events.map((e) => e.type));
@@ -247,6 +256,11 @@ class Relay implements OutboxRelay {
     }
   }
 
+  /** Waits, unless stop() was called (it may have come while a batch ran, before this wait began). */
+  private pause(ms: number, wakeable: boolean): Promise<void> {
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms, wakeable);
+  }
+
   private async run(): Promise<void> {
     let attempt = 0;
     while (!this.stopping) {
@@ -259,12 +273,12 @@ class Relay implements OutboxRelay {
         const delayMs = backoffDelay(this.backoff, attempt);
         this.counters.lastError = error;
         this.notify({ kind: 'database-error', attempt, delayMs, error });
-        await this.sleeper.sleep(delayMs, false);
+        await this.pause(delayMs, false);
         continue;
       }
       if (outcome.kind === 'standby') {
         // Another relay leads; it may fail, so ask again later.
-        await this.sleeper.sleep(this.o.pollIntervalMs, false);
+        await this.pause(this.o.pollIntervalMs, false);
         continue;
       }
       if (outcome.transient) {
@@ -273,11 +287,11 @@ class Relay implements OutboxRelay {
         this.counters.lastError = outcome.transient.error;
         const delayMs = backoffDelay(this.backoff, attempt);
         this.notify({ kind: 'retry', eventId: outcome.transient.eventId, attempt, delayMs, error: outcome.transient.error });
-        await this.sleeper.sleep(delayMs, false);
+        await this.pause(delayMs, false);
         continue;
       }
       attempt = 0;
-      if (outcome.rows < this.o.batchSize) await this.sleeper.sleep(this.o.pollIntervalMs, true);
+      if (outcome.rows < this.o.batchSize) await this.pause(this.o.pollIntervalMs, true);
     }
     await this.resign(undefined);
   }
@@ -332,6 +346,7 @@ class Relay implements OutboxRelay {
     this.ahead = undefined;
     await this.marks.catch(() => undefined);
     this.marks = Promise.resolve();
+    this.unstored = [];
     this.markError = undefined;
     const lease = this.lease;
     this.lease = undefined;
@@ -384,10 +399,13 @@ class Relay implements OutboxRelay {
       .catch((err: unknown) => {
         this.markError ??= err;
       });
+    this.unstored.push(this.marks);
+    if (this.unstored.length > this.maxUnstored) await this.unstored.shift();
     if (this.fault === undefined && rows.length === this.o.batchSize && !this.stopping) return { kind: 'done', rows: rows.length };
     // Settle before waiting: every ack in, the marks stored. After a failed publish the next
     // batch starts from the first row not done.
     await this.marks;
+    this.unstored = [];
     if (this.markError !== undefined) throw this.markError;
     const fault = this.fault;
     if (fault !== undefined || this.gap) {
@@ -469,7 +487,7 @@ class Relay implements OutboxRelay {
       }
       sent.then(
         (receipt) => {
-          state[i] = receipt.duplicate ? SENT_BEFORE : SENT;
+          state[i] = receipt?.duplicate === true ? SENT_BEFORE : SENT;
           this.probing = false;
           this.freeSlot();
           finish();
@@ -478,7 +496,7 @@ class Relay implements OutboxRelay {
           const reason = permanentReason(error);
           if (reason) {
             state[i] = FAILED;
-            failures[i] = { eventId, reason, detail: (error as Error).message };
+            failures[i] = { eventId, reason, detail: String((error as Error).message) };
           } else this.fault ??= { eventId, error };
           this.freeSlot();
           finish();

@@ -37,15 +37,16 @@ export type RawOutboxRow = readonly [
   correlationId: string | null,
   causationId: string | null,
   partitionKey: string | null,
-  occurredMs: string,
+  occurredMs: string | null,
   bodyHex: string,
   ageMs: string | null,
 ];
 
 /** The relay's SELECT list, in RawOutboxRow order; `o` is the outbox table. */
 export const RELAY_COLUMNS = `o.id::text, o.position::text, o.event_id, o.type, o.version, o.subject, o.params, o.headers, o.metadata,
-  o.correlation_id, o.causation_id, o.partition_key, (extract(epoch FROM o.occurred_at) * 1000)::float8, encode(o.body, 'hex'),
-  (extract(epoch FROM clock_timestamp() - o.committed_at) * 1000)::float8`;
+  o.correlation_id, o.causation_id, o.partition_key,
+  CASE WHEN isfinite(o.occurred_at) THEN floor(extract(epoch FROM o.occurred_at) * 1000)::bigint::text END, encode(o.body, 'hex'),
+  CASE WHEN isfinite(o.committed_at) THEN floor(extract(epoch FROM clock_timestamp() - o.committed_at) * 1000)::bigint::text END`;
 
 /** Column indexes of RawOutboxRow. */
 export const COL = {
@@ -70,7 +71,11 @@ export type DecodedRow =
   | { ok: true; eventId: string; descriptor: EventDescriptor<unknown>; data: unknown; options: PublishOptions }
   | { ok: false; eventId: string; reason: OutboxFailureReason; detail: string };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The body's bytes are sent as stored (see STORED_DATA_JSON), so they are decoded the way a
+ * consumer will: a byte order mark is kept (and JSON.parse refuses it) rather than skipped.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** The event id becomes a header value and the broker's dedupe id: printable, bounded. */
 const EVENT_ID = /^[\x21-\x7e]{1,255}$/;
 
@@ -116,8 +121,11 @@ export function decodeRow(row: RawOutboxRow, descriptors: ReadonlyMap<string, Ev
   if (headers === undefined) return fail('undecodable', 'headers is not an object');
   const metadata = objectColumn(row[COL.metadata]);
   if (metadata === undefined) return fail('undecodable', 'metadata is not an object');
-  const timestamp = new Date(Number(row[COL.occurredMs]));
-  if (Number.isNaN(timestamp.getTime())) return fail('undecodable', 'occurred_at is not a time');
+  // Whole milliseconds as an integer's text (a float's would follow extra_float_digits);
+  // NULL when the time is infinite, which a hand-written row can hold.
+  const ms = row[COL.occurredMs];
+  const timestamp = new Date(ms === null ? NaN : Number(ms));
+  if (Number.isNaN(timestamp.getTime())) return fail('undecodable', 'occurred_at is not a finite time');
   try {
     const subject = addressOf(descriptor).fill(params as Record<string, string>);
     // The subject column is what operators query; a row whose column disagrees with its

@@ -5,12 +5,13 @@
  * without marking anything, and dead-lettering rows it can never publish.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type pg from 'pg';
+import pg from 'pg';
 import { createOutbox, createOutboxRelay, migrateOutbox, type Outbox, type OutboxRelay, type OutboxRelayNotice } from '../../../src/runtime/outbox/index.js';
+import { LOCK } from '../../../src/runtime/outbox/names.js';
 import { rand, waitFor } from '../helpers.js';
 import { orderPlaced } from './fixture.js';
 import { testStream, WatchingTransport, type TestStream } from './js-helpers.js';
-import { dropSchema, inTransaction, newPool, publishedIds, publishedThrough, schemaName } from './pg-helpers.js';
+import { dropSchema, inTransaction, newPool, PG_URL, publishedIds, publishedThrough, schemaName } from './pg-helpers.js';
 
 describe('outbox relay on JetStream', () => {
   let pool: pg.Pool;
@@ -268,11 +269,22 @@ describe('outbox relay on JetStream', () => {
     await pool.query(`CREATE FUNCTION "${schema}".event_outbox_commit_position() RETURNS trigger LANGUAGE plpgsql AS $f$
       BEGIN UPDATE ${t} SET position = nextval('"${schema}".event_outbox_position'::regclass), committed_at = clock_timestamp() WHERE id = NEW.id; RETURN NULL; END $f$`);
     await pool.query(`CREATE CONSTRAINT TRIGGER event_outbox_commit AFTER INSERT ON ${t} DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "${schema}".event_outbox_commit_position()`);
+    await pool.query(`CREATE INDEX event_outbox_pending ON ${t} (position) WHERE published_at IS NULL AND failed_at IS NULL AND position IS NOT NULL`);
     const ev = orderPlaced(prefix);
     const outbox = createOutbox({ events: [ev], source: 'test/orders', schema });
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
     await pool.query(`UPDATE ${t} SET published_at = now() WHERE event_id = ANY($1)`, [ids.slice(0, 2)]);
+
+    // A relay of that version still leading (it holds the relay lock): refused, nothing changed.
+    const oldRelay = await pool.connect();
+    try {
+      await oldRelay.query(`SELECT pg_advisory_lock($1::int4, (($2::regclass::oid)::bigint - 2147483648)::int4)`, [LOCK.RELAY, t]);
+      await expect(migrateOutbox(pool, { schema })).rejects.toThrow(/a relay is running on this table/);
+      expect((await pool.query(`SELECT to_regclass($1) AS r`, [`"${schema}".event_outbox_progress`])).rows[0].r).toBeNull();
+    } finally {
+      oldRelay.release(true);
+    }
 
     await migrateOutbox(pool, { schema });
     await migrateOutbox(pool, { schema });
@@ -280,11 +292,55 @@ describe('outbox relay on JetStream', () => {
     expect(await publishedThrough(pool, outbox)).toBe(second);
     const trigger = await pool.query(`SELECT (tgtype & 16) <> 0 AS on_update FROM pg_trigger WHERE tgrelid = $1::regclass AND tgname = 'event_outbox_commit'`, [t]);
     expect(trigger.rows).toEqual([{ on_update: true }]);
+    // Its index no longer selects by published_at (which nothing writes now), so reads use it.
+    const index = await pool.query(`SELECT pg_get_indexdef($1::regclass) AS def`, [`"${schema}".event_outbox_pending`]);
+    expect(index.rows[0].def).not.toContain('published_at');
+    expect(index.rows[0].def).toContain('failed_at IS NULL');
 
     const { relay, started } = startRelay(outbox, stream);
     await started;
     await waitFor(() => relay.stats().published === 2, 10_000, 'the two unmarked rows');
     expect(await stream.ids()).toEqual(ids.slice(2));
+  });
+
+  it('hand-written rows with an infinite time or a byte order mark: the one that cannot be sent as a consumer reads it is marked failed; the relay never stops', async () => {
+    const { stream, ev, outbox, table, prefix } = await setup('odd');
+    const raw = (eventId: string, occurredAt: string, body: Buffer) =>
+      inTransaction(pool, (tx) =>
+        tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, $4::timestamptz, $5)`, [
+          eventId,
+          `${prefix}.orders.a.placed`,
+          JSON.stringify({ orderId: 'a' }),
+          occurredAt,
+          body,
+        ]),
+      );
+    const json = Buffer.from('{"orderId":"a","seq":1}');
+    const never = `never-${rand()}`;
+    const bom = `bom-${rand()}`;
+    const lateCommit = `late-${rand()}`;
+    const fine = `fine-${rand()}`;
+    await raw(never, 'infinity', json);
+    await raw(bom, '2026-01-01T00:00:00.123999Z', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), json]));
+    await raw(lateCommit, '2026-01-01T00:00:00.123999Z', json);
+    // Valid in itself; only its commit time (the lag the relay reports) is infinite.
+    await pool.query(`UPDATE ${table} SET committed_at = 'infinity' WHERE event_id = $1`, [lateCommit]);
+    await raw(fine, '2026-01-01T00:00:00.123999Z', json);
+    // Sessions that print floats with fewer digits: times must not move with that setting.
+    const terse = new pg.Pool({ connectionString: PG_URL, max: 4, options: '-c extra_float_digits=-3' });
+    cleanups.push(() => terse.end());
+    const { relay, notices, started } = startRelay(outbox, stream, { pool: terse });
+    await started;
+    await waitFor(() => relay.stats().published === 2 && relay.stats().failed === 2, 10_000, 'two published, two failed');
+    expect(notices.filter((n) => n.kind === 'database-error')).toEqual([]);
+    expect(await stream.ids()).toEqual([lateCommit, fine]);
+    const failed = await pool.query(`SELECT event_id, error FROM ${table} WHERE failed_at IS NOT NULL ORDER BY position`);
+    expect(failed.rows.map((r) => r.event_id)).toEqual([never, bom]);
+    expect(failed.rows[0].error).toMatch(/^undecodable: occurred_at is not a finite time/);
+    expect(failed.rows[1].error).toMatch(/^undecodable: body is not UTF-8 JSON/);
+    // Whole milliseconds, whatever the session's extra_float_digits.
+    const m = await stream.transport.jsm().then((jsm) => jsm.streams.getMessage(stream.name, { seq: 2 }));
+    expect(m?.header.get('ce-time')).toBe('2026-01-01T00:00:00.123Z');
   });
 
   it('corrupt rows written by hand (bad JSON, unknown type or version, invalid payload, forged subject, bad id, too large) are marked failed with their reason; the relay goes on', async () => {
