@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { createOutbox, createOutboxRelay, migrateOutbox, type Outbox, type OutboxRelay, type OutboxRelayNotice } from '../../../src/runtime/outbox/index.js';
 import { LOCK } from '../../../src/runtime/outbox/names.js';
+import { createEventBus, type EventBus } from '../../../src/runtime/index.js';
 import { rand, waitFor } from '../helpers.js';
 import { orderPlaced } from './fixture.js';
 import { testStream, WatchingTransport, type TestStream } from './js-helpers.js';
@@ -341,6 +342,24 @@ describe('outbox relay on JetStream', () => {
     // Whole milliseconds, whatever the session's extra_float_digits.
     const m = await stream.transport.jsm().then((jsm) => jsm.streams.getMessage(stream.name, { seq: 2 }));
     expect(m?.header.get('ce-time')).toBe('2026-01-01T00:00:00.123Z');
+  });
+
+  it('stop() called while a batch runs returns once it ends, without the poll interval (ten minutes here); a bus whose receipts say nothing still moves progress', async () => {
+    const { stream, ev, outbox, positions } = await setup('stop');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
+    const real = createEventBus({ transport: stream.transport, source: 'test/orders' });
+    // A caller's bus: publishes through the real one, resolves with nothing.
+    const bus = { ...real, publish: async (...a: Parameters<typeof real.publish>) => void (await real.publish(...a)) } as unknown as EventBus;
+    let stopped: Promise<void> | undefined;
+    const relay = createOutboxRelay({ pool, outbox, bus, pollIntervalMs: 600_000, listen: false, beforeMark: () => void (stopped ??= relay.stop()) });
+    cleanups.push(() => relay.stop());
+    await relay.start();
+    await waitFor(() => stopped !== undefined, 10_000, 'the first mark');
+    await stopped;
+    expect(relay.stats().running).toBe(false);
+    expect(await positions()).toEqual(ids);
+    expect(await stream.ids()).toEqual(ids);
   });
 
   it('corrupt rows written by hand (bad JSON, unknown type or version, invalid payload, forged subject, bad id, too large) are marked failed with their reason; the relay goes on', async () => {
