@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEventStore, WrongExpectedVersionError, type EventStore, type StoredEvent } from '../../../src/runtime/event-store/index.js';
+import { CorruptRecordError, createEventStore, WrongExpectedVersionError, type EventStore, type StoredEvent } from '../../../src/runtime/event-store/index.js';
 import { PostgresEventStoreBackend } from '../../../src/runtime/event-store/postgres/index.js';
 import { rand, waitFor } from '../helpers.js';
 import { accountContract } from './contract.js';
@@ -124,6 +124,30 @@ describe('postgres event store', () => {
     const err = await appending;
     expect(err).toBeInstanceOf(WrongExpectedVersionError);
     expect(err).toMatchObject({ expected: 1, actual: 2 });
+  });
+
+  it('event times read back to the millisecond whatever the session prints floats with (extra_float_digits = -3)', async () => {
+    const store = await open();
+    const id = `t${rand()}`;
+    const timestamp = new Date('2026-01-01T00:00:00.123Z');
+    await store.append(c.stream(id), [{ ...opened(id), timestamp }]);
+    const terse = await createEventStore({
+      backend: await PostgresEventStoreBackend.connect({ connection: { ...PG, max: 2, options: '-c extra_float_digits=-3' }, schema, pollMs: 60_000 }),
+      events: c.all,
+      upcasters: c.upcasters,
+      source: 'test',
+    });
+    stores.push(terse);
+    const read: StoredEvent[] = [];
+    for await (const e of terse.read(c.stream(id))) read.push(e);
+    expect(read.map((e) => e.timestamp.toISOString())).toEqual([timestamp.toISOString()]);
+    // A time no JavaScript date holds (written by hand): that record is corrupt; the query reading it does not fail.
+    await admin.query(`UPDATE ${s}.events SET time = 'infinity' WHERE stream_id = $1`, [c.stream(id)]);
+    const attempt = async () => {
+      for await (const e of terse.read(c.stream(id))) void e;
+    };
+    await expect(attempt()).rejects.toBeInstanceOf(CorruptRecordError);
+    await expect(attempt()).rejects.toThrow(/no valid time/);
   });
 
   it('migrate() is idempotent, keeps a version table, and runs safely from several processes at once', async () => {

@@ -204,7 +204,8 @@ export class PostgresEventStoreBackend implements EventStoreBackend {
 
   private toRecord(r: unknown[]): BackendRecord {
     const [position, streamId, version, id, type, typeVersion, source, timeMs, correlationId, causationId, data, metadata] = r;
-    const time = new Date(timeMs as number);
+    // int8 arrives as text; NULL (an infinite time) becomes an invalid date, which decode reports.
+    const time = new Date(timeMs === null ? NaN : Number(timeMs));
     return {
       streamId: streamId as string,
       streamVersion: version as number,

@@ -89,5 +89,9 @@ $fn$;
   ];
 }
 
-/** The columns every read selects, in the order rowToRecord expects (rowMode 'array'). */
-export const COLUMNS = 'position, stream_id, version, event_id, type, type_version, source, (extract(epoch from time) * 1000)::float8 AS time_ms, correlation_id, causation_id, data, metadata';
+/**
+ * The columns every read selects, in the order rowToRecord expects (rowMode 'array'). The
+ * time as whole milliseconds in an integer: a float's text follows the session's
+ * extra_float_digits (at -3 it was 10 ms off); NULL when infinite (decoded as corrupt).
+ */
+export const COLUMNS = 'position, stream_id, version, event_id, type, type_version, source, CASE WHEN isfinite(time) THEN floor(extract(epoch from time) * 1000)::bigint END AS time_ms, correlation_id, causation_id, data, metadata';
