@@ -209,8 +209,14 @@ class Relay implements OutboxRelay {
     const advance = `UPDATE ${progress} SET published_through = GREATEST(published_through, $1::bigint), updated_at = now()`;
     this.markSql = advance;
     // A data-modifying WITH runs whether or not the main statement reads it: the failed
-    // rows and the progress past them are stored together or not at all.
-    this.failSql = `WITH failed AS (UPDATE ${t} AS o SET failed_at = now(), error = f.error FROM unnest($2::bigint[], $3::text[]) AS f(id, error) WHERE o.id = f.id) ${advance}`;
+    // rows and the progress past them are stored together or not at all. A row is marked only
+    // where this lead saw it and progress has not passed it: the mark of a lead lost meanwhile
+    // can land late, after the next leader handled the row or an operator re-drove it (which
+    // gave it a new position).
+    this.failSql = `WITH failed AS (UPDATE ${t} AS o SET failed_at = now(), error = f.error
+        FROM unnest($2::bigint[], $3::bigint[], $4::text[]) AS f(id, position, error)
+        WHERE o.id = f.id AND o.position = f.position AND o.position > (SELECT published_through FROM ${progress}))
+      ${advance}`;
   }
 
   async start(): Promise<void> {
@@ -428,7 +434,7 @@ class Relay implements OutboxRelay {
     const { published, failed, duplicates } = job;
     if (published.length > 0) await this.o.beforeMark?.(published.map((p) => p.eventId));
     if (failed.length > 0) {
-      await this.o.pool.query(this.failSql, [job.through, failed.map((f) => f.id), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
+      await this.o.pool.query(this.failSql, [job.through, failed.map((f) => f.id), failed.map((f) => f.position), failed.map((f) => `${f.reason}: ${f.detail}`.slice(0, MAX_ERROR_TEXT))]);
     } else {
       await this.o.pool.query(this.markSql, [job.through]);
     }

@@ -362,6 +362,51 @@ describe('outbox relay on JetStream', () => {
     expect(await stream.ids()).toEqual(ids);
   });
 
+  it("a lead lost while its mark waits: that late mark does not fail again a row the next leader's operator re-drove", async () => {
+    const { stream, ev, outbox, table, prefix } = await setup('late');
+    const good1 = (await inTransaction(pool, (tx) => add(outbox, ev, 1, tx))).id;
+    const bad = `late-bad-${rand()}`;
+    await inTransaction(pool, (tx) =>
+      tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, now(), $4)`, [
+        bad,
+        `${prefix}.orders.a.placed`,
+        JSON.stringify({ orderId: 'a' }),
+        Buffer.from('{"orderId":"a","seq":"one"}'),
+      ]),
+    );
+    // Relay A: its first mark waits for the test.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let waiting = false;
+    const poolA = newPool(undefined, 4);
+    cleanups.push(() => poolA.end());
+    const a = startRelay(outbox, stream, {
+      pool: poolA,
+      beforeMark: async () => {
+        if (waiting) return;
+        waiting = true;
+        await gate;
+      },
+    });
+    await a.started;
+    await waitFor(() => waiting, 10_000, "A's mark waiting");
+    // A loses its lead: the server ends the session that holds the relay lock.
+    await pool.query(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1 AND granted`, [LOCK.RELAY]);
+    const b = startRelay(outbox, stream);
+    await b.started;
+    await waitFor(() => b.relay.stats().failed === 1, 10_000, 'B marks the bad row failed');
+    // The operator mends it and re-drives it; B publishes it.
+    await inTransaction(pool, (tx) => tx.query(`UPDATE ${table} SET body = $2, failed_at = NULL, error = NULL WHERE event_id = $1`, [bad, Buffer.from('{"orderId":"a","seq":1}')]));
+    await waitFor(async () => (await stream.ids()).includes(bad), 10_000, 'the re-driven row published');
+    // Now A's late mark lands.
+    release();
+    await waitFor(() => a.notices.some((n) => n.kind === 'failed-row' || n.kind === 'database-error'), 10_000, "A's mark done or its lead ended");
+    await a.relay.stop();
+    const row = await pool.query(`SELECT failed_at FROM ${table} WHERE event_id = $1`, [bad]);
+    expect(row.rows[0].failed_at).toBeNull();
+    expect(await publishedIds(pool, outbox)).toEqual([good1, bad]);
+  });
+
   it('corrupt rows written by hand (bad JSON, unknown type or version, invalid payload, forged subject, bad id, too large) are marked failed with their reason; the relay goes on', async () => {
     const { stream, ev, outbox, table, prefix } = await setup('bad');
     const good = async (seq: number) => (await inTransaction(pool, (tx) => add(outbox, ev, seq, tx))).id;
