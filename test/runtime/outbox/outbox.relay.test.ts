@@ -48,6 +48,20 @@ describe('outbox relay on JetStream', () => {
 
   const add = (outbox: Outbox, ev: ReturnType<typeof orderPlaced>, seq: number, tx: pg.PoolClient) => outbox.add(tx, ev, { orderId: `o${seq % 7}`, seq }, { params: { orderId: `o${seq % 7}` } });
 
+  /** A row written by hand, past add()'s checks: what an operator, a migration or a bug may leave in the table. */
+  const handRow = (table: string, r: { eventId: string; subject: string; body: Buffer; type?: string; version?: string; params?: object; occurredAt?: string }) =>
+    inTransaction(pool, (tx) =>
+      tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, $2, $3, 'hand', $4, $5, coalesce($6::timestamptz, now()), $7)`, [
+        r.eventId,
+        r.type ?? 'order.placed',
+        r.version ?? '1.0.0',
+        r.subject,
+        JSON.stringify(r.params ?? { orderId: 'a' }),
+        r.occurredAt ?? null,
+        r.body,
+      ]),
+    );
+
   it('a commit wakes the relay through NOTIFY (polling is off for ten minutes)', async () => {
     const { stream, ev, outbox } = await setup('wake');
     const { relay, started } = startRelay(outbox, stream, { pollIntervalMs: 600_000 });
@@ -232,14 +246,7 @@ describe('outbox relay on JetStream', () => {
     const { stream, ev, outbox, table, positions, prefix } = await setup('redrive');
     const first = (await inTransaction(pool, (tx) => add(outbox, ev, 1, tx))).id;
     const bad = `invalid-${rand()}`;
-    await inTransaction(pool, (tx) =>
-      tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, now(), $4)`, [
-        bad,
-        `${prefix}.orders.a.placed`,
-        JSON.stringify({ orderId: 'a' }),
-        Buffer.from('{"orderId":"a","seq":"one"}'),
-      ]),
-    );
+    await handRow(table, { eventId: bad, subject: `${prefix}.orders.a.placed`, body: Buffer.from('{"orderId":"a","seq":"one"}') });
     const second = (await inTransaction(pool, (tx) => add(outbox, ev, 2, tx))).id;
     const { relay, started } = startRelay(outbox, stream);
     await started;
@@ -306,16 +313,7 @@ describe('outbox relay on JetStream', () => {
 
   it('hand-written rows with an infinite time or a byte order mark: the one that cannot be sent as a consumer reads it is marked failed; the relay never stops', async () => {
     const { stream, ev, outbox, table, prefix } = await setup('odd');
-    const raw = (eventId: string, occurredAt: string, body: Buffer) =>
-      inTransaction(pool, (tx) =>
-        tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, $4::timestamptz, $5)`, [
-          eventId,
-          `${prefix}.orders.a.placed`,
-          JSON.stringify({ orderId: 'a' }),
-          occurredAt,
-          body,
-        ]),
-      );
+    const raw = (eventId: string, occurredAt: string, body: Buffer) => handRow(table, { eventId, subject: `${prefix}.orders.a.placed`, occurredAt, body });
     const json = Buffer.from('{"orderId":"a","seq":1}');
     const never = `never-${rand()}`;
     const bom = `bom-${rand()}`;
@@ -366,14 +364,7 @@ describe('outbox relay on JetStream', () => {
     const { stream, ev, outbox, table, prefix } = await setup('late');
     const good1 = (await inTransaction(pool, (tx) => add(outbox, ev, 1, tx))).id;
     const bad = `late-bad-${rand()}`;
-    await inTransaction(pool, (tx) =>
-      tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, 'order.placed', '1.0.0', 'hand', $2, $3, now(), $4)`, [
-        bad,
-        `${prefix}.orders.a.placed`,
-        JSON.stringify({ orderId: 'a' }),
-        Buffer.from('{"orderId":"a","seq":"one"}'),
-      ]),
-    );
+    await handRow(table, { eventId: bad, subject: `${prefix}.orders.a.placed`, body: Buffer.from('{"orderId":"a","seq":"one"}') });
     // Relay A: its first mark waits for the test.
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
@@ -410,10 +401,7 @@ describe('outbox relay on JetStream', () => {
   it('corrupt rows written by hand (bad JSON, unknown type or version, invalid payload, forged subject, bad id, too large) are marked failed with their reason; the relay goes on', async () => {
     const { stream, ev, outbox, table, prefix } = await setup('bad');
     const good = async (seq: number) => (await inTransaction(pool, (tx) => add(outbox, ev, seq, tx))).id;
-    const raw = (eventId: string, type: string, version: string, subject: string, params: object, body: Buffer) =>
-      inTransaction(pool, (tx) =>
-        tx.query(`INSERT INTO ${table} (event_id, type, version, source, subject, params, occurred_at, body) VALUES ($1, $2, $3, 'hand', $4, $5, now(), $6)`, [eventId, type, version, subject, JSON.stringify(params), body]),
-      );
+    const raw = (eventId: string, type: string, version: string, subject: string, params: object, body: Buffer) => handRow(table, { eventId, type, version, subject, params, body });
     const ok = (o: string) => `${prefix}.orders.${o}.placed`;
     const expected: string[] = [];
     expected.push(await good(1));
