@@ -74,6 +74,8 @@ export interface OutboxRelayStats {
   readonly batches: number;
   /** Transactions in their commit that the next horizon waits for (see horizon.ts). */
   readonly waitingOnCommits: number;
+  /** Publishing waits for stored progress to catch up: progress UPDATEs are slow (a lock, a busy server). */
+  readonly heldBack: boolean;
   /** Rows this relay published and marked. */
   readonly published: number;
   /** Of which the broker already held (a batch republished after a crash between publish and mark). */
@@ -179,6 +181,7 @@ class Relay implements OutboxRelay {
   private unstored: Array<Promise<void>> = [];
   /** Enough batches to fill the publish window twice over: the window, not this, is what normally holds the relay back. */
   private readonly maxUnstored: number;
+  private heldBack = false;
   private markError: unknown;
   private readonly selectSql: string;
   private readonly markSql: string;
@@ -251,7 +254,7 @@ class Relay implements OutboxRelay {
   }
 
   stats(): OutboxRelayStats {
-    return { running: this.loop !== undefined && !this.stopping, waitingOnCommits: this.horizon?.waitingOn ?? 0, ...this.counters };
+    return { running: this.loop !== undefined && !this.stopping, waitingOnCommits: this.horizon?.waitingOn ?? 0, heldBack: this.heldBack, ...this.counters };
   }
 
   private notify(n: OutboxRelayNotice): void {
@@ -406,7 +409,11 @@ class Relay implements OutboxRelay {
         this.markError ??= err;
       });
     this.unstored.push(this.marks);
-    if (this.unstored.length > this.maxUnstored) await this.unstored.shift();
+    if (this.unstored.length > this.maxUnstored) {
+      this.heldBack = true;
+      await this.unstored.shift();
+      this.heldBack = false;
+    }
     if (this.fault === undefined && rows.length === this.o.batchSize && !this.stopping) return { kind: 'done', rows: rows.length };
     // Settle before waiting: every ack in, the marks stored. After a failed publish the next
     // batch starts from the first row not done.

@@ -242,6 +242,36 @@ describe('outbox relay on JetStream', () => {
     expect(Math.max(...ids.filter((id) => id !== stuck).map((id) => flaky.calls.get(id) ?? 0))).toBe(2);
   });
 
+  it('progress that cannot be stored holds publishing back a few batches ahead, not the whole backlog; it goes on once stored', async () => {
+    const { stream, ev, outbox, positions } = await setup('held');
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push((await inTransaction(pool, (tx) => add(outbox, ev, i, tx))).id);
+    const watching = new WatchingTransport(stream.transport);
+    let release!: () => void;
+    const stored = new Promise<void>((r) => (release = r));
+    // The first batch's progress is slow to store (as behind a lock): every later mark waits for it.
+    let first = true;
+    const { relay, started } = startRelay(outbox, stream, {
+      transport: watching,
+      batchSize: 10,
+      maxInFlight: 10,
+      beforeMark: async () => {
+        if (!first) return;
+        first = false;
+        await stored;
+      },
+    });
+    await started;
+    await waitFor(() => relay.stats().heldBack, 10_000, 'publishing held back');
+    // Four batches' progress unstored (at least twice the window's worth), plus the one that found that out.
+    expect(watching.calls.size).toBe(50);
+    expect(await publishedThrough(pool, outbox)).toBe('0');
+    release();
+    await waitFor(async () => (await positions()).length === 200, 20_000, 'all published once progress is stored');
+    expect(await stream.ids()).toEqual(ids);
+    expect(relay.stats().heldBack).toBe(false);
+  });
+
   it('a failed row re-driven by clearing failed_at gets a new position at commit and goes out after the rows already published', async () => {
     const { stream, ev, outbox, table, positions, prefix } = await setup('redrive');
     const first = (await inTransaction(pool, (tx) => add(outbox, ev, 1, tx))).id;
