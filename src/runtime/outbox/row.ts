@@ -6,6 +6,7 @@
 import { addressOf } from '../address.js';
 import { STORED_DATA_JSON } from '../codec.js';
 import { AddressParameterError } from '../errors.js';
+import { millisSql } from '../pg-time.js';
 import type { EventDescriptor, PublishOptions } from '../types.js';
 
 /** Why a row was marked failed; written into its `error` column as `reason: detail`. */
@@ -45,8 +46,7 @@ export type RawOutboxRow = readonly [
 /** The relay's SELECT list, in RawOutboxRow order; `o` is the outbox table. */
 export const RELAY_COLUMNS = `o.id::text, o.position::text, o.event_id, o.type, o.version, o.subject, o.params, o.headers, o.metadata,
   o.correlation_id, o.causation_id, o.partition_key,
-  CASE WHEN isfinite(o.occurred_at) THEN floor(extract(epoch FROM o.occurred_at) * 1000)::bigint::text END, encode(o.body, 'hex'),
-  CASE WHEN isfinite(o.committed_at) THEN floor(extract(epoch FROM clock_timestamp() - o.committed_at) * 1000)::bigint::text END`;
+  ${millisSql('o.occurred_at')}, encode(o.body, 'hex'), ${millisSql('o.committed_at', 'clock_timestamp()')}`;
 
 /** Column indexes of RawOutboxRow. */
 export const COL = {
@@ -121,8 +121,7 @@ export function decodeRow(row: RawOutboxRow, descriptors: ReadonlyMap<string, Ev
   if (headers === undefined) return fail('undecodable', 'headers is not an object');
   const metadata = objectColumn(row[COL.metadata]);
   if (metadata === undefined) return fail('undecodable', 'metadata is not an object');
-  // Whole milliseconds as an integer's text (a float's would follow extra_float_digits);
-  // NULL when the time is infinite, which a hand-written row can hold.
+  // Whole milliseconds, NULL when infinite (see pg-time.ts).
   const ms = row[COL.occurredMs];
   const timestamp = new Date(ms === null ? NaN : Number(ms));
   if (Number.isNaN(timestamp.getTime())) return fail('undecodable', 'occurred_at is not a finite time');

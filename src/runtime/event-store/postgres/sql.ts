@@ -4,6 +4,7 @@
  * here from the schema name (the advisory lock key, digits only, and the NOTIFY channel,
  * hex only), which are quoted anyway.
  */
+import { millisSql } from '../../pg-time.js';
 import { createHash } from 'node:crypto';
 
 /** `"name"` with embedded quotes doubled: any text is a safe identifier this way. NUL is refused (PostgreSQL cannot hold it). */
@@ -90,8 +91,7 @@ $fn$;
 }
 
 /**
- * The columns every read selects, in the order rowToRecord expects (rowMode 'array'). The
- * time as whole milliseconds in an integer: a float's text follows the session's
- * extra_float_digits (at -3 it was 10 ms off); NULL when infinite (decoded as corrupt).
+ * The columns every read selects, in the order rowToRecord expects (rowMode 'array'); the
+ * time in whole milliseconds, NULL when infinite (decoded as corrupt; see pg-time.ts).
  */
-export const COLUMNS = 'position, stream_id, version, event_id, type, type_version, source, CASE WHEN isfinite(time) THEN floor(extract(epoch from time) * 1000)::bigint END AS time_ms, correlation_id, causation_id, data, metadata';
+export const COLUMNS = `position, stream_id, version, event_id, type, type_version, source, ${millisSql('time')} AS time_ms, correlation_id, causation_id, data, metadata`;
