@@ -9,10 +9,14 @@
 //    without NOTIFY, which PostgreSQL serialises at commit), against the same inserts into a
 //    table without the commit trigger; relay stopped.
 // Same 300-byte event as bench/nats.mjs. Rounds alternate SDK and relay; the best of each is kept.
+// Each also reports CPU per event, the lowest of its rounds: this process (user + system), and
+// for the relay the PostgreSQL server's processes (read from /proc; absent elsewhere), so where
+// the relay's time goes beside a bare publish is a figure, not a guess.
 //
 // `run()` returns rows { name, value, unit }; `node bench/outbox.mjs` prints them.
 // Needs `npm run build`, NATS at NATS_URL or 127.0.0.1:4222, PostgreSQL at PG_URL
 // (default postgres://postgres@127.0.0.1:5432/test).
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createEventBus } from '../dist/runtime/index.js';
 import { NatsTransport, provisionNats } from '../dist/runtime/nats/index.js';
@@ -36,6 +40,36 @@ async function windowed(n, window, op) {
 }
 
 const rate = (n, ms) => Math.round((n / ms) * 1000);
+
+/** CPU seconds used so far by the PostgreSQL server's processes, or undefined without /proc. */
+function postgresCpuSeconds() {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('postgres')) continue;
+        const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // The process ended while being read.
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/** Runs op (which handles n events) and returns its CPU per event: this process, and PostgreSQL's. */
+async function cpuPerEvent(n, op) {
+  const pg0 = postgresCpuSeconds();
+  const c0 = process.cpuUsage();
+  const value = await op();
+  const c = process.cpuUsage(c0);
+  const pg1 = postgresCpuSeconds();
+  return { value, self: (c.user + c.system) / n, postgres: pg0 === undefined || pg1 === undefined ? undefined : ((pg1 - pg0) * 1e6) / n };
+}
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function inTx(pool, fn) {
@@ -58,7 +92,8 @@ export async function run() {
   const prefix = `benchob${id}`;
   const stream = `BENCH_OB_${id}`;
   const schema = `bench_outbox_${id}`;
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 16 });
+  // Idle connections are kept: a server process that ends takes its CPU time out of the sum.
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 16, idleTimeoutMillis: 0 });
   pool.on('error', () => undefined);
   const transport = await NatsTransport.connect({ connect: { servers: SERVER }, maxAckPending: 50_000 });
   await provisionNats(transport, { streams: [{ name: stream, subjects: [`${prefix}.>`], storage: 'file' }] });
@@ -92,26 +127,30 @@ export async function run() {
 
     const best = {};
     const keep = (name, value) => (best[name] = Math.max(best[name] ?? 0, value));
+    const cpu = {};
+    const keepCpu = (name, x) => (cpu[name] = Math.min(cpu[name] ?? Infinity, x));
+    // prepare (filling the outbox beforehand) is not the relay's work: it runs before the clock.
     const contenders = [
-      ['jetstream publish sdk (1000 in flight)', async () => {
+      ['jetstream publish sdk (1000 in flight)', undefined, async () => {
         const t0 = performance.now();
         await windowed(N, WINDOW, () => bus.publish(ev, data, { params }));
         return rate(N, performance.now() - t0);
       }],
-      ['outbox relay, batch 1000, 1000 in flight', async () => {
-        await fill(N);
-        return drain(N, { batchSize: 1000, maxInFlight: 1000 });
-      }],
-      ['outbox relay, defaults (batch 500, 256 in flight)', async () => {
-        await fill(N);
-        return drain(N, {});
-      }],
+      ['outbox relay, batch 1000, 1000 in flight', () => fill(N), () => drain(N, { batchSize: 1000, maxInFlight: 1000 })],
+      ['outbox relay, defaults (batch 500, 256 in flight)', () => fill(N), () => drain(N, {})],
     ];
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, op] of r % 2 === 0 ? contenders : [...contenders].reverse()) keep(name, await op());
-      debug(best);
+      for (const [name, prepare, run] of r % 2 === 0 ? contenders : [...contenders].reverse()) {
+        await prepare?.();
+        const m = await cpuPerEvent(N, run);
+        keep(name, m.value);
+        keepCpu(`${name}: CPU per event, this process`, m.self);
+        if (prepare && m.postgres !== undefined) keepCpu(`${name}: CPU per event, PostgreSQL server`, m.postgres);
+      }
+      debug(best, cpu);
     }
     for (const [name, value] of Object.entries(best)) rows.push({ name, value, unit: 'msgs/s' });
+    for (const [name, value] of Object.entries(cpu)) rows.push({ name, value, unit: 'µs' });
     const sdk = best['jetstream publish sdk (1000 in flight)'];
     rows.push({ name: 'ratio relay/sdk publish (batch 1000, target >= 0.8)', value: best['outbox relay, batch 1000, 1000 in flight'] / sdk, unit: 'ratio' });
     rows.push({ name: 'ratio relay/sdk publish (defaults)', value: best['outbox relay, defaults (batch 500, 256 in flight)'] / sdk, unit: 'ratio' });
